@@ -1,0 +1,208 @@
+"""The command line: argument checks only; the work lives in the other modules."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from . import __version__
+from .errors import SpecError
+from .model import FC, Conv, Layer, Layout, Network, Pool, PoolMode, Severity, Spec
+from .output import Format, render, sheet
+from .spec import parse_dims
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Dims(click.ParamType):  # type: ignore[type-arg]
+    """A shape or per-axis setting: 32x32x3, 3x5 or 7."""
+
+    name = "NxN"
+
+    def __init__(self, minimum: int = 1) -> None:
+        self.minimum = minimum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[int, ...]:
+        """Parse the text into integers, failing as a usage error."""
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_dims(value, minimum=self.minimum)
+        except ValueError:
+            least = "positive" if self.minimum else "non-negative"
+            self.fail(f"expected {least} integers like 32x32x3 or 3, got {value!r}", param, ctx)
+
+
+class Invalid(click.ClickException):
+    """An invalid spec: printed as file:line:col: error: message, exit 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        """Print the one line, nothing else."""
+        click.echo(self.message, err=True)
+
+
+def format_option(f: F) -> F:
+    """The --format option every command shares."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice([m.value for m in Format]),
+        default=Format.TABLE.value,
+        show_default=True,
+        help="Output format.",
+    )(f)
+
+
+def exit_code(nets: list[Network]) -> int:
+    """1 when any error finding, else 0."""
+    return 1 if any(n.worst is Severity.ERROR for n in nets) else 0
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="convcalc")
+def main() -> None:
+    """Layer arithmetic for convolutional networks, exactly as PyTorch does it."""
+
+
+@main.command()
+@click.option("--in", "in_", type=Dims(), required=True, help="Input shape, e.g. 32x32x3 (H x W x C).")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["conv", "pool", "fc"]),
+    default="conv",
+    show_default=True,
+    help="Layer kind.",
+)
+@click.option("--filter", "--size", "size", type=Dims(), help="Filter size F: 5, or 3x5 per axis.")
+@click.option("-k", "--filters", type=click.IntRange(min=1), help="Number of filters K (conv; default 1).")
+@click.option("--stride", type=Dims(), help="Stride S (default 1; a pool's default is its size).")
+@click.option("--pad", type=Dims(minimum=0), help="Zero padding P on each side (default 0).")
+@click.option("--dilation", type=Dims(), help="Dilation D (conv; default 1).")
+@click.option("--groups", type=click.IntRange(min=1), help="Groups (conv; default 1).")
+@click.option("--mode", type=click.Choice([m.value for m in PoolMode]), help="Pooling mode (default max).")
+@click.option("--ceil", is_flag=True, default=None, help="Pool with PyTorch's ceil_mode.")
+@click.option("--units", type=click.IntRange(min=1), help="Output units (fc).")
+@click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, fc).")
+@click.option(
+    "--layout",
+    type=click.Choice([m.value for m in Layout]),
+    default="hwc",
+    show_default=True,
+    help="Order of the numbers of --in.",
+)
+@format_option
+def layer(in_: tuple[int, ...], kind: str, fmt: str, layout: str, **options: Any) -> None:
+    """Compute one layer's output size, parameters and FC-equivalent, with the formulas.
+
+    \b
+    convcalc layer --in 32x32x3 --filter 5 --stride 1 --pad 2 -k 10
+    convcalc layer --in 4x4x1 --type pool --filter 2 --stride 2
+    convcalc layer --in 7x7x3 --filter 3 --stride 3
+    """
+    from .resolver import resolve
+
+    spec = Spec(input=in_, layers=(_one_layer(kind, options),), layout=Layout(layout))
+    try:
+        net = resolve(spec)
+    except SpecError as e:
+        raise click.UsageError(e.message) from None
+    chosen = Format(fmt)
+    if chosen is Format.TABLE:
+        click.echo(sheet(net), nl=False)
+    else:
+        render([net], chosen, sys.stdout)
+    sys.exit(exit_code([net]))
+
+
+_APPLIES = {
+    "conv": {"size", "filters", "stride", "pad", "dilation", "groups", "no_bias"},
+    "pool": {"size", "stride", "pad", "mode", "ceil"},
+    "fc": {"units", "no_bias"},
+}
+
+
+def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
+    given = {k for k, v in options.items() if v is not None}
+    extra = sorted(given - _APPLIES[kind])
+    if extra:
+        flags = ", ".join("--" + k.replace("_", "-") for k in extra)
+        raise click.UsageError(f"{flags} does not apply to --type {kind}")
+    o = options
+    if kind == "fc":
+        if o["units"] is None:
+            raise click.UsageError("--type fc needs --units")
+        return FC(name="fc1", units=o["units"], bias=not o["no_bias"])
+    if o["size"] is None:
+        raise click.UsageError(f"--type {kind} needs --filter (the filter size F)")
+    if kind == "pool":
+        return Pool(
+            name="pool1",
+            size=o["size"],
+            stride=o["stride"],
+            pad=o["pad"] or (0,),
+            mode=PoolMode(o["mode"] or "max"),
+            ceil=bool(o["ceil"]),
+        )
+    return Conv(
+        name="conv1",
+        filters=o["filters"] or 1,
+        size=o["size"],
+        stride=o["stride"] or (1,),
+        pad=o["pad"] or (0,),
+        dilation=o["dilation"] or (1,),
+        groups=o["groups"] or 1,
+        bias=not o["no_bias"],
+    )
+
+
+def _load(path: str) -> Spec:
+    from .loader import parse, read
+
+    if path == "-":
+        return parse(sys.stdin.read(), file="<stdin>")
+    return read(path)
+
+
+def fail(errors: list[SpecError]) -> NoReturn:
+    """Print every invalid spec's one line and exit 2."""
+    for e in errors[:-1]:
+        click.echo(str(e), err=True)
+    raise Invalid(str(errors[-1]))
+
+
+@main.command()
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--input", "input_", type=Dims(), help="Try another input shape, e.g. 227x227x3.")
+@format_option
+def run(specs: tuple[str, ...], input_: tuple[int, ...] | None, fmt: str) -> None:
+    """Resolve network specs and print every layer's shapes and counts.
+
+    Exit status: 0 clean (or only warnings and notes), 1 an error finding,
+    2 an invalid spec or usage; with several files, the highest.
+    """
+    from .resolver import resolve
+
+    nets: list[Network] = []
+    errors: list[SpecError] = []
+    for path in specs:
+        try:
+            nets.append(resolve(_load(path), input=input_))
+        except SpecError as e:
+            errors.append(e)
+    if nets:
+        render(nets, Format(fmt), sys.stdout)
+    if errors:
+        fail(errors)
+    sys.exit(exit_code(nets))
+
+
+if __name__ == "__main__":
+    main(prog_name="convcalc")

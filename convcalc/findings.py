@@ -1,0 +1,248 @@
+"""The rules: what is wrong or worth knowing about a resolved stack, and how to fix it."""
+
+from __future__ import annotations
+
+from math import gcd
+
+from . import arith
+from . import formulas as fm
+from .model import Axis, Code, Conv, Finding, Layout, Pool, Resolved, Severity, Shape, Spec
+
+_MAX_INPUT_STEPS = 4096
+
+
+def _finding(
+    spec: Spec,
+    r: Resolved,
+    severity: Severity,
+    code: Code,
+    message: str,
+    *,
+    key: str | None = None,
+    fixes: tuple[str, ...] = (),
+) -> Finding:
+    line, column = r.layer.where.of(key) if key else (r.layer.where.line, r.layer.where.column)
+    return Finding(
+        severity=severity,
+        code=code,
+        message=f"{r.layer.name}: {message}",
+        file=spec.file,
+        line=line,
+        column=column,
+        layer=r.index,
+        layer_name=r.layer.name,
+        fixes=fixes,
+    )
+
+
+def _lost_text(axes: tuple[Axis, ...]) -> str:
+    names = fm.AXIS_NAMES[len(axes)]
+    parts = [
+        fm.plural(a.lost, f"input {name}")
+        for name, a in zip(names, axes, strict=True)
+        if arith.drops_input(a)
+    ]
+    return " and ".join(parts)
+
+
+def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
+    return fm.product((channels, *dims) if layout is Layout.CHW else (*dims, channels))
+
+
+def _setting(values: list[int]) -> str:
+    return str(values[0]) if len(set(values)) == 1 else fm.product(tuple(values))
+
+
+def _pad_fix(r: Resolved) -> tuple[str | None, str | None]:
+    """The smallest symmetric pad that fits on every axis, or why there is none."""
+    limit_of = (lambda a: a.extent // 2) if isinstance(r.layer, Pool) else (lambda a: None)
+    pads, outs = [], []
+    for a in r.axes:
+        p = arith.smallest_pad(a, limit=limit_of(a))
+        if p is None:
+            why = (
+                f"no symmetric pad fits at stride {a.stride} ({a.n} - {a.extent} = {a.n - a.extent} is odd)"
+                if a.stride % 2 == 0 and (a.n - a.extent) % 2
+                else f"no pad up to {a.extent // 2} (the most a pool allows) fits"
+            )
+            return None, why
+        pads.append(p)
+        outs.append(arith.out_size(n=a.n, size=a.size, stride=a.stride, pad=p, dilation=a.dilation))
+    return f"pad {_setting(pads)} -> {fm.product(tuple(outs))}", None
+
+
+def _stride_fixes(r: Resolved) -> list[str]:
+    fixes = []
+    for side in (0, 1):
+        strides, outs = [], []
+        for a in r.axes:
+            s = arith.near_strides(a)[side] if a.fractional else a.stride
+            if s is None:
+                break
+            strides.append(s)
+            outs.append(arith.out_size(n=a.n, size=a.size, stride=s, pad=a.pad, dilation=a.dilation))
+        else:
+            fixes.append(f"stride {_setting(strides)} -> {fm.product(tuple(outs))}")
+    return fixes
+
+
+def _carry(x: int, j: int, before: tuple[Resolved, ...], a: Axis) -> int | None:
+    """This layer's output on axis j for network input x, if it fits and nothing before drops input."""
+    n = x
+    for prev in before:
+        p = prev.axes[j]
+        step = arith.axis(n=n, size=p.size, stride=p.stride, pad=p.pad, dilation=p.dilation, ceil=p.ceil)
+        if step.out < 1 or arith.drops_input(step):
+            return None
+        n = step.out
+    here = arith.axis(n=n, size=a.size, stride=a.stride, pad=a.pad, dilation=a.dilation, ceil=a.ceil)
+    return here.out if arith.fits(here) else None
+
+
+def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Resolved) -> list[str]:
+    if len(first.spatial) != len(r.axes) or any(len(p.axes) != len(r.axes) for p in before):
+        return []
+    steps = min(
+        _MAX_INPUT_STEPS,
+        max(64, 8 * r.axes[0].stride * max((p.axes[0].stride for p in before), default=1) ** 2),
+    )
+    fixes = []
+    for direction in (-1, 1):
+        dims, outs = [], []
+        for j, (x0, a) in enumerate(zip(first.spatial, r.axes, strict=True)):
+            if not a.fractional:
+                dims.append(x0)
+                outs.append(a.out)
+                continue
+            found = None
+            for k in range(1, steps + 1):
+                x = x0 + direction * k
+                if x < 1:
+                    break
+                out = _carry(x, j, before, a)
+                if out is not None:
+                    found = (x, out)
+                    break
+            if found is None:
+                break
+            dims.append(found[0])
+            outs.append(found[1])
+        else:
+            shape = _shape_text(tuple(dims), spec.layout, first.channels)
+            fixes.append(f"input {shape} -> {fm.product(tuple(outs))}")
+    return fixes
+
+
+def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resolved) -> Finding:
+    axes = tuple(a for a in r.axes if a.fractional)
+    names = fm.AXIS_NAMES[len(r.axes)]
+    texts = [
+        (n, f"{fm.size_expr(a)} = {fm.exact(a.exact)}")
+        for n, a in zip(names, r.axes, strict=True)
+        if a.fractional
+    ]
+    if len(axes) == len(r.axes) and len({t for _, t in texts}) == 1:
+        formula = texts[0][1]
+    else:
+        formula = "; ".join(f"{n}s: {t}" for n, t in texts)
+    got = fm.spatial(r.output)
+    rounding = "rounds it up (ceil mode) to" if any(a.ceil for a in axes) else "floors it to"
+    pad, no_pad = _pad_fix(r)
+    fixes = tuple(
+        f for f in (pad, *_stride_fixes(r), *_input_fixes(spec, first, layers[: r.index - 1], r)) if f
+    )
+    if any(arith.drops_input(a) for a in r.axes):
+        message = f"{formula} is not whole: PyTorch {rounding} {got} and silently drops {_lost_text(r.axes)}"
+        severity = Severity.ERROR
+    else:
+        message = (
+            f"{formula} is not whole: PyTorch {rounding} {got}; only padding goes unused, no input is lost"
+        )
+        severity = Severity.INFO
+    if no_pad:
+        message += f" ({no_pad})"
+    return _finding(spec, r, severity, Code.FRACTIONAL_SIZE, message, fixes=fixes)
+
+
+def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
+    bad = next(a for a in r.axes if a.out < 1)
+    message = (
+        f"output size {fm.size_expr(bad)} = {fm.exact(bad.exact)} -> {bad.out}: the window "
+        f"({bad.extent}) is larger than the padded input ({bad.n + 2 * bad.pad}); PyTorch refuses it"
+    )
+    if rest:
+        message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
+    fixes = []
+    if isinstance(r.layer, Conv):
+        pad = max(0, (bad.extent - bad.n + 1) // 2)
+        fixes.append(f"pad {pad}")
+    return _finding(spec, r, Severity.ERROR, Code.NON_POSITIVE_SIZE, message, fixes=tuple(fixes))
+
+
+def _groups(spec: Spec, r: Resolved, layer: Conv) -> Finding | None:
+    c, k, g = r.input.channels, layer.filters, layer.groups
+    if c % g == 0 and k % g == 0:
+        return None
+    common = gcd(c, k)
+    valid = [d for d in range(1, common + 1) if common % d == 0]
+    near = sorted(valid, key=lambda d: (abs(d - g), d))[:2]
+    message = (
+        f"groups {g} must divide both the input channels ({c}) and the filters ({k}); PyTorch refuses it"
+    )
+    return _finding(
+        spec,
+        r,
+        Severity.ERROR,
+        Code.GROUPS_MISMATCH,
+        message,
+        key="groups",
+        fixes=tuple(f"groups {d}" for d in sorted(near)),
+    )
+
+
+def _pool_pad(spec: Spec, r: Resolved) -> Finding | None:
+    over = [a for a in r.axes if a.pad > a.extent // 2]
+    if not over:
+        return None
+    a = over[0]
+    message = (
+        f"pad {a.pad} is more than half the {a.size}-wide window; PyTorch refuses it "
+        f"(a pool's pad must be at most {a.extent // 2})"
+    )
+    fix = f"pad {_setting([min(x.pad, x.extent // 2) for x in r.axes])}"
+    return _finding(spec, r, Severity.ERROR, Code.POOL_PAD_TOO_LARGE, message, key="pad", fixes=(fix,))
+
+
+def _layout(spec: Spec, first: Shape) -> Finding | None:
+    dims = spec.input
+    if spec.layout is not Layout.HWC or len(dims) < 3 or not (dims[0] <= 4 < dims[-1] and dims[0] < dims[-1]):
+        return None
+    line, column = spec.input_where
+    spatial = "x".join(map(str, first.spatial))
+    return Finding(
+        severity=Severity.WARNING,
+        code=Code.SUSPICIOUS_LAYOUT,
+        message=(
+            f"input {fm.product(dims)} is read as {spatial} with {first.channels} channels (layout hwc); "
+            f"if the {dims[0]} comes first as channels, add 'layout: chw'"
+        ),
+        file=spec.file,
+        line=line,
+        column=column,
+        fixes=("layout: chw",),
+    )
+
+
+def diagnose(spec: Spec, first: Shape, layers: tuple[Resolved, ...]) -> tuple[Finding, ...]:
+    """Every finding about a resolved stack, in layer order."""
+    found: list[Finding | None] = [_layout(spec, first)]
+    for r in layers:
+        if isinstance(r.layer, Conv):
+            found.append(_groups(spec, r, r.layer))
+        if isinstance(r.layer, Pool):
+            found.append(_pool_pad(spec, r))
+        if any(a.out < 1 for a in r.axes):
+            found.append(_non_positive(spec, r, len(spec.layers) - r.index))
+        elif r.fractional:
+            found.append(_fractional(spec, first, layers, r))
+    return tuple(f for f in found if f is not None)

@@ -1,0 +1,118 @@
+"""Formulas written out with their numbers, the way a student writes them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .model import FC, Axis, Conv, Resolved, Shape
+
+AXIS_NAMES = {1: ("position",), 2: ("row", "column"), 3: ("frame", "row", "column")}
+
+
+def number(n: int) -> str:
+    """12345 as 12,345."""
+    return f"{n:,}"
+
+
+def exact(value: float) -> str:
+    """An unrounded size with at most two decimals: 2.33, 112.5, 32."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def product(values: tuple[int, ...]) -> str:
+    """5x5x3."""
+    return "x".join(map(str, values))
+
+
+def plural(n: int, word: str) -> str:
+    """1 row, 2 rows."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def size_expr(a: Axis) -> str:
+    """(N - F + 2P)/S + 1 with the numbers: (32 - 5 + 2x2)/1 + 1."""
+    inner = f"{a.n} - {a.extent}"
+    if a.pad:
+        inner += f" + 2x{a.pad}"
+    return f"({inner})/{a.stride} + 1"
+
+
+def size_line(a: Axis) -> str:
+    """The output size with its formula and how PyTorch rounds it."""
+    text = f"{size_expr(a)} = {exact(a.exact)}"
+    if not a.fractional or a.numerator < 0:
+        return text
+    rounded = (a.numerator + a.stride - 1) // a.stride + 1 if a.ceil else a.numerator // a.stride + 1
+    text += f" -> {rounded} (ceil mode)" if a.ceil else f" -> {rounded} (floor)"
+    if a.out != rounded:
+        text += f" -> {a.out} (the last window would start in the padding)"
+    return text
+
+
+def extent_note(a: Axis) -> str | None:
+    """E = D(F-1) + 1, shown only when dilation makes it differ from F."""
+    if a.dilation == 1:
+        return None
+    return f"window extent {a.dilation}x({a.size}-1) + 1 = {a.extent}"
+
+
+def per_axis(axes: tuple[Axis, ...], render: Callable[[Axis], str]) -> list[str]:
+    """One line when every axis is alike, else one line per named axis."""
+    lines = [render(a) for a in axes]
+    if len(set(lines)) <= 1:
+        return lines[:1]
+    names = AXIS_NAMES[len(axes)]
+    return [f"{name}s: {line}" for name, line in zip(names, lines, strict=True)]
+
+
+def params_line(r: Resolved) -> str:
+    """10 x (5x5x3 + 1) = 760, or fc's (120 + 1) x 84 = 10,164."""
+    layer = r.layer
+    if isinstance(layer, Conv):
+        per_group = r.input.channels // layer.groups
+        channels = f"{r.input.channels}/{layer.groups}" if layer.groups > 1 else str(per_group)
+        window = product(tuple(a.size for a in r.axes))
+        weights = f"{window}x{channels}" if layer.groups == 1 else f"{window}x({channels})"
+        body = f"{layer.filters} x ({weights} + 1)" if layer.bias else f"{layer.filters} x {weights}"
+        return f"{body} = {number(r.params)}"
+    if isinstance(layer, FC):
+        inputs = product(r.input.dims)
+        if layer.bias:
+            return f"({inputs} + 1) x {layer.units} = {number(r.params)}"
+        return f"({inputs}) x {layer.units} = {number(r.params)}"
+    return "0 (pooling has no weights)"
+
+
+def fc_line(r: Resolved) -> str | None:
+    """(32x32x3) x (32x32x10) = 31,457,280, the same mapping fully connected."""
+    if r.fc_params is None:
+        return None
+    return f"({product(r.input.dims)}) x ({product(r.output.dims)}) = {number(r.fc_params)}"
+
+
+def saving_line(r: Resolved) -> str | None:
+    """How many times fewer weights the conv needs than its FC equivalent."""
+    if not isinstance(r.layer, Conv) or r.fc_params is None or r.params == 0:
+        return None
+    return (
+        f"{number(r.fc_params)} / {number(r.params)} = "
+        f"{number(r.fc_params // r.params)}x fewer weights than fully connected"
+    )
+
+
+def macs_line(r: Resolved) -> str:
+    """32x32x10 x 5x5x3 = 768,000 multiply-accumulates."""
+    layer = r.layer
+    if isinstance(layer, Conv):
+        window = product(tuple(a.size for a in r.axes))
+        per_group = r.input.channels // layer.groups
+        return f"{product(r.output.dims)} x {window}x{per_group} = {number(r.macs)}"
+    if isinstance(layer, FC):
+        return f"{product(r.input.dims)} x {layer.units} = {number(r.macs)}"
+    return "0"
+
+
+def spatial(shape: Shape | tuple[int, ...]) -> str:
+    """7x7: the spatial part of a shape."""
+    dims = shape.spatial if isinstance(shape, Shape) else shape
+    return product(dims)

@@ -1,0 +1,152 @@
+"""Everything that writes: the rich table, Markdown, CSV, JSON and the formula sheet."""
+
+from __future__ import annotations
+
+import enum
+import io
+import sys
+from typing import TextIO
+
+from . import formulas as fm
+from .model import Network, Severity
+from .report import COLUMNS, finding_line, rows, to_json, totals_row
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+class Format(enum.Enum):
+    """Output formats shared by every command."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+def write_json(nets: list[Network], out: TextIO) -> None:
+    """One network as an object, several as a list."""
+    import json
+
+    data = [to_json(n) for n in nets]
+    json.dump(data[0] if len(data) == 1 else data, out, indent=2)
+    out.write("\n")
+
+
+def write_csv(nets: list[Network], out: TextIO) -> None:
+    """Plain numbers (no separators) with a leading spec column, one header for all."""
+    import csv
+
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("spec", *COLUMNS))
+    for net in nets:
+        spec = net.spec.file or net.spec.name or ""
+        for row in rows(net):
+            writer.writerow((spec, *(c.replace(",", "") if c[:1].isdigit() else c for c in row)))
+
+
+def _escape(cell: str) -> str:
+    return cell.replace("|", "\\|")
+
+
+def markdown(net: Network) -> str:
+    """A GitHub-flavoured Markdown table followed by the findings as a list."""
+    title = net.spec.name or net.spec.file or "network"
+    numeric = {0, 6, 7, 8}
+    lines = [f"### {title}", "", "| " + " | ".join(COLUMNS) + " |"]
+    lines.append("|" + "|".join("---:" if i in numeric else "---" for i in range(len(COLUMNS))) + "|")
+    for row in [*rows(net), tuple(f"**{c}**" if c else "" for c in totals_row(net))]:
+        lines.append("| " + " | ".join(_escape(c) for c in row) + " |")
+    if net.findings:
+        lines.append("")
+        for f in net.findings:
+            fixes = f"; fix: {' or '.join(f.fixes)}" if f.fixes else ""
+            lines.append(f"- `{f.severity.value}[{f.code.value}]` {_escape(f.message)}{fixes}")
+    return "\n".join(lines) + "\n"
+
+
+def findings_text(net: Network) -> list[str]:
+    """The findings as linter lines, each followed by its fixes."""
+    out = []
+    for f in net.findings:
+        out.append(finding_line(f))
+        if f.fixes:
+            out.append(f"    fix: {' or '.join(f.fixes)}")
+    return out
+
+
+def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = None) -> None:
+    """A rich table per network, diagnostics with their fixes below; plain when not a terminal."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    terminal = out.isatty()
+    buffer = None if terminal else io.StringIO()
+    console = Console(file=buffer or out, width=width or (None if terminal else 200), highlight=False)
+    for net in nets:
+        title = net.spec.name or net.spec.file
+        grid = Table(title=title, box=box.SIMPLE_HEAD, show_footer=False, title_justify="left")
+        for i, column in enumerate(COLUMNS):
+            grid.add_column(column, justify="right" if i in (0, 6, 7, 8) else "left", no_wrap=True)
+        for r, row in zip(net.layers, rows(net), strict=True):
+            style = "yellow" if r.fractional else None
+            grid.add_row(*row, style=style)
+        grid.add_section()
+        grid.add_row(*totals_row(net), style="bold")
+        console.print(grid)
+        for f in net.findings:
+            line = Text(finding_line(f), style=_STYLE[f.severity])
+            console.print(line, soft_wrap=True)
+            if f.fixes:
+                console.print(f"    fix: {' or '.join(f.fixes)}", soft_wrap=True, highlight=False)
+        if net is not nets[-1]:
+            console.print()
+    if buffer is not None:
+        out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+
+
+def sheet(net: Network) -> str:
+    """The formula sheet of a single layer, as `convcalc layer` prints it."""
+    r = net.layers[0]
+    lines = [f"{r.layer.name}: {r.input} -> {r.output}"]
+
+    def put(label: str, texts: list[str]) -> None:
+        for i, text in enumerate(texts):
+            lines.append(f"  {label if i == 0 else '':<15}{text}")
+
+    if r.axes:
+        put("output size", fm.per_axis(r.axes, fm.size_line))
+        notes = [n for n in (fm.extent_note(a) for a in r.axes[:1]) if n]
+        put("", notes)
+    put("parameters", [fm.params_line(r)])
+    fc = fm.fc_line(r)
+    if fc:
+        put("FC-equivalent", [fc, *filter(None, [fm.saving_line(r)])])
+    put("MACs", [fm.macs_line(r)])
+    text = "\n".join(lines) + "\n"
+    if net.findings:
+        text += "\n" + "\n".join(findings_text(net)) + "\n"
+    return text
+
+
+def render(nets: list[Network], fmt: Format, out: TextIO) -> None:
+    """Write networks in the chosen format."""
+    if fmt is Format.JSON:
+        write_json(nets, out)
+    elif fmt is Format.CSV:
+        write_csv(nets, out)
+    elif fmt is Format.MARKDOWN:
+        out.write("\n".join(markdown(n) for n in nets))
+    else:
+        table(nets, out)
+
+
+def to_text(nets: list[Network], fmt: Format, *, width: int = 120) -> str:
+    """Render to a string at a fixed width, without colour (for tests and the README)."""
+    buffer = io.StringIO()
+    if fmt is Format.TABLE:
+        table(nets, buffer, width=width)
+    else:
+        render(nets, fmt, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,268 @@
+"""Build a typed `Spec` from loaded data, checking every key and value."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import SpecError
+from .model import FC, Conv, Kind, Layer, Layout, PerAxis, Pool, PoolMode, Spec, Where
+
+Pos = tuple[int | None, int | None]
+
+TOP_KEYS = ("name", "input", "layout", "layers")
+LAYER_KEYS: dict[Kind, tuple[str, ...]] = {
+    Kind.CONV: ("type", "name", "filters", "size", "stride", "pad", "dilation", "groups", "bias"),
+    Kind.POOL: ("type", "name", "mode", "size", "stride", "pad", "ceil"),
+    Kind.FC: ("type", "name", "units", "bias"),
+}
+REQUIRED: dict[Kind, tuple[str, ...]] = {
+    Kind.CONV: ("filters", "size"),
+    Kind.POOL: ("size",),
+    Kind.FC: ("units",),
+}
+
+
+class Located(dict[str, Any]):
+    """A mapping that remembers where it and each of its values stand in the file."""
+
+    __slots__ = ("at", "start")
+
+    def __init__(self, items: dict[str, Any], *, start: Pos, at: dict[str, tuple[int, int]]):
+        super().__init__(items)
+        self.start = start
+        self.at = at
+
+
+def _start(data: Mapping[str, Any]) -> Pos:
+    return data.start if isinstance(data, Located) else (None, None)
+
+
+def _at(data: Mapping[str, Any], key: str) -> Pos:
+    if isinstance(data, Located) and key in data.at:
+        return data.at[key]
+    return _start(data)
+
+
+def _fail(message: str, pos: Pos, file: str | None) -> SpecError:
+    return SpecError(message, file=file, line=pos[0], column=pos[1])
+
+
+def show(value: object) -> str:
+    """A value as YAML writes it: true, null, 'text', 3."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _suggest(word: str, choices: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def parse_dims(value: object, *, minimum: int = 1) -> tuple[int, ...]:
+    """Read `32x32x3`, `[32, 32, 3]` or `7` as integers >= minimum; ValueError if not."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        parts: list[object] = [value]
+    elif isinstance(value, str):
+        parts = list(value.lower().split("x"))
+    elif isinstance(value, list | tuple):
+        parts = list(value)
+    else:
+        parts = [value]
+    out = []
+    for p in parts:
+        if isinstance(p, str) and p.strip().isdecimal():
+            p = int(p)
+        if isinstance(p, bool) or not isinstance(p, int) or p < minimum:
+            raise ValueError(f"expected integers >= {minimum}, got {value!r}")
+        out.append(p)
+    if not out:
+        raise ValueError("expected at least one number")
+    return tuple(out)
+
+
+class _Reader:
+    """Reads one layer's values, naming the key and layer in every error."""
+
+    def __init__(self, data: Mapping[str, Any], label: str, file: str | None) -> None:
+        self.data = data
+        self.label = label
+        self.file = file
+
+    def fail(self, key: str, expected: str) -> SpecError:
+        got = self.data[key]
+        return _fail(
+            f"{self.label}: '{key}' must be {expected}, got {show(got)}",
+            _at(self.data, key),
+            self.file,
+        )
+
+    def integer(self, key: str, default: int, *, minimum: int = 1) -> int:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            kind = "a positive integer" if minimum == 1 else "a non-negative integer"
+            raise self.fail(key, kind)
+        return value
+
+    def per_axis(self, key: str, default: PerAxis, *, minimum: int = 1) -> PerAxis:
+        if key not in self.data:
+            return default
+        what = "positive" if minimum == 1 else "non-negative"
+        try:
+            return parse_dims(self.data[key], minimum=minimum)
+        except ValueError:
+            raise self.fail(
+                key, f"a {what} integer, a per-axis list like [3, 5], or a string like '3x5'"
+            ) from None
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(key, "true or false")
+        return value
+
+    def choice(self, key: str, enum: type[PoolMode], default: PoolMode) -> PoolMode:
+        value = self.data.get(key, default.value)
+        names = tuple(m.value for m in enum)
+        if value not in names:
+            raise _fail(
+                f"{self.label}: '{key}' must be {' or '.join(names)}, got {show(value)}",
+                _at(self.data, key),
+                self.file,
+            )
+        return enum(value)
+
+    def where(self) -> Where:
+        keys = self.data.at if isinstance(self.data, Located) else {}
+        line, column = _start(self.data)
+        return Where(line=line, column=column, keys=keys)
+
+
+def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, pos: Pos) -> Layer:
+    if not isinstance(data, Mapping):
+        raise _fail(
+            f"layer {index}: expected a mapping like {{type: conv, ...}}, got {show(data)}",
+            pos,
+            file,
+        )
+    if "type" not in data:
+        raise _fail(f"layer {index}: missing 'type' (expected conv, pool or fc)", _start(data), file)
+    kinds = tuple(k.value for k in Kind)
+    type_ = data["type"]
+    if type_ not in kinds:
+        hint = _suggest(str(type_), kinds)
+        raise _fail(
+            f"layer {index}: unknown type {type_!r}{hint} (expected conv, pool or fc)",
+            _at(data, "type"),
+            file,
+        )
+    kind = Kind(type_)
+    allowed = LAYER_KEYS[kind]
+    for key in data:
+        if key not in allowed:
+            hint = _suggest(str(key), allowed)
+            raise _fail(
+                f"layer {index}: unknown key {key!r} for a {kind.value} layer{hint} "
+                f"(expected one of: {', '.join(allowed)})",
+                _at(data, key),
+                file,
+            )
+    label = f"layer {index} ({kind.value})"
+    for key in REQUIRED[kind]:
+        if key not in data:
+            raise _fail(f"{label}: missing required key '{key}'", _start(data), file)
+    counts[kind] = counts.get(kind, 0) + 1
+    name = data.get("name", f"{kind.value}{counts[kind]}")
+    if not isinstance(name, str) or not name:
+        raise _fail(f"{label}: 'name' must be a non-empty string, got {show(name)}", _at(data, "name"), file)
+    r = _Reader(data, f"layer {index} ({name})", file)
+    if kind is Kind.CONV:
+        return Conv(
+            name=name,
+            filters=r.integer("filters", 1),
+            size=r.per_axis("size", (1,)),
+            stride=r.per_axis("stride", (1,)),
+            pad=r.per_axis("pad", (0,), minimum=0),
+            dilation=r.per_axis("dilation", (1,)),
+            groups=r.integer("groups", 1),
+            bias=r.flag("bias", True),
+            where=r.where(),
+        )
+    if kind is Kind.POOL:
+        return Pool(
+            name=name,
+            size=r.per_axis("size", (1,)),
+            stride=r.per_axis("stride", (1,)) if "stride" in data else None,
+            pad=r.per_axis("pad", (0,), minimum=0),
+            mode=r.choice("mode", PoolMode, PoolMode.MAX),
+            ceil=r.flag("ceil", False),
+            where=r.where(),
+        )
+    return FC(name=name, units=r.integer("units", 1), bias=r.flag("bias", True), where=r.where())
+
+
+def build(data: object, *, file: str | None = None) -> Spec:
+    """Check loaded spec data and turn it into a `Spec`; raise SpecError if invalid."""
+    if not isinstance(data, Mapping):
+        raise _fail(f"a spec must be a mapping with 'input' and 'layers', got {show(data)}", (1, 1), file)
+    for key in data:
+        if key not in TOP_KEYS and not str(key).startswith("x-"):
+            hint = _suggest(str(key), TOP_KEYS)
+            raise _fail(
+                f"unknown top-level key {key!r}{hint} (expected one of: {', '.join(TOP_KEYS)}, or x-... for anchors)",
+                _at(data, key),
+                file,
+            )
+    for key in ("input", "layers"):
+        if key not in data:
+            raise _fail(f"missing required top-level key '{key}'", _start(data), file)
+    try:
+        dims = parse_dims(data["input"])
+    except ValueError:
+        raise _fail(
+            f"'input' must be a shape like 32x32x3 or [32, 32, 3], got {data['input']!r}",
+            _at(data, "input"),
+            file,
+        ) from None
+    if len(dims) > 4:
+        raise _fail(
+            f"'input' has {len(dims)} numbers; expected 1 to 4 (up to 3 spatial axes and channels)",
+            _at(data, "input"),
+            file,
+        )
+    layout = data.get("layout", "hwc")
+    if layout not in ("hwc", "chw"):
+        raise _fail(f"'layout' must be hwc or chw, got {show(layout)}", _at(data, "layout"), file)
+    name = data.get("name")
+    if name is not None and not isinstance(name, str):
+        raise _fail(f"'name' must be a string, got {show(name)}", _at(data, "name"), file)
+    raw = data["layers"]
+    if not isinstance(raw, list):
+        raise _fail(f"'layers' must be a list of layers, got {show(raw)}", _at(data, "layers"), file)
+    counts: dict[Kind, int] = {}
+    layers = []
+    seen: dict[str, int] = {}
+    layers_pos = _at(data, "layers")
+    for i, item in enumerate(raw, start=1):
+        layer = _layer(item, i, counts, file, layers_pos)
+        if layer.name in seen:
+            raise _fail(
+                f"layer {i}: duplicate layer name {layer.name!r} (also layer {seen[layer.name]})",
+                layer.where.of("name"),
+                file,
+            )
+        seen[layer.name] = i
+        layers.append(layer)
+    return Spec(
+        input=dims,
+        layers=tuple(layers),
+        name=name,
+        layout=Layout(layout),
+        file=file,
+        input_where=_at(data, "input"),
+    )
