@@ -22,8 +22,9 @@ class Dims(click.ParamType):  # type: ignore[type-arg]
 
     name = "NxN"
 
-    def __init__(self, minimum: int = 1) -> None:
+    def __init__(self, minimum: int = 1, most: int | None = None) -> None:
         self.minimum = minimum
+        self.most = most
 
     def convert(
         self, value: Any, param: click.Parameter | None, ctx: click.Context | None
@@ -32,10 +33,15 @@ class Dims(click.ParamType):  # type: ignore[type-arg]
         if isinstance(value, tuple):
             return value
         try:
-            return parse_dims(value, minimum=self.minimum)
+            dims = parse_dims(value, minimum=self.minimum)
         except ValueError:
             least = "positive" if self.minimum else "non-negative"
             self.fail(f"expected {least} integers like 32x32x3 or 3, got {value!r}", param, ctx)
+        if self.most is not None and len(dims) > self.most:
+            self.fail(
+                f"expected at most {self.most} numbers (up to 3 spatial axes and channels), got {value!r}"
+            )
+        return dims
 
 
 class Invalid(click.ClickException):
@@ -72,7 +78,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--in", "in_", type=Dims(), required=True, help="Input shape, e.g. 32x32x3 (H x W x C).")
+@click.option("--in", "in_", type=Dims(most=4), required=True, help="Input shape, e.g. 32x32x3 (H x W x C).")
 @click.option(
     "--type",
     "kind",
@@ -180,7 +186,7 @@ def fail(errors: list[SpecError]) -> NoReturn:
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--input", "input_", type=Dims(), help="Try another input shape, e.g. 227x227x3.")
+@click.option("--input", "input_", type=Dims(most=4), help="Try another input shape, e.g. 227x227x3.")
 @format_option
 def run(specs: tuple[str, ...], input_: tuple[int, ...] | None, fmt: str) -> None:
     """Resolve network specs and print every layer's shapes and counts.

@@ -6,7 +6,7 @@ from math import gcd
 
 from . import arith
 from . import formulas as fm
-from .model import Axis, Code, Conv, Finding, Layout, Pool, Resolved, Severity, Shape, Spec
+from .model import Axis, Code, Conv, Finding, Layout, Pool, PoolMode, Resolved, Severity, Shape, Spec
 
 _MAX_INPUT_STEPS = 4096
 
@@ -213,8 +213,7 @@ def _pool_pad(spec: Spec, r: Resolved) -> Finding | None:
     return _finding(spec, r, Severity.ERROR, Code.POOL_PAD_TOO_LARGE, message, key="pad", fixes=(fix,))
 
 
-def _layout(spec: Spec, first: Shape) -> Finding | None:
-    dims = spec.input
+def _layout(spec: Spec, dims: tuple[int, ...], first: Shape) -> Finding | None:
     if spec.layout is not Layout.HWC or len(dims) < 3 or not (dims[0] <= 4 < dims[-1] and dims[0] < dims[-1]):
         return None
     line, column = spec.input_where
@@ -233,14 +232,32 @@ def _layout(spec: Spec, first: Shape) -> Finding | None:
     )
 
 
-def diagnose(spec: Spec, first: Shape, layers: tuple[Resolved, ...]) -> tuple[Finding, ...]:
-    """Every finding about a resolved stack, in layer order."""
-    found: list[Finding | None] = [_layout(spec, first)]
+def _avg_pool_3d(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
+    """PyTorch's CPU avg_pool3d alone refuses an input smaller than the window, padding or not."""
+    if layer.mode is not PoolMode.AVG or len(r.axes) != 3:
+        return None
+    small = [(name, a) for name, a in zip(fm.AXIS_NAMES[3], r.axes, strict=True) if a.n < a.size]
+    if not small:
+        return None
+    name, a = small[0]
+    message = (
+        f"the input is smaller than the window ({a.n} < {a.size} {name}s); PyTorch's avg_pool3d "
+        "refuses that even with padding (its 1-D and 2-D pools and max pooling accept it)"
+    )
+    return _finding(spec, r, Severity.ERROR, Code.WINDOW_EXCEEDS_INPUT, message, key="size")
+
+
+def diagnose(
+    spec: Spec, dims: tuple[int, ...], first: Shape, layers: tuple[Resolved, ...]
+) -> tuple[Finding, ...]:
+    """Every finding about a resolved stack, in layer order; `dims` is the input as given."""
+    found: list[Finding | None] = [_layout(spec, dims, first)]
     for r in layers:
         if isinstance(r.layer, Conv):
             found.append(_groups(spec, r, r.layer))
         if isinstance(r.layer, Pool):
             found.append(_pool_pad(spec, r))
+            found.append(_avg_pool_3d(spec, r, r.layer))
         if any(a.out < 1 for a in r.axes):
             found.append(_non_positive(spec, r, len(spec.layers) - r.index))
         elif r.fractional:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,121 +11,145 @@ import yaml
 
 from .errors import SpecError
 from .model import Spec
-from .spec import Located, build
+from .spec import Located, LocatedList, build
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_INT = re.compile(r"[0-9]+")
-_MAPPING_START = yaml.MappingStartEvent
-_SEQUENCE_START = yaml.SequenceStartEvent
-_SCALAR = yaml.ScalarEvent
-_ALIAS = yaml.AliasEvent
-_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+_SCALARS = yaml.SafeLoader("")
 
 
 def _pos(mark: Any) -> tuple[int, int]:
     return (mark.line + 1, mark.column + 1)
 
 
-class _Builder:
-    """Builds located values straight from parser events: several times faster than composing nodes."""
-
-    def __init__(self, text: str) -> None:
-        self.events = yaml.parse(text, Loader=_Parser)
-        self.anchors: dict[str, Any] = {}
-        self.scalars = yaml.SafeLoader("")
-
-    def document(self) -> Any:
-        """The one document of the text, or None when it is empty."""
-        data = None
-        documents = 0
-        for event in self.events:
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise SpecError(
-                        "expected one YAML document, found several", line=_pos(event.start_mark)[0]
-                    )
-                data = self.value(next(self.events))
-        return data
-
-    def value(self, event: Any) -> Any:
-        """The value that starts with this event."""
-        if isinstance(event, _SCALAR):
-            result = self.scalar(event)
-        elif isinstance(event, _MAPPING_START):
-            result = self.mapping(event)
-        elif isinstance(event, _SEQUENCE_START):
-            result = [self.value(e) for e in self.until_end()]
-        elif isinstance(event, _ALIAS):
-            if event.anchor not in self.anchors:
-                raise SpecError(f"unknown alias *{event.anchor}", **_at(event))
-            return self.anchors[event.anchor]
-        else:
-            raise SpecError(f"unexpected {type(event).__name__}", **_at(event))
-        if getattr(event, "anchor", None):
-            self.anchors[event.anchor] = result
-        return result
-
-    def until_end(self) -> Iterator[Any]:
-        for event in self.events:
-            if isinstance(event, _END):
-                return
-            yield event
-
-    def scalar(self, event: Any) -> Any:
-        text = event.value
-        if event.implicit[0]:
-            if _PLAIN_INT.fullmatch(text):
-                return int(text)
-            tag = self.scalars.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
-        elif event.tag not in (None, "!"):
-            tag = event.tag
-        else:
-            return text
-        node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
-        try:
-            return self.scalars.construct_object(node)
-        except (yaml.YAMLError, ValueError, TypeError) as e:
-            raise SpecError(f"invalid {tag.rsplit(':', 1)[-1]} value {text!r}: {getattr(e, 'problem', e)}", **_at(event)) from None
-
-    def mapping(self, start: Any) -> Located:
-        items: dict[str, Any] = {}
-        at: dict[str, tuple[int, int]] = {}
-        merged: list[Any] = []
-        events = self.until_end()
-        for key_event in events:
-            is_merge = isinstance(key_event, _SCALAR) and key_event.value == "<<" and key_event.implicit[0]
-            key = "<<" if is_merge else self.value(key_event)
-            value_event = next(events)
-            value = self.value(value_event)
-            if is_merge:
-                merged.extend(value if isinstance(value, list) else [value])
-                continue
-            if not isinstance(key, str):
-                raise SpecError(f"keys must be names, got {key!r}", **_at(key_event))
-            if key in items:
-                raise SpecError(f"duplicate key '{key}' (first on line {at[key][0]})", **_at(key_event))
-            items[key] = value
-            at[key] = _pos(value_event.start_mark)
-        for extra in merged:
-            if not isinstance(extra, dict):
-                raise SpecError("'<<' must merge a mapping", **_at(start))
-            for key, value in extra.items():
-                if key not in items:
-                    items[key] = value
-                    at[key] = extra.at[key] if isinstance(extra, Located) else _pos(start.start_mark)
-        return Located(items, start=_pos(start.start_mark), at=at)
-
-
-def _at(event: Any) -> dict[str, Any]:
+def _error(message: str, event: Any) -> SpecError:
     line, column = _pos(event.start_mark)
-    return {"line": line, "column": column}
+    return SpecError(message, line=line, column=column)
+
+
+def _scalar(event: Any) -> Any:
+    """A plain scalar as YAML 1.1 types it (PyYAML's safe rules); quoted ones stay text."""
+    text = event.value
+    if event.implicit[0]:
+        if _PLAIN_INT.fullmatch(text):
+            return int(text)
+        tag = _SCALARS.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    elif event.tag not in (None, "!"):
+        tag = event.tag
+    else:
+        return text
+    node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
+    try:
+        return _SCALARS.construct_object(node)
+    except (yaml.YAMLError, ValueError, TypeError) as e:
+        kind = tag.rsplit(":", 1)[-1]
+        raise _error(f"invalid {kind} value {text!r}: {getattr(e, 'problem', e)}", event) from None
+
+
+class _Frame:
+    """A mapping or sequence being filled, with the positions of what it holds."""
+
+    __slots__ = ("anchor", "at", "items", "key", "key_event", "merged", "start")
+
+    def __init__(self, event: Any, items: Any) -> None:
+        self.items = items
+        self.at: Any = {} if isinstance(items, dict) else []
+        self.start = event
+        self.anchor = event.anchor
+        self.key: Any = None
+        self.key_event: Any = None
+        self.merged: list[Any] = []
+
+    def add(self, value: Any, event: Any) -> None:
+        """Put a finished value in place: a list item, a key, or a key's value."""
+        if isinstance(self.items, list):
+            self.items.append(value)
+            self.at.append(_pos(event.start_mark))
+        elif self.key_event is None:
+            self.key, self.key_event = value, event
+        else:
+            key, key_event = self.key, self.key_event
+            self.key = self.key_event = None
+            if key is _MERGE:
+                self.merged.extend(value if isinstance(value, list) else [value])
+            elif not isinstance(key, str):
+                raise _error(f"keys must be names, got {key!r}", key_event)
+            elif key in self.items:
+                raise _error(f"duplicate key '{key}' (first on line {self.at[key][0]})", key_event)
+            else:
+                self.items[key] = value
+                self.at[key] = _pos(event.start_mark)
+
+    def done(self) -> Any:
+        """The finished container, merges applied."""
+        start = _pos(self.start.start_mark)
+        if isinstance(self.items, list):
+            return LocatedList(self.items, start=start, at=self.at)
+        for extra in self.merged:
+            if not isinstance(extra, dict):
+                raise _error("'<<' must merge a mapping", self.start)
+            for key, value in extra.items():
+                if key not in self.items:
+                    self.items[key] = value
+                    self.at[key] = extra.at[key] if isinstance(extra, Located) else start
+        return Located(self.items, start=start, at=self.at)
+
+
+_MERGE = object()
+
+
+def _document(text: str) -> Any:
+    """The one document of the text, built straight from parser events (no node tree)."""
+    stack: list[_Frame] = []
+    anchors: dict[str, Any] = {}
+    root: list[Any] = []
+    documents = 0
+    event: Any
+    for event in yaml.parse(text, Loader=_Parser):
+        kind = type(event)
+        if kind is yaml.ScalarEvent:
+            top = stack[-1] if stack else None
+            merge = event.value == "<<" and event.implicit[0]
+            if merge and top is not None and top.key_event is None and isinstance(top.items, dict):
+                top.add(_MERGE, event)
+                continue
+            value = _scalar(event)
+            if event.anchor:
+                anchors[event.anchor] = value
+        elif kind is yaml.MappingStartEvent:
+            stack.append(_Frame(event, {}))
+            continue
+        elif kind is yaml.SequenceStartEvent:
+            stack.append(_Frame(event, []))
+            continue
+        elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            frame = stack.pop()
+            value = frame.done()
+            if frame.anchor:
+                anchors[frame.anchor] = value
+            event = frame.start
+        elif kind is yaml.AliasEvent:
+            if event.anchor not in anchors:
+                raise _error(f"unknown alias *{event.anchor}", event)
+            value = anchors[event.anchor]
+        elif kind is yaml.DocumentStartEvent:
+            documents += 1
+            if documents > 1:
+                raise _error("expected one YAML document, found several", event)
+            continue
+        else:
+            continue
+        if stack:
+            stack[-1].add(value, event)
+        else:
+            root.append(value)
+    return root[0] if root else None
 
 
 def parse(text: str, *, file: str | None = None) -> Spec:
     """Parse YAML text into a checked Spec; SpecError names the line and column."""
     try:
-        data = _Builder(text).document()
+        data = _document(text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "malformed YAML"

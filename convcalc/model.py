@@ -50,6 +50,8 @@ class Code(enum.Enum):
     POOL_PAD_TOO_LARGE = "pool-pad-too-large"
     GROUPS_MISMATCH = "groups-mismatch"
     SUSPICIOUS_LAYOUT = "suspicious-layout"
+    WINDOW_EXCEEDS_INPUT = "window-exceeds-input"
+    CHECK_MISMATCH = "check-mismatch"
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +198,8 @@ class Axis:
     @property
     def lost(self) -> int:
         """Real input pixels after the end of the last window."""
-        return max(0, self.n + self.pad - ((self.out - 1) * self.stride + self.extent))
+        end = (self.out - 1) * self.stride + self.extent - self.pad
+        return max(0, self.n - max(0, end))
 
     @property
     def gap(self) -> int:

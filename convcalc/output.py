@@ -11,6 +11,9 @@ from . import formulas as fm
 from .model import Network, Severity
 from .report import COLUMNS, finding_line, rows, to_json, totals_row
 
+_NUMERIC = (0, 6, 7, 8)
+_FIXED = (0, 4, 5, 6, 7, 8)
+"""Columns that never shrink or wrap: shapes and numbers; names and settings fold instead."""
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
@@ -87,13 +90,22 @@ def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = 
     for net in nets:
         title = net.spec.name or net.spec.file
         grid = Table(title=title, box=box.SIMPLE_HEAD, show_footer=False, title_justify="left")
+        cells = rows(net)
+        total = totals_row(net)
         for i, column in enumerate(COLUMNS):
-            grid.add_column(column, justify="right" if i in (0, 6, 7, 8) else "left", no_wrap=True)
-        for r, row in zip(net.layers, rows(net), strict=True):
+            fixed = i in _FIXED
+            grid.add_column(
+                column,
+                justify="right" if i in _NUMERIC else "left",
+                no_wrap=fixed,
+                overflow="fold",
+                min_width=max(len(column), len(total[i]), *(len(c[i]) for c in cells)) if fixed else None,
+            )
+        for r, row in zip(net.layers, cells, strict=True):
             style = "yellow" if r.fractional else None
             grid.add_row(*row, style=style)
         grid.add_section()
-        grid.add_row(*totals_row(net), style="bold")
+        grid.add_row(*total, style="bold")
         console.print(grid)
         for f in net.findings:
             line = Text(finding_line(f), style=_STYLE[f.severity])

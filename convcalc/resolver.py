@@ -9,6 +9,9 @@ from .errors import SpecError
 from .findings import diagnose
 from .model import FC, Axis, Conv, Layer, Layout, Network, PerAxis, Pool, Resolved, Shape, Spec
 
+MAX_DIMS = 4
+"""An input has at most 3 spatial axes and channels."""
+
 
 def input_shape(dims: tuple[int, ...], layout: Layout) -> Shape:
     """The numbers of `input` as a Shape: one is a flat vector, more are spatial then channels."""
@@ -80,6 +83,12 @@ def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = 
 def resolve(spec: Spec, *, input: tuple[int, ...] | None = None) -> Network:
     """Resolve every layer of a spec, stopping after a layer with no output."""
     dims = input or spec.input
+    if len(dims) > MAX_DIMS:
+        raise SpecError(
+            f"the input has {len(dims)} numbers; expected 1 to {MAX_DIMS} "
+            "(up to 3 spatial axes and channels)",
+            file=spec.file,
+        )
     first = shape = input_shape(dims, spec.layout)
     layers: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
@@ -88,5 +97,5 @@ def resolve(spec: Spec, *, input: tuple[int, ...] | None = None) -> Network:
         if any(o < 1 for o in resolved.output.spatial):
             break
         shape = resolved.output
-    findings = diagnose(spec, first, tuple(layers))
+    findings = diagnose(spec, dims, first, tuple(layers))
     return Network(spec=spec, input=first, layers=tuple(layers), findings=findings)

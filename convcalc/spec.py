@@ -35,6 +35,17 @@ class Located(dict[str, Any]):
         self.at = at
 
 
+class LocatedList(list[Any]):
+    """A list that remembers where it and each of its items stand in the file."""
+
+    __slots__ = ("at", "start")
+
+    def __init__(self, items: list[Any], *, start: Pos, at: list[tuple[int, int]]):
+        super().__init__(items)
+        self.start = start
+        self.at = at
+
+
 def _start(data: Mapping[str, Any]) -> Pos:
     return data.start if isinstance(data, Located) else (None, None)
 
@@ -214,7 +225,8 @@ def build(data: object, *, file: str | None = None) -> Spec:
         if key not in TOP_KEYS and not str(key).startswith("x-"):
             hint = _suggest(str(key), TOP_KEYS)
             raise _fail(
-                f"unknown top-level key {key!r}{hint} (expected one of: {', '.join(TOP_KEYS)}, or x-... for anchors)",
+                f"unknown top-level key {key!r}{hint} "
+                f"(expected one of: {', '.join(TOP_KEYS)}, or x-... for anchors)",
                 _at(data, key),
                 file,
             )
@@ -247,9 +259,9 @@ def build(data: object, *, file: str | None = None) -> Spec:
     counts: dict[Kind, int] = {}
     layers = []
     seen: dict[str, int] = {}
-    layers_pos = _at(data, "layers")
     for i, item in enumerate(raw, start=1):
-        layer = _layer(item, i, counts, file, layers_pos)
+        pos = raw.at[i - 1] if isinstance(raw, LocatedList) else _at(data, "layers")
+        layer = _layer(item, i, counts, file, pos)
         if layer.name in seen:
             raise _fail(
                 f"layer {i}: duplicate layer name {layer.name!r} (also layer {seen[layer.name]})",

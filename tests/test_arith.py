@@ -136,11 +136,6 @@ def test_lost_and_gap_against_marked_pixels(
     assert arith.drops_input(a) == (len(dropped) > a.gap)
 
 
-@pytest.mark.xfail(
-    reason="BUG: Axis.lost counts padding when the last window ends inside the left pad "
-    "(N=4, F=1, S=10, P=3: reports 6 lost pixels of a 4-pixel axis)",
-    strict=True,
-)
 def test_lost_never_exceeds_the_input() -> None:
     a = _axis(4, 1, 10, 3)
     assert a.out == 1

@@ -11,10 +11,6 @@ import convcalc
 from convcalc.__main__ import main
 
 CONV = "{type: conv, filters: 1, size: 3}"
-BUG_NON_MAPPING = pytest.mark.xfail(
-    reason="BUG: a non-mapping layer is located at the start of the layers list, not at the item itself",
-    strict=True,
-)
 
 
 def layers(*lines: str) -> str:
@@ -31,23 +27,16 @@ CASES = [
     pytest.param("# only a comment\n", 1, 1, "the spec is empty", id="comment-only"),
     pytest.param("- 1\n- 2\n", 1, 1, "a spec must be a mapping", id="top-level-list"),
     pytest.param("hello\n", 1, 1, "a spec must be a mapping", id="top-level-scalar"),
-    pytest.param(
-        layers(CONV, "5"), 4, 5, "layer 2: expected a mapping", id="layer-scalar", marks=BUG_NON_MAPPING
-    ),
-    pytest.param(
-        layers(CONV, "[1, 2]"), 4, 5, "layer 2: expected a mapping", id="layer-list", marks=BUG_NON_MAPPING
-    ),
+    pytest.param(layers(CONV, "5"), 4, 5, "layer 2: expected a mapping", id="layer-scalar"),
+    pytest.param(layers(CONV, "[1, 2]"), 4, 5, "layer 2: expected a mapping", id="layer-list"),
     pytest.param(
         "input: 32x32x3\nlayers:\n  - type: conv\n    filters: 1\n    size: 3\n  - null\n",
         6,
         5,
         "layer 2: expected a mapping",
         id="layer-null-block",
-        marks=BUG_NON_MAPPING,
     ),
-    pytest.param(
-        layers("conv"), 3, 5, "layer 1: expected a mapping", id="first-layer-scalar", marks=BUG_NON_MAPPING
-    ),
+    pytest.param(layers("conv"), 3, 5, "layer 1: expected a mapping", id="first-layer-scalar"),
     pytest.param("input: 32x32x3\nlyers: []\n", 2, 8, "did you mean 'layers'", id="unknown-top-key"),
     pytest.param("input: 32x32x3\nlayers: []\nsize: 3\n", 3, 7, "unknown top-level key 'size'", id="top-key"),
     pytest.param(

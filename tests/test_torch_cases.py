@@ -16,7 +16,7 @@ import convcalc
 CASES: list[dict[str, Any]] = json.loads(
     (Path(__file__).resolve().parent / "data" / "torch_cases.json").read_text(encoding="utf-8")
 )
-REFUSALS = {"non-positive-size", "groups-mismatch", "pool-pad-too-large"}
+REFUSALS = {"non-positive-size", "groups-mismatch", "pool-pad-too-large", "window-exceeds-input"}
 
 
 def spec_of(case: dict[str, Any]) -> dict[str, Any]:
@@ -48,37 +48,13 @@ def spec_of(case: dict[str, Any]) -> dict[str, Any]:
     return {"input": case["input"], "layers": [layer]}
 
 
-def avgpool3d_only_refusal(case: dict[str, Any]) -> bool:
-    """Torch's AvgPool3d refuses an unpadded input smaller than the kernel, and nothing else does."""
-    error = case["torch"]["error"] or ""
-    if not (case["kind"] == "pool" and case["mode"] == "avg" and "smaller than kernel size" in error):
-        return False
-    stride = case["stride"] or case["size"]
-    for n, f, s, p in zip(case["input"][:-1], case["size"], stride, case["pad"], strict=True):
-        numerator = n + 2 * p - f
-        out = (numerator + (s - 1 if case["ceil"] else 0)) // s + 1
-        if case["ceil"] and (out - 1) * s >= n + p:
-            out -= 1
-        if out < 1 or p > f // 2:
-            return False  # another rule refuses it as well
-    return True
-
-
 def params_of(case: dict[str, Any]) -> list[Any]:
-    """One pytest param per case, with its id; deconv is skipped visibly, AvgPool3d gaps xfailed."""
+    """One pytest param per case, with its id; deconv is skipped visibly."""
     out = []
     for case in CASES:
         marks: list[Any] = []
         if case["kind"] == "deconv":
             marks.append(pytest.mark.skip(reason="deconv (ConvTranspose) is not supported yet"))
-        elif avgpool3d_only_refusal(case):
-            marks.append(
-                pytest.mark.xfail(
-                    reason="BUG: no rule for torch's AvgPool3d refusing an unpadded input smaller "
-                    "than the kernel on some axis",
-                    strict=True,
-                )
-            )
         out.append(pytest.param(case, id=case["id"], marks=marks))
     return out
 

@@ -1,0 +1,260 @@
+"""Prove resolved shapes by running every layer through the numpy kernels, batch 1, float32."""
+
+from __future__ import annotations
+
+import enum
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+from .errors import ConvcalcError
+from .model import FC, Code, Conv, Finding, Network, Pool, PoolMode, Resolved, Severity
+
+if TYPE_CHECKING:
+    from .kernels import Array
+
+ITEM = 4
+"""Bytes of one float32."""
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+_BYTES = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgt])(?:i?b)?|b)?\s*", re.IGNORECASE)
+
+
+class CheckStatus(enum.Enum):
+    """What running one layer showed."""
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCheck:
+    """The outcome of running one layer."""
+
+    index: int
+    """1-based index of the layer."""
+    status: CheckStatus
+    shape: tuple[int, ...] | None
+    """The real output shape, spatial sizes then channels; None when the layer did not run."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cost:
+    """The float32 bytes one layer holds at its peak while it runs."""
+
+    weights: int
+    scratch: int
+    """im2col matrix, padded input copy and pooling temporaries."""
+    activations: int
+    """The layer's input and output."""
+
+    @property
+    def total(self) -> int:
+        """All of it."""
+        return self.weights + self.scratch + self.activations
+
+
+class MemoryLimit(ConvcalcError):
+    """A check pass would need more memory than allowed; raised before anything runs."""
+
+    def __init__(self, *, layer: str, cost: Cost, limit: int) -> None:
+        self.layer = layer
+        self.cost = cost
+        self.limit = limit
+        parts = (
+            (cost.weights, "weights"),
+            (cost.scratch, "im2col and padding"),
+            (cost.activations, "activations"),
+        )
+        detail = ", ".join(f"{format_bytes(n)} of {what}" for n, what in parts if n)
+        super().__init__(
+            f"{layer}: checking needs about {format_bytes(cost.total)} ({detail}), "
+            f"above --max-memory {format_bytes(limit)}"
+        )
+
+
+def parse_bytes(text: str) -> int:
+    """Bytes from `512M`, `4G`, `2GiB`, `1.5g` or `1000000`: K, M, G and T are powers of 1024."""
+    match = _BYTES.fullmatch(text)
+    if match is None:
+        raise ValueError(f"invalid size {text!r}; expected a number with an optional K, M, G or T")
+    number, unit = match.groups()
+    size = int(Fraction(number) * 1024 ** ("kmgt".index(unit.lower()) + 1 if unit else 0))
+    if size < 1:
+        raise ValueError(f"invalid size {text!r}; it must be at least one byte")
+    return size
+
+
+def format_bytes(size: int) -> str:
+    """`411.0 MiB`: one decimal in the largest binary unit that keeps the number at least 1."""
+    power = min(len(_UNITS) - 1, max(0, (size.bit_length() - 1) // 10))
+    return f"{size} B" if power == 0 else f"{size / 1024**power:.1f} {_UNITS[power]}"
+
+
+def _runnable(r: Resolved, channels: int) -> bool:
+    """Whether PyTorch would run this layer on `channels` input channels at all."""
+    if any(o < 1 for o in r.output.spatial):
+        return False
+    if isinstance(r.layer, Conv):
+        return channels % r.layer.groups == 0 and r.layer.filters % r.layer.groups == 0
+    return not isinstance(r.layer, Pool) or all(a.pad <= a.extent // 2 for a in r.axes)
+
+
+def _conv_scratch(r: Resolved) -> int:
+    from .kernels import im2col_bytes
+
+    assert isinstance(r.layer, Conv)
+    padded = tuple(a.n + 2 * a.pad for a in r.axes) if any(a.pad for a in r.axes) else None
+    return im2col_bytes(
+        in_channels=r.input.channels,
+        out_spatial=r.output.spatial,
+        size=tuple(a.size for a in r.axes),
+        groups=r.layer.groups,
+        padded_spatial=padded,
+    )
+
+
+def _pool_scratch(r: Resolved) -> int:
+    spans = [(a.out - 1) * a.stride + a.size for a in r.axes]
+    outs = [a.out for a in r.axes]
+    copied = any(a.pad for a in r.axes) or spans != [a.n for a in r.axes]
+    padded = math.prod(spans) if copied else 0
+    folds = sum(math.prod(outs[: k + 1]) * math.prod(spans[k + 1 :]) for k in range(len(spans)))
+    return r.input.channels * (padded + folds) * ITEM
+
+
+def _cost(r: Resolved) -> Cost:
+    """Weights, temporaries and activations of one layer, from its resolved shapes."""
+    scratch = _conv_scratch(r) if isinstance(r.layer, Conv) else _pool_scratch(r) if r.axes else 0
+    activations = (r.input.elements + r.output.elements) * ITEM
+    return Cost(weights=r.params * ITEM, scratch=scratch, activations=activations)
+
+
+def _peak(net: Network) -> tuple[Cost, str]:
+    """The costliest layer that would run, and its name."""
+    peak, name = Cost(0, 0, net.input.elements * ITEM), "input"
+    for r in net.layers:
+        if not _runnable(r, r.input.channels):
+            break
+        cost = _cost(r)
+        if cost.total > peak.total:
+            peak, name = cost, r.layer.name
+    return peak, name
+
+
+def estimate(net: Network) -> tuple[int, str]:
+    """Peak bytes of a check pass (weights, im2col, live activations) and the layer where it occurs."""
+    cost, name = _peak(net)
+    return cost.total, name
+
+
+def _zeros(*shape: int) -> Array:
+    import numpy as np
+
+    return np.zeros(shape, dtype=np.float32)
+
+
+def _run_conv(x: Array, r: Resolved, layer: Conv) -> Array:
+    from .kernels import conv
+
+    size = tuple(a.size for a in r.axes)
+    weight = _zeros(layer.filters, x.shape[0] // layer.groups, *size)
+    return conv(
+        x,
+        weight,
+        _zeros(layer.filters) if layer.bias else None,
+        stride=tuple(a.stride for a in r.axes),
+        pad=tuple(a.pad for a in r.axes),
+        dilation=tuple(a.dilation for a in r.axes),
+        groups=layer.groups,
+    )
+
+
+def _run_pool(x: Array, r: Resolved, layer: Pool) -> Array:
+    from .kernels import avg_pool, max_pool
+
+    kernel = max_pool if layer.mode is PoolMode.MAX else avg_pool
+    return kernel(
+        x,
+        size=tuple(a.size for a in r.axes),
+        stride=tuple(a.stride for a in r.axes),
+        pad=tuple(a.pad for a in r.axes),
+        ceil=layer.ceil,
+    )
+
+
+def _run_fc(x: Array, layer: FC) -> Array:
+    from .kernels import linear
+
+    return linear(x, _zeros(layer.units, x.size), _zeros(layer.units) if layer.bias else None)
+
+
+def _forward(x: Array, r: Resolved) -> Array:
+    """Run one layer on x with zero weights of the sizes x really has."""
+    if isinstance(r.layer, Conv):
+        return _run_conv(x, r, r.layer)
+    if isinstance(r.layer, Pool):
+        return _run_pool(x, r, r.layer)
+    return _run_fc(x, r.layer)
+
+
+def run(
+    net: Network,
+    *,
+    seed: int = 0,
+    max_memory: int = 2 * 1024**3,
+    on_layer: Callable[[int, int], None] | None = None,
+) -> tuple[LayerCheck, ...]:
+    """Run every layer on random input of the network's shape; MemoryLimit before anything runs."""
+    cost, name = _peak(net)
+    if cost.total > max_memory:
+        raise MemoryLimit(layer=name, cost=cost, limit=max_memory)
+    import numpy as np
+
+    shape = (net.input.channels, *net.input.spatial)
+    x: Array | None = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
+    checks: list[LayerCheck] = []
+    for r in net.layers:
+        if x is not None and _runnable(r, x.shape[0]):
+            try:
+                x = _forward(x, r)
+            except ValueError:
+                x = None
+        else:
+            x = None
+        if x is None:
+            checks.append(LayerCheck(r.index, CheckStatus.SKIPPED, None))
+        else:
+            dims = (*x.shape[1:], x.shape[0])
+            status = CheckStatus.OK if dims == r.output.dims else CheckStatus.MISMATCH
+            checks.append(LayerCheck(r.index, status, dims))
+        if on_layer is not None:
+            on_layer(len(checks), len(net.layers))
+    return tuple(checks)
+
+
+def compare(net: Network, checks: tuple[LayerCheck, ...]) -> tuple[Finding, ...]:
+    """One check-mismatch error per layer whose real output differs from the resolved one."""
+    layers = {r.index: r for r in net.layers}
+    findings: list[Finding] = []
+    for c in checks:
+        if c.status is not CheckStatus.MISMATCH or c.shape is None:
+            continue
+        r = layers[c.index]
+        real = "x".join(map(str, c.shape))
+        findings.append(
+            Finding(
+                severity=Severity.ERROR,
+                code=Code.CHECK_MISMATCH,
+                message=f"{r.layer.name}: the resolver says {r.output} but running the layer gives {real}",
+                file=net.spec.file,
+                line=r.layer.where.line,
+                column=r.layer.where.column,
+                layer=r.index,
+                layer_name=r.layer.name,
+            )
+        )
+    return tuple(findings)
