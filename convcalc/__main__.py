@@ -194,8 +194,11 @@ def run(specs: tuple[str, ...], input_: tuple[int, ...] | None, fmt: str) -> Non
     Exit status: 0 clean (or only warnings and notes), 1 an error finding,
     2 an invalid spec or usage; with several files, the highest.
     """
+    import gc
+
     from .resolver import resolve
 
+    gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
     nets: list[Network] = []
     errors: list[SpecError] = []
     for path in specs:

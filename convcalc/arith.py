@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from .model import Axis
 
 
@@ -18,6 +20,12 @@ def out_size(*, n: int, size: int, stride: int, pad: int, dilation: int = 1, cei
 
 def axis(*, n: int, size: int, stride: int, pad: int, dilation: int = 1, ceil: bool = False) -> Axis:
     """The geometry of one axis together with its output size."""
+    return _axis(n, size, stride, pad, dilation, ceil)
+
+
+@functools.lru_cache(maxsize=4096)
+def _axis(n: int, size: int, stride: int, pad: int, dilation: int, ceil: bool) -> Axis:
+    """Axes are immutable, and deep stacks repeat the same few: share them."""
     o = out_size(n=n, size=size, stride=stride, pad=pad, dilation=dilation, ceil=ceil)
     return Axis(n=n, size=size, stride=stride, pad=pad, dilation=dilation, ceil=ceil, out=o)
 

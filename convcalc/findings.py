@@ -151,13 +151,12 @@ def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resol
     fixes = tuple(
         f for f in (pad, *_stride_fixes(r), *_input_fixes(spec, first, layers[: r.index - 1], r)) if f
     )
+    message = f"{formula} is not a whole number; PyTorch {rounding} {got}"
     if any(arith.drops_input(a) for a in r.axes):
-        message = f"{formula} is not whole: PyTorch {rounding} {got} and silently drops {_lost_text(r.axes)}"
+        message += f" and silently drops {_lost_text(r.axes)}"
         severity = Severity.ERROR
     else:
-        message = (
-            f"{formula} is not whole: PyTorch {rounding} {got}; only padding goes unused, no input is lost"
-        )
+        message += ", but only padding goes unused: no input is lost"
         severity = Severity.INFO
     if no_pad:
         message += f" ({no_pad})"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,6 +17,7 @@ from .spec import Located, LocatedList, build
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_INT = re.compile(r"[0-9]+")
 _SCALARS = yaml.SafeLoader("")
+_NOT_YET = object()
 
 
 def _pos(mark: Any) -> tuple[int, int]:
@@ -27,13 +29,22 @@ def _error(message: str, event: Any) -> SpecError:
     return SpecError(message, line=line, column=column)
 
 
+@functools.lru_cache(maxsize=8192)
+def _plain(text: str) -> tuple[str, Any]:
+    """The tag of a plain scalar and, for the common ones, its value: keys and settings repeat."""
+    if _PLAIN_INT.fullmatch(text):
+        return "int", int(text)
+    tag = _SCALARS.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return tag, text if tag == "tag:yaml.org,2002:str" else _NOT_YET
+
+
 def _scalar(event: Any) -> Any:
     """A plain scalar as YAML 1.1 types it (PyYAML's safe rules); quoted ones stay text."""
     text = event.value
     if event.implicit[0]:
-        if _PLAIN_INT.fullmatch(text):
-            return int(text)
-        tag = _SCALARS.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+        tag, value = _plain(text)
+        if value is not _NOT_YET:
+            return value
     elif event.tag not in (None, "!"):
         tag = event.tag
     else:

@@ -26,13 +26,24 @@ class Format(enum.Enum):
     CSV = "csv"
 
 
-def write_json(nets: list[Network], out: TextIO) -> None:
-    """One network as an object, several as a list."""
+def _json_text(data: dict[str, object]) -> str:
+    """Indented at the top, one compact line per layer and finding: readable, and fast to write."""
     import json
 
-    data = [to_json(n) for n in nets]
-    json.dump(data[0] if len(data) == 1 else data, out, indent=2)
-    out.write("\n")
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = ",\n".join(f"    {json.dumps(v)}" for v in value)
+            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
+def write_json(nets: list[Network], out: TextIO) -> None:
+    """One network as an object, several as a list."""
+    texts = [_json_text(to_json(n)) for n in nets]
+    out.write((texts[0] if len(texts) == 1 else "[\n" + ",\n".join(texts) + "\n]") + "\n")
 
 
 def write_csv(nets: list[Network], out: TextIO) -> None:

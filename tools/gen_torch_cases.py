@@ -61,6 +61,7 @@ DEFAULT_OUT = os.path.join(
 # case constructors (pure python, no torch)
 # --------------------------------------------------------------------------
 
+
 def _axes(v, n):
     """Broadcast an int to a per-axis list of length n."""
     if isinstance(v, (list, tuple)):
@@ -133,6 +134,7 @@ def fc(n_in, n_out, bias=True):
 # --------------------------------------------------------------------------
 # hand-picked cases
 # --------------------------------------------------------------------------
+
 
 def handpicked_conv():
     out = []
@@ -229,7 +231,20 @@ def handpicked_pool():
             add("%s-aniso-3d-%s" % (m, tag), pool(m, [9, 14, 5], 4, [3, 2, 5], [2, 3, 1], [1, 1, 2], ceil))
         # padding limit (pad <= kernel // 2 ?)
         for n in (1, 2, 3):
-            for F, P in ((1, 1), (2, 1), (2, 2), (3, 1), (3, 2), (4, 2), (4, 3), (5, 2), (5, 3), (6, 3), (6, 4), (7, 4)):
+            for F, P in (
+                (1, 1),
+                (2, 1),
+                (2, 2),
+                (3, 1),
+                (3, 2),
+                (4, 2),
+                (4, 3),
+                (5, 2),
+                (5, 3),
+                (6, 3),
+                (6, 4),
+                (7, 4),
+            ):
                 add("%s-padlimit-%dd-F%d-P%d" % (m, n, F, P), pool(m, [12] * n, 2, F, 1, P))
         add("%s-padlimit-one-axis" % m, pool(m, [12, 12], 2, [4, 3], 1, [2, 2]))
         add("%s-padlimit-one-axis-3d" % m, pool(m, [12, 12, 12], 2, [4, 4, 1], 1, [2, 2, 1]))
@@ -297,6 +312,7 @@ def handpicked_fc():
 # sweeps and random cases
 # --------------------------------------------------------------------------
 
+
 def pool_sweeps():
     out = []
     for mode in ("max", "avg"):
@@ -306,7 +322,13 @@ def pool_sweeps():
                     for P in range(0, F // 2 + 1):
                         for ceil in (False, True):
                             name = "sweep-%s-N%d-F%d-S%d-P%d-%s" % (
-                                mode, N, F, S, P, "ceil" if ceil else "floor")
+                                mode,
+                                N,
+                                F,
+                                S,
+                                P,
+                                "ceil" if ceil else "floor",
+                            )
                             out.append((name, pool(mode, [N], 1, F, S, P, ceil)))
     return out
 
@@ -337,8 +359,7 @@ def _spatial(rng, n, big_ok=True):
     if n == 2 and big_ok and rng.random() < 0.05:
         v = rng.choice((224, 227))
         return [v, v]
-    return _per_axis(rng, n, lambda: rng.choices(
-        (rng.randint(1, 8), rng.randint(1, hi)), weights=(1, 2))[0])
+    return _per_axis(rng, n, lambda: rng.choices((rng.randint(1, 8), rng.randint(1, hi)), weights=(1, 2))[0])
 
 
 CHANNELS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
@@ -365,8 +386,9 @@ def random_conv(rng, count):
         K = rng.choice((1, 4, 8, 16) if big else CHANNELS)
         if n == 3:
             C, K = min(C, 8), min(K, 8)
-        F = _per_axis(rng, n, lambda: rng.choices((1, 2, 3, 4, 5, 6, 7, 9, 11),
-                                                   weights=(4, 2, 8, 2, 5, 1, 3, 1, 1))[0])
+        F = _per_axis(
+            rng, n, lambda: rng.choices((1, 2, 3, 4, 5, 6, 7, 9, 11), weights=(4, 2, 8, 2, 5, 1, 3, 1, 1))[0]
+        )
         S = _per_axis(rng, n, lambda: rng.choices((1, 2, 3, 4, 5), weights=(8, 6, 2, 2, 1))[0])
         P = _per_axis(rng, n, lambda: rng.choices((0, 1, 2, 3, 4, 6), weights=(8, 6, 3, 2, 1, 1))[0])
         D = _per_axis(rng, n, lambda: rng.choices((1, 2, 3, 4), weights=(14, 3, 2, 1))[0], 0.85)
@@ -470,6 +492,7 @@ def all_cases():
 # torch evaluation
 # --------------------------------------------------------------------------
 
+
 def _first_line(exc):
     msg = str(exc).strip()
     if not msg:
@@ -488,13 +511,29 @@ def build_module(torch, case):
     P = tuple(case["pad"])
     if kind == "conv":
         cls = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[n - 1]
-        return cls(C, case["filters"], kernel_size=F, stride=tuple(case["stride"]), padding=P,
-                   dilation=tuple(case["dilation"]), groups=case["groups"], bias=case["bias"])
+        return cls(
+            C,
+            case["filters"],
+            kernel_size=F,
+            stride=tuple(case["stride"]),
+            padding=P,
+            dilation=tuple(case["dilation"]),
+            groups=case["groups"],
+            bias=case["bias"],
+        )
     if kind == "deconv":
         cls = (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)[n - 1]
-        return cls(C, case["filters"], kernel_size=F, stride=tuple(case["stride"]), padding=P,
-                   output_padding=tuple(case["output_pad"]), groups=case["groups"],
-                   bias=case["bias"], dilation=tuple(case["dilation"]))
+        return cls(
+            C,
+            case["filters"],
+            kernel_size=F,
+            stride=tuple(case["stride"]),
+            padding=P,
+            output_padding=tuple(case["output_pad"]),
+            groups=case["groups"],
+            bias=case["bias"],
+            dilation=tuple(case["dilation"]),
+        )
     if kind == "pool":
         S = None if case["stride"] is None else tuple(case["stride"])
         if case["mode"] == "max":
@@ -509,7 +548,7 @@ def run_case(torch, case):
     res = {"output": None, "params": None, "error": None, "error_type": None, "stage": None}
     try:
         mod = build_module(torch, case)
-    except Exception as e:  # noqa: BLE001 - we record whatever torch raises
+    except Exception as e:
         res.update(error=_first_line(e), error_type=type(e).__name__, stage="construct")
         return res
     res["params"] = int(sum(p.numel() for p in mod.parameters()))
@@ -520,7 +559,7 @@ def run_case(torch, case):
     try:
         with torch.no_grad():
             y = mod(x)
-    except Exception as e:  # noqa: BLE001
+    except Exception as e:
         res.update(error=_first_line(e), error_type=type(e).__name__, stage="forward")
         return res
     shape = list(y.shape)
@@ -540,8 +579,10 @@ def main(argv=None):
     import torch  # the only torch import in the project
 
     if not torch.__version__.startswith(EXPECTED_TORCH):
-        print("warning: fixture was made with torch %s, running %s"
-              % (EXPECTED_TORCH, torch.__version__), file=sys.stderr)
+        print(
+            "warning: fixture was made with torch %s, running %s" % (EXPECTED_TORCH, torch.__version__),
+            file=sys.stderr,
+        )
     torch.manual_seed(0)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
