@@ -213,5 +213,58 @@ def run(specs: tuple[str, ...], input_: tuple[int, ...] | None, fmt: str) -> Non
     sys.exit(exit_code(nets))
 
 
+def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set[str] | None:
+    """Comma-separated rule codes, each one known."""
+    from .lint import RULES
+
+    if value is None:
+        return None
+    codes = {c.strip() for c in value.split(",") if c.strip()}
+    unknown = sorted(codes - RULES.keys())
+    if unknown:
+        raise click.BadParameter(f"unknown rule code {', '.join(unknown)} (expected: {', '.join(RULES)})")
+    return codes
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github", "sarif"]),
+    default="text",
+    show_default=True,
+    help="text for people, github for workflow annotations, sarif for code scanning.",
+)
+@click.option("--select", callback=_codes, help="Report only these rule codes (comma-separated).")
+@click.option("--ignore", callback=_codes, help="Do not report these rule codes (comma-separated).")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
+def lint(
+    paths: tuple[str, ...], fmt: str, select: set[str] | None, ignore: set[str] | None, strict: bool
+) -> None:
+    """Lint spec files and directories (*.yaml, *.yml; - reads stdin) the way CI expects.
+
+    Exit status: 0 clean, 1 an error finding (or a warning with --strict),
+    2 a file that cannot be read or is not a valid spec; the highest wins.
+    """
+    import gc
+
+    from .lint import FORMATS
+    from .lint import lint as run_lint
+
+    gc.disable()  # one short-lived process for many files
+    report = run_lint(paths, select=select, ignore=ignore)
+    click.echo(FORMATS[fmt](report), nl=False)
+    sys.exit(report.exit_code(strict=strict))
+
+
+@main.command()
+def schema() -> None:
+    """Print the JSON Schema of spec files, for editors and CI (draft 2020-12)."""
+    from .schema import text
+
+    click.echo(text(), nl=False)
+
+
 if __name__ == "__main__":
     main(prog_name="convcalc")

@@ -61,9 +61,9 @@ def _pad_fix(r: Resolved) -> tuple[str | None, str | None]:
         p = arith.smallest_pad(a, limit=limit_of(a))
         if p is None:
             why = (
-                f"no symmetric pad fits at stride {a.stride} ({a.n} - {a.extent} = {a.n - a.extent} is odd)"
+                f"no symmetric pad fits at stride {a.stride}: {a.n} - {a.extent} = {a.n - a.extent} is odd"
                 if a.stride % 2 == 0 and (a.n - a.extent) % 2
-                else f"no pad up to {a.extent // 2} (the most a pool allows) fits"
+                else f"no pad fits within the {a.extent // 2} a pool allows"
             )
             return None, why
         pads.append(p)
@@ -246,19 +246,100 @@ def _avg_pool_3d(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
     return _finding(spec, r, Severity.ERROR, Code.WINDOW_EXCEEDS_INPUT, message, key="size")
 
 
+def _holes(a: Axis, stride: int | None = None) -> int:
+    """Input positions out of every `stride` that no window ever reads, in the steady state."""
+    s = stride or a.stride
+    return s - len({(a.dilation * k) % s for k in range(a.size)})
+
+
+def _skips(spec: Spec, r: Resolved) -> Finding | None:
+    axes = [(name, a) for name, a in zip(fm.AXIS_NAMES[len(r.axes)], r.axes, strict=True) if _holes(a)]
+    if not axes:
+        return None
+    a = axes[0][1]
+    window = f"size {a.size}" + (f" and dilation {a.dilation}" if a.dilation > 1 else "")
+    names = " and ".join(f"{name}s" for name, _ in axes)
+    message = (
+        f"windows of {window} at stride {a.stride} never read {_holes(a)} of every {a.stride} input {names}"
+    )
+    better = next((s for s in range(a.stride - 1, 0, -1) if not _holes(a, s)), 1)
+    return _finding(
+        spec, r, Severity.WARNING, Code.STRIDE_SKIPS_INPUT, message, key="stride", fixes=(f"stride {better}",)
+    )
+
+
+def _expect_mismatches(
+    spec: Spec, r: Resolved | None, net_output: Shape, params: int, macs: int
+) -> list[Finding]:
+    """Compare what the author wrote under `expect` with what the layer or network gives."""
+    expect = spec.expect if r is None else r.layer.expect
+    if expect is None:
+        return []
+    found = []
+    checks: list[tuple[str, str | None, str]] = []
+    if expect.output is not None:
+        wanted = Shape.read(expect.output, spec.layout)
+        checks.append(("output", None if wanted == net_output else str(wanted), str(net_output)))
+    for key, actual in (("params", params), ("macs", macs)):
+        value = getattr(expect, key)
+        if value is not None:
+            checks.append((key, None if value == actual else fm.number(value), fm.number(actual)))
+    for key, wanted_text, actual_text in checks:
+        if wanted_text is None:
+            continue
+        line, column = expect.where.get(key, (None, None))
+        who = "the network" if r is None else r.layer.name
+        message = f"{who}: expected {key} {wanted_text} but it is {actual_text}"
+        found.append(
+            Finding(
+                severity=Severity.ERROR,
+                code=Code.EXPECT_MISMATCH,
+                message=message,
+                file=spec.file,
+                line=line if line is not None else (r.layer.where.line if r else None),
+                column=column if column is not None else (r.layer.where.column if r else None),
+                layer=r.index if r else None,
+                layer_name=r.layer.name if r else None,
+            )
+        )
+    return found
+
+
 def diagnose(
     spec: Spec, dims: tuple[int, ...], first: Shape, layers: tuple[Resolved, ...]
 ) -> tuple[Finding, ...]:
-    """Every finding about a resolved stack, in layer order; `dims` is the input as given."""
+    """Every finding about a resolved stack, in layer order; `dims` is the input as given.
+
+    `expect:` values describe the spec's own input, so they are not checked when another is tried.
+    """
     found: list[Finding | None] = [_layout(spec, dims, first)]
+    asserted = dims == spec.input
     for r in layers:
         if isinstance(r.layer, Conv):
             found.append(_groups(spec, r, r.layer))
         if isinstance(r.layer, Pool):
             found.append(_pool_pad(spec, r))
             found.append(_avg_pool_3d(spec, r, r.layer))
+        if r.axes:
+            found.append(_skips(spec, r))
         if any(a.out < 1 for a in r.axes):
             found.append(_non_positive(spec, r, len(spec.layers) - r.index))
-        elif r.fractional:
+            continue
+        if r.fractional:
             found.append(_fractional(spec, first, layers, r))
-    return tuple(f for f in found if f is not None)
+        if asserted:
+            found.extend(_expect_mismatches(spec, r, r.output, r.params, r.macs))
+    complete = len(layers) == len(spec.layers) and all(
+        o > 0 for o in (layers[-1].output.spatial if layers else ())
+    )
+    if complete and asserted:
+        output = layers[-1].output if layers else first
+        found.extend(
+            _expect_mismatches(spec, None, output, sum(r.params for r in layers), sum(r.macs for r in layers))
+        )
+    return tuple(f for f in found if f is not None and not _allowed(spec, f))
+
+
+def _allowed(spec: Spec, f: Finding) -> bool:
+    """Whether the finding's layer turns its code off with `allow:`."""
+    return f.layer is not None and f.code in spec.layers[f.layer - 1].allow

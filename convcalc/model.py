@@ -50,6 +50,8 @@ class Code(enum.Enum):
     POOL_PAD_TOO_LARGE = "pool-pad-too-large"
     GROUPS_MISMATCH = "groups-mismatch"
     SUSPICIOUS_LAYOUT = "suspicious-layout"
+    STRIDE_SKIPS_INPUT = "stride-skips-input"
+    EXPECT_MISMATCH = "expect-mismatch"
     WINDOW_EXCEEDS_INPUT = "window-exceeds-input"
     CHECK_MISMATCH = "check-mismatch"
 
@@ -70,6 +72,18 @@ class Where:
         return self.keys.get(key, (self.line, self.column))
 
 
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """Shape assertions: what the author believes a layer or the network gives."""
+
+    output: tuple[int, ...] | None = None
+    """The output shape as written, in the spec's layout."""
+    params: int | None = None
+    macs: int | None = None
+    where: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
+    """Line and column of each expected value."""
+
+
 PerAxis = tuple[int, ...]
 """A per-axis setting: one value for every axis, or one per spatial axis."""
 
@@ -87,6 +101,9 @@ class Conv:
     groups: int = 1
     bias: bool = True
     where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    """Finding codes turned off for this layer (a deliberate floor, say)."""
+    expect: Expect | None = None
 
     kind = Kind.CONV
 
@@ -103,6 +120,9 @@ class Pool:
     mode: PoolMode = PoolMode.MAX
     ceil: bool = False
     where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    """Finding codes turned off for this layer (a deliberate floor, say)."""
+    expect: Expect | None = None
 
     kind = Kind.POOL
 
@@ -115,6 +135,9 @@ class FC:
     units: int
     bias: bool = True
     where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    """Finding codes turned off for this layer (a deliberate floor, say)."""
+    expect: Expect | None = None
 
     kind = Kind.FC
 
@@ -135,6 +158,8 @@ class Spec:
     """The file the spec came from, for messages; None for text or a dict."""
     input_where: tuple[int | None, int | None] = (None, None)
     """Line and column of the `input` value."""
+    expect: Expect | None = None
+    """What the author believes the whole network gives."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +184,15 @@ class Shape:
 
     def __str__(self) -> str:
         return "x".join(map(str, self.dims))
+
+    @staticmethod
+    def read(dims: tuple[int, ...], layout: Layout) -> Shape:
+        """Numbers as a spec writes them: one is a flat vector, more are spatial and channels."""
+        if len(dims) == 1:
+            return Shape((), dims[0])
+        if layout is Layout.CHW:
+            return Shape(dims[1:], dims[0])
+        return Shape(dims[:-1], dims[-1])
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,19 +7,10 @@ from math import prod
 from . import arith
 from .errors import SpecError
 from .findings import diagnose
-from .model import FC, Axis, Conv, Layer, Layout, Network, PerAxis, Pool, Resolved, Shape, Spec
+from .model import FC, Axis, Conv, Layer, Network, PerAxis, Pool, Resolved, Shape, Spec
 
 MAX_DIMS = 4
 """An input has at most 3 spatial axes and channels."""
-
-
-def input_shape(dims: tuple[int, ...], layout: Layout) -> Shape:
-    """The numbers of `input` as a Shape: one is a flat vector, more are spatial then channels."""
-    if len(dims) == 1:
-        return Shape((), dims[0])
-    if layout is Layout.CHW:
-        return Shape(dims[1:], dims[0])
-    return Shape(dims[:-1], dims[-1])
 
 
 def _broadcast(layer: Layer, key: str, value: PerAxis, ndim: int, file: str | None) -> PerAxis:
@@ -89,7 +80,7 @@ def resolve(spec: Spec, *, input: tuple[int, ...] | None = None) -> Network:
             "(up to 3 spatial axes and channels)",
             file=spec.file,
         )
-    first = shape = input_shape(dims, spec.layout)
+    first = shape = Shape.read(dims, spec.layout)
     layers: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
         resolved = resolve_layer(index, layer, shape, file=spec.file)

@@ -6,16 +6,30 @@ from collections.abc import Mapping
 from typing import Any
 
 from .errors import SpecError
-from .model import FC, Conv, Kind, Layer, Layout, PerAxis, Pool, PoolMode, Spec, Where
+from .model import FC, Code, Conv, Expect, Kind, Layer, Layout, PerAxis, Pool, PoolMode, Spec, Where
 
 Pos = tuple[int | None, int | None]
 
-TOP_KEYS = ("name", "input", "layout", "layers")
+TOP_KEYS = ("name", "input", "layout", "layers", "expect")
 LAYER_KEYS: dict[Kind, tuple[str, ...]] = {
-    Kind.CONV: ("type", "name", "filters", "size", "stride", "pad", "dilation", "groups", "bias"),
-    Kind.POOL: ("type", "name", "mode", "size", "stride", "pad", "ceil"),
-    Kind.FC: ("type", "name", "units", "bias"),
+    Kind.CONV: (
+        "type",
+        "name",
+        "filters",
+        "size",
+        "stride",
+        "pad",
+        "dilation",
+        "groups",
+        "bias",
+        "allow",
+        "expect",
+    ),
+    Kind.POOL: ("type", "name", "mode", "size", "stride", "pad", "ceil", "allow", "expect"),
+    Kind.FC: ("type", "name", "units", "bias", "allow", "expect"),
 }
+EXPECT_KEYS = ("output", "params", "macs")
+CODES = tuple(c.value for c in Code if c is not Code.CHECK_MISMATCH)
 REQUIRED: dict[Kind, tuple[str, ...]] = {
     Kind.CONV: ("filters", "size"),
     Kind.POOL: ("size",),
@@ -149,10 +163,72 @@ class _Reader:
             )
         return enum(value)
 
+    def allow(self) -> frozenset[Code]:
+        """The codes of `allow`, each one checked."""
+        value = self.data.get("allow", [])
+        if not isinstance(value, list):
+            raise self.fail(
+                "allow", f"a list of rule codes like [fractional-size] (one of: {', '.join(CODES)})"
+            )
+        codes = set()
+        for code in value:
+            if code not in CODES:
+                raise _fail(
+                    f"{self.label}: unknown rule code {show(code)} in 'allow'{_suggest(str(code), CODES)} "
+                    f"(expected one of: {', '.join(CODES)})",
+                    _at(self.data, "allow"),
+                    self.file,
+                )
+            codes.add(Code(code))
+        return frozenset(codes)
+
     def where(self) -> Where:
         keys = self.data.at if isinstance(self.data, Located) else {}
         line, column = _start(self.data)
         return Where(line=line, column=column, keys=keys)
+
+
+def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | None:
+    """The `expect` mapping of a layer or of the spec."""
+    if "expect" not in data:
+        return None
+    value = data["expect"]
+    if not isinstance(value, Mapping) or not value:
+        raise _fail(
+            f"{label}'expect' must be a mapping like {{output: 28x28x6, params: 456}}, got {show(value)}",
+            _at(data, "expect"),
+            file,
+        )
+    for key in value:
+        if key not in EXPECT_KEYS:
+            raise _fail(
+                f"{label}unknown key {key!r} in 'expect'{_suggest(str(key), EXPECT_KEYS)} "
+                f"(expected one of: {', '.join(EXPECT_KEYS)})",
+                _at(value, key),
+                file,
+            )
+    output = None
+    if "output" in value:
+        try:
+            output = parse_dims(value["output"])
+        except ValueError:
+            raise _fail(
+                f"{label}expected 'output' must be a shape like 28x28x6, got {show(value['output'])}",
+                _at(value, "output"),
+                file,
+            ) from None
+    counts: dict[str, int | None] = {}
+    for key in ("params", "macs"):
+        count = value.get(key)
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+            raise _fail(
+                f"{label}expected '{key}' must be a non-negative integer, got {show(count)}",
+                _at(value, key),
+                file,
+            )
+        counts[key] = count
+    where = value.at if isinstance(value, Located) else {}
+    return Expect(output=output, params=counts["params"], macs=counts["macs"], where=where)
 
 
 def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, pos: Pos) -> Layer:
@@ -204,6 +280,8 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
             groups=r.integer("groups", 1),
             bias=r.flag("bias", True),
             where=r.where(),
+            allow=r.allow(),
+            expect=_expect(data, f"{r.label}: ", file),
         )
     if kind is Kind.POOL:
         return Pool(
@@ -214,8 +292,17 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
             mode=r.choice("mode", PoolMode, PoolMode.MAX),
             ceil=r.flag("ceil", False),
             where=r.where(),
+            allow=r.allow(),
+            expect=_expect(data, f"{r.label}: ", file),
         )
-    return FC(name=name, units=r.integer("units", 1), bias=r.flag("bias", True), where=r.where())
+    return FC(
+        name=name,
+        units=r.integer("units", 1),
+        bias=r.flag("bias", True),
+        where=r.where(),
+        allow=r.allow(),
+        expect=_expect(data, f"{r.label}: ", file),
+    )
 
 
 def build(data: object, *, file: str | None = None) -> Spec:
@@ -278,4 +365,5 @@ def build(data: object, *, file: str | None = None) -> Spec:
         layout=Layout(layout),
         file=file,
         input_where=_at(data, "input"),
+        expect=_expect(data, "", file),
     )

@@ -24,7 +24,7 @@ SPECS = ROOT / "specs"
 GOLDEN = Path(__file__).resolve().parent / "golden"
 LENET = str(SPECS / "lenet5.yaml")
 ALEXNET = str(SPECS / "alexnet.yaml")
-MISFIT = str(SPECS / "seed" / "stride-misfit.yaml")
+MISFIT = str(SPECS.parent / "tests" / "data" / "misfit.yaml")
 ALL_SPECS = sorted(SPECS.rglob("*.yaml"))
 
 

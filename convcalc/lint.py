@@ -1,0 +1,211 @@
+"""`convcalc lint`: many spec files in one process, in the forms CI systems read."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .errors import SpecError
+from .model import Code, Finding, Severity
+from .report import finding_json, location
+
+SPEC_INVALID = "spec-invalid"
+"""Not a finding: the file cannot be read or is not a valid spec (exit 2)."""
+
+RULES: dict[str, str] = {
+    Code.FRACTIONAL_SIZE.value: "A window does not tile its input: (N + 2P - E)/S + 1 is not whole.",
+    Code.NON_POSITIVE_SIZE.value: "The window is larger than the padded input; PyTorch refuses it.",
+    Code.POOL_PAD_TOO_LARGE.value: "A pool's pad exceeds half its window; PyTorch refuses it.",
+    Code.GROUPS_MISMATCH.value: "Groups do not divide the input channels and the filters.",
+    Code.WINDOW_EXCEEDS_INPUT.value: "PyTorch's avg_pool3d refuses an input smaller than its window.",
+    Code.STRIDE_SKIPS_INPUT.value: "Windows leave input positions unread by design (stride or dilation).",
+    Code.SUSPICIOUS_LAYOUT.value: "An hwc input that looks channels-first, like 3x224x224.",
+    Code.EXPECT_MISMATCH.value: "A shape, parameter or MAC count differs from the spec's expect:.",
+    Code.CHECK_MISMATCH.value: "Running the layer gave another shape than the resolver (--check).",
+    SPEC_INVALID: "The file is not a valid spec: bad YAML, an unknown key or type, a bad value.",
+}
+"""Every code lint can print, with its one-line description (README and SARIF use these)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What linting a set of files found."""
+
+    files: int
+    findings: tuple[Finding, ...]
+    invalid: tuple[SpecError, ...]
+
+    def count(self, severity: Severity) -> int:
+        """How many findings of this severity."""
+        return sum(f.severity is severity for f in self.findings)
+
+    def exit_code(self, *, strict: bool) -> int:
+        """2 for any invalid file, else 1 for errors (or warnings when strict), else 0."""
+        if self.invalid:
+            return 2
+        failing = self.count(Severity.ERROR) + (self.count(Severity.WARNING) if strict else 0)
+        return 1 if failing else 0
+
+
+def spec_files(paths: Iterable[str]) -> Iterator[str]:
+    """Each path, with directories expanded to their *.yaml and *.yml files, sorted."""
+    for path in paths:
+        p = Path(path)
+        if path != "-" and p.is_dir():
+            found = sorted({*p.rglob("*.yaml"), *p.rglob("*.yml")})
+            yield from (str(f) for f in found if f.is_file())
+        else:
+            yield path
+
+
+def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[str] | None = None) -> Report:
+    """Load and resolve every spec; keep the findings whose codes are selected."""
+    import sys
+
+    from .loader import parse, read
+    from .resolver import resolve
+
+    findings: list[Finding] = []
+    invalid: list[SpecError] = []
+    files = 0
+    for path in spec_files(paths):
+        files += 1
+        try:
+            spec = parse(sys.stdin.read(), file="<stdin>") if path == "-" else read(path)
+            findings.extend(resolve(spec).findings)
+        except SpecError as e:
+            invalid.append(e)
+    kept = tuple(
+        f
+        for f in findings
+        if (select is None or f.code.value in select) and (ignore is None or f.code.value not in ignore)
+    )
+    return Report(files=files, findings=kept, invalid=tuple(invalid))
+
+
+def _fixes(f: Finding) -> str:
+    return f"; fix: {' or '.join(f.fixes)}" if f.fixes else ""
+
+
+def summary(report: Report) -> str:
+    """3 errors, 1 warning, 2 notes in 12 files (and any invalid ones)."""
+    parts = [
+        f"{n} {word}{'' if n == 1 else 's'}"
+        for n, word in (
+            (report.count(Severity.ERROR), "error"),
+            (report.count(Severity.WARNING), "warning"),
+            (report.count(Severity.INFO), "note"),
+        )
+        if n or word != "note"
+    ]
+    if report.invalid:
+        n = len(report.invalid)
+        parts.append(f"{n} invalid spec{'' if n == 1 else 's'}")
+    files = f"{report.files} file{'' if report.files == 1 else 's'}"
+    return f"{', '.join(parts)} in {files}"
+
+
+def text(report: Report) -> str:
+    """One line per finding, file:line:col: severity[code] message; fix: ..., then a summary."""
+    lines = [
+        f"{e.file}:{e.line or 1}:{e.column or 1}: error[{SPEC_INVALID}] {e.message}" for e in report.invalid
+    ]
+    for f in report.findings:
+        lines.append(f"{location(f)}: {f.severity.value}[{f.code.value}] {f.message}{_fixes(f)}")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _invalid_json(e: SpecError) -> dict[str, object]:
+    return {
+        "file": e.file,
+        "line": e.line,
+        "column": e.column,
+        "severity": "error",
+        "code": SPEC_INVALID,
+        "message": e.message,
+    }
+
+
+def as_json(report: Report) -> str:
+    """{"version": 1, "findings": [...], "invalid": [...], "summary": {...}}."""
+    data = {
+        "version": 1,
+        "findings": [finding_json(f) for f in report.findings],
+        "invalid": [_invalid_json(e) for e in report.invalid],
+        "summary": {
+            "files": report.files,
+            "errors": report.count(Severity.ERROR),
+            "warnings": report.count(Severity.WARNING),
+            "notes": report.count(Severity.INFO),
+            "invalid": len(report.invalid),
+        },
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _escape(value: str, *, property: bool = False) -> str:
+    """GitHub's workflow-command escaping."""
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return value.replace(":", "%3A").replace(",", "%2C") if property else value
+
+
+_GITHUB = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def github(report: Report) -> str:
+    """GitHub Actions workflow commands, so findings show on the pull request's lines."""
+    lines = []
+    for e in report.invalid:
+        props = f"file={_escape(e.file or '', property=True)},line={e.line or 1},col={e.column or 1}"
+        lines.append(f"::error {props},title={SPEC_INVALID}::{_escape(e.message)}")
+    for f in report.findings:
+        props = f"file={_escape(f.file or '', property=True)},line={f.line or 1},col={f.column or 1}"
+        title = _escape(f"{f.code.value}", property=True)
+        lines.append(f"::{_GITHUB[f.severity]} {props},title={title}::{_escape(f.message + _fixes(f))}")
+    lines.append(summary(report))
+    return "\n".join(lines) + "\n"
+
+
+_SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def _result(
+    code: str, level: str, message: str, file: str | None, line: int | None, column: int | None
+) -> dict[str, object]:
+    region = {"startLine": line or 1, "startColumn": column or 1}
+    return {
+        "ruleId": code,
+        "level": level,
+        "message": {"text": message},
+        "locations": [
+            {"physicalLocation": {"artifactLocation": {"uri": file or "<stdin>"}, "region": region}}
+        ],
+    }
+
+
+def sarif(report: Report) -> str:
+    """SARIF 2.1.0, for code-scanning tools."""
+    results = [_result(SPEC_INVALID, "error", e.message, e.file, e.line, e.column) for e in report.invalid]
+    results += [
+        _result(f.code.value, _SARIF_LEVEL[f.severity], f.message + _fixes(f), f.file, f.line, f.column)
+        for f in report.findings
+    ]
+    rules = [{"id": code, "shortDescription": {"text": text}} for code, text in RULES.items()]
+    log = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "convcalc", "version": __version__, "rules": rules}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(log, indent=2) + "\n"
+
+
+FORMATS = {"text": text, "json": as_json, "github": github, "sarif": sarif}
