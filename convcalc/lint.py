@@ -37,6 +37,18 @@ class Report:
     files: int
     findings: tuple[Finding, ...]
     invalid: tuple[SpecError, ...]
+    order: tuple[str, ...] = ()
+    """The files in the order they were linted, to print in that order."""
+
+    def entries(self) -> list[Finding | SpecError]:
+        """Invalid files and findings together, file by file, then by line."""
+
+        def key(item: Finding | SpecError) -> tuple[int, int, int]:
+            file = item.file or "<stdin>"
+            index = self.order.index(file) if file in self.order else len(self.order)
+            return (index, item.line or 0, item.column or 0)
+
+        return sorted([*self.invalid, *self.findings], key=key)
 
     def count(self, severity: Severity) -> int:
         """How many findings of this severity."""
@@ -70,9 +82,9 @@ def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[st
 
     findings: list[Finding] = []
     invalid: list[SpecError] = []
-    files = 0
+    order: list[str] = []
     for path in spec_files(paths):
-        files += 1
+        order.append("<stdin>" if path == "-" else path)
         try:
             spec = parse(sys.stdin.read(), file="<stdin>") if path == "-" else read(path)
             findings.extend(resolve(spec).findings)
@@ -83,7 +95,7 @@ def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[st
         for f in findings
         if (select is None or f.code.value in select) and (ignore is None or f.code.value not in ignore)
     )
-    return Report(files=files, findings=kept, invalid=tuple(invalid))
+    return Report(files=len(order), findings=kept, invalid=tuple(invalid), order=tuple(order))
 
 
 def _fixes(f: Finding) -> str:
@@ -159,13 +171,13 @@ _GITHUB = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: 
 def github(report: Report) -> str:
     """GitHub Actions workflow commands, so findings show on the pull request's lines."""
     lines = []
-    for e in report.invalid:
-        props = f"file={_escape(e.file or '', property=True)},line={e.line or 1},col={e.column or 1}"
-        lines.append(f"::error {props},title={SPEC_INVALID}::{_escape(e.message)}")
-    for f in report.findings:
+    for f in report.entries():
         props = f"file={_escape(f.file or '', property=True)},line={f.line or 1},col={f.column or 1}"
-        title = _escape(f"{f.code.value}", property=True)
-        lines.append(f"::{_GITHUB[f.severity]} {props},title={title}::{_escape(f.message + _fixes(f))}")
+        if isinstance(f, SpecError):
+            lines.append(f"::error {props},title={SPEC_INVALID}::{_escape(f.message)}")
+        else:
+            title = _escape(f.code.value, property=True)
+            lines.append(f"::{_GITHUB[f.severity]} {props},title={title}::{_escape(f.message + _fixes(f))}")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -189,10 +201,11 @@ def _result(
 
 def sarif(report: Report) -> str:
     """SARIF 2.1.0, for code-scanning tools."""
-    results = [_result(SPEC_INVALID, "error", e.message, e.file, e.line, e.column) for e in report.invalid]
-    results += [
-        _result(f.code.value, _SARIF_LEVEL[f.severity], f.message + _fixes(f), f.file, f.line, f.column)
-        for f in report.findings
+    results = [
+        _result(SPEC_INVALID, "error", f.message, f.file, f.line, f.column)
+        if isinstance(f, SpecError)
+        else _result(f.code.value, _SARIF_LEVEL[f.severity], f.message + _fixes(f), f.file, f.line, f.column)
+        for f in report.entries()
     ]
     rules = [{"id": code, "shortDescription": {"text": text}} for code, text in RULES.items()]
     log = {

@@ -63,3 +63,10 @@ def test_setup_commands_match_ci() -> None:
     test_command = "pip install '.[test]' && python -m pytest"
     assert test_command in text
     assert test_command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_rule_table_lists_every_code() -> None:
+    from convcalc.lint import RULES
+
+    text = README.read_text()
+    assert [code for code in RULES if f"| `{code}` |" not in text] == []

@@ -1,0 +1,47 @@
+"""Linting many spec files in one process.
+
+    python benchmarks/bench_lint.py
+
+Target (issue 4): 1,000 spec files lint in a few seconds. Baseline from the same run:
+the same process doing nothing (`convcalc --version`), so the ratio shows the per-file cost.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SPECS = Path(__file__).resolve().parent.parent / "specs"
+
+
+def wall_ms(argv: list[str], runs: int = 5) -> float:
+    """Median wall time of a whole process, in milliseconds."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(argv, capture_output=True, check=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def main() -> None:
+    """Copy the shipped specs into 1,000 files and lint them all at once."""
+    shipped = sorted(SPECS.rglob("*.yaml"))
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(1000):
+            source = shipped[i % len(shipped)]
+            Path(tmp, f"spec{i:04d}.yaml").write_text(source.read_text())
+        idle = wall_ms([sys.executable, "-m", "convcalc", "--version"])
+        many = wall_ms([sys.executable, "-m", "convcalc", "lint", tmp])
+    print(f"convcalc --version           {idle:8.1f} ms")
+    print(
+        f"convcalc lint, 1,000 files   {many:8.1f} ms   {(many - idle) / 1000:5.2f} ms per file   (target: a few s)"
+    )
+
+
+if __name__ == "__main__":
+    main()
