@@ -66,6 +66,56 @@ def format_option(f: F) -> F:
     )(f)
 
 
+class Bytes(click.ParamType):  # type: ignore[type-arg]
+    """A memory size: 512M, 4G, 2GiB."""
+
+    name = "SIZE"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Parse into bytes, failing as a usage error."""
+        if isinstance(value, int):
+            return value
+        from .check import parse_bytes
+
+        try:
+            return parse_bytes(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+def check_options(f: F) -> F:
+    """--check, --seed and --max-memory, shared by layer and run."""
+    f = click.option(
+        "--max-memory",
+        type=Bytes(),
+        default="2G",
+        show_default=True,
+        help="Refuse a check that would need more memory (512M, 4G).",
+    )(f)
+    f = click.option(
+        "--seed", type=int, default=0, show_default=True, help="Seed of the check's random input."
+    )(f)
+    return click.option("--check", is_flag=True, help="Prove every shape by running the layers with numpy.")(
+        f
+    )
+
+
+def checked(net: Network, *, seed: int, max_memory: int) -> Network:
+    """The network with what running it showed, and a finding for every disagreement."""
+    import dataclasses
+
+    from . import check
+    from .errors import ConvcalcError
+    from .output import Progress
+
+    try:
+        checks = check.run(net, seed=seed, max_memory=max_memory, on_layer=Progress("checking"))
+    except ConvcalcError as e:
+        where = f"{net.spec.file}: " if net.spec.file else ""
+        raise Invalid(f"{where}error: {e}") from None
+    return dataclasses.replace(net, checks=checks, findings=net.findings + check.compare(net, checks))
+
+
 def exit_code(nets: list[Network]) -> int:
     """1 when any error finding, else 0."""
     return 1 if any(n.worst is Severity.ERROR for n in nets) else 0
@@ -104,8 +154,18 @@ def main() -> None:
     show_default=True,
     help="Order of the numbers of --in.",
 )
+@check_options
 @format_option
-def layer(in_: tuple[int, ...], kind: str, fmt: str, layout: str, **options: Any) -> None:
+def layer(
+    in_: tuple[int, ...],
+    kind: str,
+    fmt: str,
+    layout: str,
+    check: bool,
+    seed: int,
+    max_memory: int,
+    **options: Any,
+) -> None:
     """Compute one layer's output size, parameters and FC-equivalent, with the formulas.
 
     \b
@@ -120,6 +180,8 @@ def layer(in_: tuple[int, ...], kind: str, fmt: str, layout: str, **options: Any
         net = resolve(spec)
     except SpecError as e:
         raise click.UsageError(e.message) from None
+    if check:
+        net = checked(net, seed=seed, max_memory=max_memory)
     chosen = Format(fmt)
     if chosen is Format.TABLE:
         click.echo(sheet(net), nl=False)
@@ -187,8 +249,16 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--input", "input_", type=Dims(most=4), help="Try another input shape, e.g. 227x227x3.")
+@check_options
 @format_option
-def run(specs: tuple[str, ...], input_: tuple[int, ...] | None, fmt: str) -> None:
+def run(
+    specs: tuple[str, ...],
+    input_: tuple[int, ...] | None,
+    fmt: str,
+    check: bool,
+    seed: int,
+    max_memory: int,
+) -> None:
     """Resolve network specs and print every layer's shapes and counts.
 
     Exit status: 0 clean (or only warnings and notes), 1 an error finding,
@@ -203,9 +273,11 @@ def run(specs: tuple[str, ...], input_: tuple[int, ...] | None, fmt: str) -> Non
     errors: list[SpecError] = []
     for path in specs:
         try:
-            nets.append(resolve(_load(path), input=input_))
+            net = resolve(_load(path), input=input_)
         except SpecError as e:
             errors.append(e)
+            continue
+        nets.append(checked(net, seed=seed, max_memory=max_memory) if check else net)
     if nets:
         render(nets, Format(fmt), sys.stdout)
     if errors:

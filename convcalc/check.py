@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import math
 import re
 from collections.abc import Callable
@@ -11,34 +10,29 @@ from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from .errors import ConvcalcError
-from .model import FC, Code, Conv, Finding, Network, Pool, PoolMode, Resolved, Severity
+from .model import (
+    FC,
+    CheckStatus,
+    Code,
+    Conv,
+    Finding,
+    LayerCheck,
+    Network,
+    Pool,
+    PoolMode,
+    Resolved,
+    Severity,
+)
 
 if TYPE_CHECKING:
     from .kernels import Array
 
 ITEM = 4
 """Bytes of one float32."""
+BAND = 16 * 1024**2
+"""im2col bytes per band of output rows: bounds the memory of a conv and keeps it warm in cache."""
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 _BYTES = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgt])(?:i?b)?|b)?\s*", re.IGNORECASE)
-
-
-class CheckStatus(enum.Enum):
-    """What running one layer showed."""
-
-    OK = "ok"
-    MISMATCH = "mismatch"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class LayerCheck:
-    """The outcome of running one layer."""
-
-    index: int
-    """1-based index of the layer."""
-    status: CheckStatus
-    shape: tuple[int, ...] | None
-    """The real output shape, spatial sizes then channels; None when the layer did not run."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,21 +97,31 @@ def _runnable(r: Resolved, channels: int) -> bool:
     return not isinstance(r.layer, Pool) or all(a.pad <= a.extent // 2 for a in r.axes)
 
 
+def _band_rows(*, channels: int, size: tuple[int, ...], padded: tuple[int, ...], band: int = BAND) -> int:
+    """Output rows per band: as many as keep the im2col matrix within `band` bytes, at least one."""
+    return max(1, band // (channels * math.prod(size) * math.prod(padded[1:]) * ITEM))
+
+
 def _conv_scratch(r: Resolved) -> int:
+    """Bytes of one im2col band, the padded input copy and, with several bands, their joined copy."""
     from .kernels import im2col_bytes
 
     assert isinstance(r.layer, Conv)
-    padded = tuple(a.n + 2 * a.pad for a in r.axes) if any(a.pad for a in r.axes) else None
-    return im2col_bytes(
+    size, padded = tuple(a.size for a in r.axes), tuple(a.n + 2 * a.pad for a in r.axes)
+    out = r.output.spatial
+    rows = min(out[0], _band_rows(channels=r.input.channels, size=size, padded=padded))
+    joined = r.output.elements * ITEM if rows < out[0] else 0
+    return joined + im2col_bytes(
         in_channels=r.input.channels,
-        out_spatial=r.output.spatial,
-        size=tuple(a.size for a in r.axes),
+        out_spatial=(rows, *out[1:]),
+        size=size,
         groups=r.layer.groups,
-        padded_spatial=padded,
+        padded_spatial=padded if any(a.pad for a in r.axes) else None,
     )
 
 
 def _pool_scratch(r: Resolved) -> int:
+    """Bytes of the padded input copy and the partial results of folding the window axis by axis."""
     spans = [(a.out - 1) * a.stride + a.size for a in r.axes]
     outs = [a.out for a in r.axes]
     copied = any(a.pad for a in r.axes) or spans != [a.n for a in r.axes]
@@ -152,17 +156,46 @@ def estimate(net: Network) -> tuple[int, str]:
 
 
 def _zeros(*shape: int) -> Array:
+    """Zero-filled float32 weights: untouched pages cost nearly nothing, and values do not matter."""
     import numpy as np
 
     return np.zeros(shape, dtype=np.float32)
 
 
-def _run_conv(x: Array, r: Resolved, layer: Conv) -> Array:
+def banded_conv(
+    x: Array,
+    weight: Array,
+    bias: Array | None,
+    *,
+    stride: tuple[int, ...],
+    pad: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+    band: int = BAND,
+) -> Array:
+    """`kernels.conv` over bands of output rows, so no im2col matrix is much above `band` bytes."""
+    import numpy as np
+
     from .kernels import conv
 
-    size = tuple(a.size for a in r.axes)
-    weight = _zeros(layer.filters, x.shape[0] // layer.groups, *size)
-    return conv(
+    xp = np.pad(x, [(0, 0), *((p, p) for p in pad)]) if any(pad) else x
+    size = weight.shape[2:]
+    rows = _band_rows(channels=x.shape[0], size=size, padded=xp.shape[1:], band=band)
+    extent = dilation[0] * (size[0] - 1) + 1
+    span, step, flat = (rows - 1) * stride[0] + extent, rows * stride[0], (0,) * len(pad)
+    parts: list[Array] = []
+    start = 0
+    while not parts or start + extent <= xp.shape[1]:
+        chunk = xp[:, start : start + span]
+        parts.append(conv(chunk, weight, bias, stride=stride, pad=flat, dilation=dilation, groups=groups))
+        start += step
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _run_conv(x: Array, r: Resolved, layer: Conv) -> Array:
+    """Convolve x with zero weights for the channels x really has."""
+    weight = _zeros(layer.filters, x.shape[0] // layer.groups, *(a.size for a in r.axes))
+    return banded_conv(
         x,
         weight,
         _zeros(layer.filters) if layer.bias else None,
@@ -174,6 +207,7 @@ def _run_conv(x: Array, r: Resolved, layer: Conv) -> Array:
 
 
 def _run_pool(x: Array, r: Resolved, layer: Pool) -> Array:
+    """Max- or average-pool x."""
     from .kernels import avg_pool, max_pool
 
     kernel = max_pool if layer.mode is PoolMode.MAX else avg_pool
@@ -187,18 +221,37 @@ def _run_pool(x: Array, r: Resolved, layer: Pool) -> Array:
 
 
 def _run_fc(x: Array, layer: FC) -> Array:
+    """Flatten x and apply zero weights for the elements x really has."""
     from .kernels import linear
 
     return linear(x, _zeros(layer.units, x.size), _zeros(layer.units) if layer.bias else None)
 
 
 def _forward(x: Array, r: Resolved) -> Array:
-    """Run one layer on x with zero weights of the sizes x really has."""
+    """Run one layer on x, dispatching on its kind."""
     if isinstance(r.layer, Conv):
         return _run_conv(x, r, r.layer)
     if isinstance(r.layer, Pool):
         return _run_pool(x, r, r.layer)
     return _run_fc(x, r.layer)
+
+
+def _step(x: Array | None, r: Resolved) -> Array | None:
+    """The layer's real output, or None when it cannot run (or nothing came before it)."""
+    if x is None or not _runnable(r, x.shape[0]):
+        return None
+    try:
+        return _forward(x, r)
+    except ValueError:
+        return None
+
+
+def _verdict(r: Resolved, out: Array | None) -> LayerCheck:
+    """Compare a real output, converted to channels last, with the resolved one."""
+    if out is None:
+        return LayerCheck(r.index, CheckStatus.SKIPPED, None)
+    dims = (*out.shape[1:], out.shape[0])
+    return LayerCheck(r.index, CheckStatus.OK if dims == r.output.dims else CheckStatus.MISMATCH, dims)
 
 
 def run(
@@ -218,19 +271,8 @@ def run(
     x: Array | None = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
     checks: list[LayerCheck] = []
     for r in net.layers:
-        if x is not None and _runnable(r, x.shape[0]):
-            try:
-                x = _forward(x, r)
-            except ValueError:
-                x = None
-        else:
-            x = None
-        if x is None:
-            checks.append(LayerCheck(r.index, CheckStatus.SKIPPED, None))
-        else:
-            dims = (*x.shape[1:], x.shape[0])
-            status = CheckStatus.OK if dims == r.output.dims else CheckStatus.MISMATCH
-            checks.append(LayerCheck(r.index, status, dims))
+        x = _step(x, r)
+        checks.append(_verdict(r, x))
         if on_layer is not None:
             on_layer(len(checks), len(net.layers))
     return tuple(checks)

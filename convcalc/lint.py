@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from . import __version__
 from .errors import SpecError
@@ -122,11 +123,12 @@ def summary(report: Report) -> str:
 
 def text(report: Report) -> str:
     """One line per finding, file:line:col: severity[code] message; fix: ..., then a summary."""
-    lines = [
-        f"{e.file}:{e.line or 1}:{e.column or 1}: error[{SPEC_INVALID}] {e.message}" for e in report.invalid
-    ]
-    for f in report.findings:
-        lines.append(f"{location(f)}: {f.severity.value}[{f.code.value}] {f.message}{_fixes(f)}")
+    lines = []
+    for f in report.entries():
+        if isinstance(f, SpecError):
+            lines.append(f"{f.file}:{f.line or 1}:{f.column or 1}: error[{SPEC_INVALID}] {f.message}")
+        else:
+            lines.append(f"{location(f)}: {f.severity.value}[{f.code.value}] {f.message}{_fixes(f)}")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -194,7 +196,7 @@ def _result(
         "level": level,
         "message": {"text": message},
         "locations": [
-            {"physicalLocation": {"artifactLocation": {"uri": file or "<stdin>"}, "region": region}}
+            {"physicalLocation": {"artifactLocation": {"uri": quote(file or "<stdin>")}, "region": region}}
         ],
     }
 

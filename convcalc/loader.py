@@ -15,7 +15,8 @@ from .model import Spec
 from .spec import Located, LocatedList, build
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_PLAIN_INT = re.compile(r"[0-9]+")
+_PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
+"""Plain decimal integers as YAML 1.1 reads them (08 is text, 010 octal: left to PyYAML)."""
 _SCALARS = yaml.SafeLoader("")
 _NOT_YET = object()
 

@@ -278,6 +278,25 @@ class Resolved:
         return any(a.fractional for a in self.axes)
 
 
+class CheckStatus(enum.Enum):
+    """What running one layer with the numpy kernels showed (--check)."""
+
+    OK = "ok"
+    MISMATCH = "mismatch"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class LayerCheck:
+    """The outcome of running one layer."""
+
+    index: int
+    """1-based index of the layer."""
+    status: CheckStatus
+    shape: tuple[int, ...] | None
+    """The real output shape, spatial sizes then channels; None when the layer did not run."""
+
+
 @dataclass(frozen=True, slots=True)
 class Network:
     """A resolved spec: every layer's shapes and counts, and the findings."""
@@ -286,6 +305,8 @@ class Network:
     input: Shape
     layers: tuple[Resolved, ...]
     findings: tuple[Finding, ...]
+    checks: tuple[LayerCheck, ...] | None = None
+    """Per layer, what running it showed; None when not checked."""
 
     @property
     def output(self) -> Shape:

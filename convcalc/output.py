@@ -5,11 +5,11 @@ from __future__ import annotations
 import enum
 import io
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 from . import formulas as fm
 from .model import Network, Severity
-from .report import COLUMNS, finding_line, rows, to_json, totals_row
+from .report import columns, finding_line, rows, to_json, totals_row
 
 _NUMERIC = (0, 6, 7, 8)
 _FIXED = (0, 4, 5, 6, 7, 8)
@@ -51,7 +51,7 @@ def write_csv(nets: list[Network], out: TextIO) -> None:
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("spec", *COLUMNS))
+    writer.writerow(("spec", *columns(nets[0])))
     for net in nets:
         spec = net.spec.file or net.spec.name or ""
         for row in rows(net):
@@ -66,8 +66,9 @@ def markdown(net: Network) -> str:
     """A GitHub-flavoured Markdown table followed by the findings as a list."""
     title = net.spec.name or net.spec.file or "network"
     numeric = {0, 6, 7, 8}
-    lines = [f"### {title}", "", "| " + " | ".join(COLUMNS) + " |"]
-    lines.append("|" + "|".join("---:" if i in numeric else "---" for i in range(len(COLUMNS))) + "|")
+    titles = columns(net)
+    lines = [f"### {title}", "", "| " + " | ".join(titles) + " |"]
+    lines.append("|" + "|".join("---:" if i in numeric else "---" for i in range(len(titles))) + "|")
     for row in [*rows(net), tuple(f"**{c}**" if c else "" for c in totals_row(net))]:
         lines.append("| " + " | ".join(_escape(c) for c in row) + " |")
     if net.findings:
@@ -103,7 +104,7 @@ def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = 
         grid = Table(title=title, box=box.SIMPLE_HEAD, show_footer=False, title_justify="left")
         cells = rows(net)
         total = totals_row(net)
-        for i, column in enumerate(COLUMNS):
+        for i, column in enumerate(columns(net)):
             fixed = i in _FIXED
             grid.add_column(
                 column,
@@ -147,10 +148,46 @@ def sheet(net: Network) -> str:
     if fc:
         put("FC-equivalent", [fc, *filter(None, [fm.saving_line(r)])])
     put("MACs", [fm.macs_line(r)])
+    if net.checks is not None:
+        (c,) = net.checks
+        ran = {
+            "ok": f"ran it with numpy: {fm.product(c.shape or ())} ✓",
+            "mismatch": f"ran it with numpy: {fm.product(c.shape or ())} ✗",
+        }
+        put("check", [ran.get(c.status.value, "not run (PyTorch would refuse this layer)")])
     text = "\n".join(lines) + "\n"
     if net.findings:
         text += "\n" + "\n".join(findings_text(net)) + "\n"
     return text
+
+
+class Progress:
+    """A progress bar on stderr for a check that runs longer than about a second; silent when piped."""
+
+    def __init__(self, label: str) -> None:
+        import time
+
+        self.label = label
+        self.start = time.monotonic()
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Called after each layer."""
+        import time
+
+        if self.bar is None:
+            if not sys.stderr.isatty() or time.monotonic() - self.start < 1.0 or done >= total:
+                return
+            from rich.console import Console
+            from rich.progress import Progress as Bar
+
+            self.bar = Bar(console=Console(stderr=True), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(self.label, total=total)
+        self.bar.update(self.task, completed=done)
+        if done >= total:
+            self.bar.stop()
 
 
 def render(nets: list[Network], fmt: Format, out: TextIO) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import formulas as fm
-from .model import FC, Conv, Finding, Network, Pool, Resolved
+from .model import FC, CheckStatus, Conv, Finding, LayerCheck, Network, Pool, Resolved
 
 JSON_VERSION = 1
 
@@ -53,8 +53,8 @@ def _type(r: Resolved) -> str:
     return r.layer.kind.value
 
 
-def layer_json(r: Resolved) -> dict[str, Any]:
-    """One resolved layer as JSON."""
+def layer_json(r: Resolved, check: LayerCheck | None = None) -> dict[str, Any]:
+    """One resolved layer as JSON, with what running it showed when checked."""
     layer = r.layer
     return {
         "index": r.index,
@@ -71,6 +71,8 @@ def layer_json(r: Resolved) -> dict[str, Any]:
         "window": _window(r),
         "mode": layer.mode.value if isinstance(layer, Pool) else None,
         "groups": layer.groups if isinstance(layer, Conv) else None,
+        "check": check.status.value if check else None,
+        "checked_shape": list(check.shape) if check and check.shape else None,
     }
 
 
@@ -82,7 +84,7 @@ def to_json(net: Network) -> dict[str, Any]:
         "file": net.spec.file,
         "input_shape": list(net.input.dims),
         "output_shape": list(net.output.dims),
-        "layers": [layer_json(r) for r in net.layers],
+        "layers": [layer_json(r, c) for r, c in zip(net.layers, _checks(net), strict=True)],
         "totals": {
             "params": net.params,
             "fc_params": sum(r.fc_params or 0 for r in net.layers),
@@ -127,8 +129,27 @@ def output_cell(r: Resolved) -> str:
     return text
 
 
+def _checks(net: Network) -> list[LayerCheck | None]:
+    return list(net.checks) if net.checks is not None else [None] * len(net.layers)
+
+
+def columns(net: Network) -> tuple[str, ...]:
+    """The column titles, with a check column when the network was checked."""
+    return (*COLUMNS, "check") if net.checks is not None else COLUMNS
+
+
+def check_cell(c: LayerCheck | None) -> str:
+    """✓, ✗ with the real shape, or - when the layer could not run."""
+    if c is None or c.status is CheckStatus.SKIPPED:
+        return "-"
+    if c.status is CheckStatus.OK:
+        return "✓"
+    return "✗ " + fm.product(c.shape or ())
+
+
 def rows(net: Network) -> list[tuple[str, ...]]:
-    """One row of cells per layer, in COLUMNS order, numbers with thousands separators."""
+    """One row of cells per layer, in `columns(net)` order, numbers with thousands separators."""
+    checked = net.checks is not None
     return [
         (
             str(r.index),
@@ -140,25 +161,18 @@ def rows(net: Network) -> list[tuple[str, ...]]:
             fm.number(r.params),
             "" if r.fc_params is None else fm.number(r.fc_params),
             fm.number(r.macs),
+            *((check_cell(c),) if checked else ()),
         )
-        for r in net.layers
+        for r, c in zip(net.layers, _checks(net), strict=True)
     ]
 
 
 def totals_row(net: Network) -> tuple[str, ...]:
-    """The totals row, aligned with COLUMNS."""
+    """The totals row, aligned with `columns(net)`."""
     fc_total = sum(r.fc_params or 0 for r in net.layers)
-    return (
-        "",
-        "total",
-        "",
-        "",
-        str(net.input),
-        str(net.output),
-        fm.number(net.params),
-        fm.number(fc_total),
-        fm.number(net.macs),
-    )
+    cells = ("", "total", "", "", str(net.input), str(net.output))
+    numbers = (fm.number(net.params), fm.number(fc_total), fm.number(net.macs))
+    return (*cells, *numbers, *(("",) if net.checks is not None else ()))
 
 
 def location(f: Finding) -> str:

@@ -102,7 +102,7 @@ def parse_dims(value: object, *, minimum: int = 1) -> tuple[int, ...]:
         parts = [value]
     out = []
     for p in parts:
-        if isinstance(p, str) and p.strip().isdecimal():
+        if isinstance(p, str) and p.strip().isascii() and p.strip().isdigit():
             p = int(p)
         if isinstance(p, bool) or not isinstance(p, int) or p < minimum:
             raise ValueError(f"expected integers >= {minimum}, got {value!r}")
@@ -211,6 +211,8 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
     if "output" in value:
         try:
             output = parse_dims(value["output"])
+            if len(output) > 4:
+                raise ValueError(output)
         except ValueError:
             raise _fail(
                 f"{label}expected 'output' must be a shape like 28x28x6, got {show(value['output'])}",
@@ -220,7 +222,7 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
     counts: dict[str, int | None] = {}
     for key in ("params", "macs"):
         count = value.get(key)
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+        if key in value and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
             raise _fail(
                 f"{label}expected '{key}' must be a non-negative integer, got {show(count)}",
                 _at(value, key),

@@ -84,7 +84,7 @@ def test_contract_keys(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Mo
     _, data = run_json(runner, tmp_path, monkeypatch, NET)
     assert set(data) == TOP_KEYS
     # the keys, plus the window geometry the implementation adds
-    extra = {"exact_output", "window", "mode", "groups"}
+    extra = {"exact_output", "window", "mode", "groups", "check", "checked_shape"}
     assert all(set(r) == LAYER_KEYS | extra for r in data["layers"])
     assert set(data["totals"]) == {"params", "fc_params", "macs"}
 

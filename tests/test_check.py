@@ -1,0 +1,340 @@
+"""The check engine: real forward passes against resolved shapes, the comparison and the memory guard."""
+
+from __future__ import annotations
+
+import dataclasses
+import tracemalloc
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from convcalc import check, kernels
+from convcalc.check import CheckStatus, LayerCheck, MemoryLimit
+from convcalc.loader import parse, read
+from convcalc.model import Code, Network, Severity, Shape
+from convcalc.resolver import resolve
+
+SPECS = Path(__file__).parent.parent / "specs"
+ALL_SPECS = sorted(SPECS.glob("**/*.yaml"))
+OK, MISMATCH, SKIPPED = CheckStatus.OK, CheckStatus.MISMATCH, CheckStatus.SKIPPED
+KIB, MIB, GIB = 1024, 1024**2, 1024**3
+
+
+def net_of(text: str) -> Network:
+    """Resolve a spec written inline."""
+    return resolve(parse(text, file="inline.yaml"))
+
+
+def statuses(checks: tuple[LayerCheck, ...]) -> list[CheckStatus]:
+    """The status of every check, in order."""
+    return [c.status for c in checks]
+
+
+@pytest.fixture(scope="module")
+def vgg16() -> Network:
+    """VGG-16 resolved once for the module."""
+    return resolve(read(SPECS / "vgg16.yaml"))
+
+
+@pytest.mark.parametrize("path", ALL_SPECS, ids=lambda p: str(p.relative_to(SPECS)))
+def test_every_spec_checks_ok(path: Path) -> None:
+    """Every layer of every shipped spec runs and gives the resolved shape."""
+    net = resolve(read(path))
+    checks = check.run(net)
+    positive = [all(o >= 1 for o in r.output.spatial) for r in net.layers]
+    first_bad = positive.index(False) if False in positive else len(positive)
+    assert statuses(checks) == [OK] * first_bad + [SKIPPED] * (len(positive) - first_bad)
+    assert [c.index for c in checks] == [r.index for r in net.layers]
+    assert [c.shape for c in checks[:first_bad]] == [r.output.dims for r in net.layers[:first_bad]]
+    assert check.compare(net, checks) == ()
+
+
+def test_specs_exist() -> None:
+    """The parametrized test above really covers the shipped specs."""
+    assert len(ALL_SPECS) >= 10
+    assert SPECS / "vgg16.yaml" in ALL_SPECS
+
+
+def test_wrong_expected_shape_is_caught() -> None:
+    """A resolved shape that is wrong gives a mismatch, and the next layer still runs on the real output."""
+    net = resolve(read(SPECS / "cs231n.yaml"))
+    wrong = dataclasses.replace(net.layers[0], output=Shape((31, 31), 10))
+    net = dataclasses.replace(net, layers=(wrong, *net.layers[1:]))
+    checks = check.run(net)
+    assert checks == (
+        LayerCheck(1, MISMATCH, (32, 32, 10)),
+        LayerCheck(2, OK, (16, 16, 10)),
+        LayerCheck(3, OK, (10,)),
+    )
+    (finding,) = check.compare(net, checks)
+    assert finding.severity is Severity.ERROR
+    assert finding.code is Code.CHECK_MISMATCH
+    assert finding.message == "conv1: the resolver says 31x31x10 but running the layer gives 32x32x10"
+    where = wrong.layer.where
+    assert (finding.file, finding.line, finding.column) == (
+        str(SPECS / "cs231n.yaml"),
+        where.line,
+        where.column,
+    )
+    assert where.line is not None
+    assert (finding.layer, finding.layer_name, finding.fixes) == (1, "conv1", ())
+
+
+def test_wrong_channels_are_caught() -> None:
+    """A wrong channel count is a mismatch too, and an fc layer adapts to what it really receives."""
+    net = net_of("input: 8x8x3\nlayers:\n  - {type: conv, filters: 4, size: 3}\n  - {type: fc, units: 2}\n")
+    wrong = dataclasses.replace(net.layers[0], output=Shape((6, 6), 5))
+    checks = check.run(dataclasses.replace(net, layers=(wrong, net.layers[1])))
+    assert checks == (LayerCheck(1, MISMATCH, (6, 6, 4)), LayerCheck(2, OK, (2,)))
+
+
+def test_a_kernel_that_cannot_run_skips_the_rest() -> None:
+    """When the real input is too small for a window, that layer and the rest are skipped."""
+    net = net_of(
+        "input: 8x8x1\nlayers:\n"
+        "  - {type: conv, filters: 1, size: 3}\n"
+        "  - {type: conv, filters: 1, size: 6}\n"
+        "  - {type: fc, units: 3}\n"
+    )
+    checks = check.run(dataclasses.replace(net, input=Shape((5, 5), 1)))
+    assert checks == (
+        LayerCheck(1, MISMATCH, (3, 3, 1)),
+        LayerCheck(2, SKIPPED, None),
+        LayerCheck(3, SKIPPED, None),
+    )
+    assert [f.layer for f in check.compare(net, checks)] == [1]
+
+
+@pytest.mark.parametrize(
+    ("layers", "expected"),
+    [
+        pytest.param(
+            ["{type: conv, filters: 2, size: 9}", "{type: fc, units: 3}"], [SKIPPED], id="non-positive"
+        ),
+        pytest.param(
+            ["{type: conv, filters: 4, size: 3, groups: 2}", "{type: pool, size: 2}"],
+            [SKIPPED, SKIPPED],
+            id="groups-mismatch",
+        ),
+        pytest.param(
+            ["{type: conv, filters: 4, size: 1}", "{type: pool, size: 2, pad: 2}", "{type: fc, units: 3}"],
+            [OK, SKIPPED, SKIPPED],
+            id="pool-pad-too-large",
+        ),
+    ],
+)
+def test_layers_torch_refuses_are_skipped(layers: list[str], expected: list[CheckStatus]) -> None:
+    """A non-positive size, a groups mismatch or a too-wide pool pad: skipped with all after it."""
+    net = net_of("input: 8x8x3\nlayers:\n" + "".join(f"  - {layer}\n" for layer in layers))
+    checks = check.run(net)
+    assert statuses(checks) == expected
+    assert all(c.shape is None for c in checks if c.status is SKIPPED)
+    assert check.compare(net, checks) == ()
+
+
+@pytest.mark.parametrize(
+    ("layer", "input", "shape"),
+    [
+        ("{type: conv, filters: 1, size: 3, stride: 3}", "7x7x1", (2, 2, 1)),
+        ("{type: conv, filters: 2, size: 3, stride: 2}", "8x8x3", (3, 3, 2)),
+        ("{type: pool, size: 3, stride: 2}", "8x8x3", (3, 3, 3)),
+        ("{type: pool, size: 2, ceil: true}", "7x7x2", (4, 4, 2)),
+        ("{type: pool, mode: avg, size: 3, stride: 2, ceil: true}", "6x9x2", (3, 4, 2)),
+        ("{type: pool, size: 2, pad: 1, ceil: true}", "5x5x1", (3, 3, 1)),
+        ("{type: pool, mode: avg, size: 2, pad: 1, ceil: true}", "5x5x1", (3, 3, 1)),
+        (
+            "{type: conv, filters: 4, size: [3, 5], stride: [1, 2], dilation: 2, groups: 2}",
+            "12x15x2",
+            (8, 4, 4),
+        ),
+        ("{type: conv, filters: 3, size: 3, pad: 1}", "10x1", (10, 3)),
+        ("{type: pool, mode: avg, size: 2}", "6x4x5x2", (3, 2, 2, 2)),
+        ("{type: fc, units: 7}", "5", (7,)),
+    ],
+)
+def test_fractional_ceil_and_odd_shapes(layer: str, input: str, shape: tuple[int, ...]) -> None:
+    """Fractional sizes floor (or ceil with the last-window rule), as PyTorch does; 1-D and 3-D run too."""
+    net = net_of(f"input: {input}\nlayers:\n  - {layer}\n")
+    assert net.layers[0].output.dims == shape
+    assert check.run(net) == (LayerCheck(1, OK, shape),)
+
+
+def test_deterministic(vgg16: Network) -> None:
+    """The same seed gives the same checks; the shapes do not depend on the seed."""
+    net = resolve(read(SPECS / "alexnet.yaml"))
+    assert check.run(net, seed=7) == check.run(net, seed=7) == check.run(net, seed=8)
+
+
+def test_progress_is_reported_per_layer() -> None:
+    """on_layer gets (done, total) once after every layer, skipped ones included."""
+    net = net_of(
+        "input: 8x8x3\nlayers:\n"
+        "  - {type: conv, filters: 4, size: 3}\n"
+        "  - {type: conv, filters: 4, size: 3, groups: 3}\n"
+        "  - {type: fc, units: 2}\n"
+    )
+    calls: list[tuple[int, int]] = []
+    check.run(net, on_layer=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_estimate_of_vgg16(vgg16: Network) -> None:
+    """VGG-16 peaks at fc6: its 411 MB of weights and bias plus its input and output."""
+    weights = (25088 * 4096 + 4096) * 4
+    assert check.estimate(vgg16) == (weights + (25088 + 4096) * 4, "fc6")
+
+
+def test_estimate_bounds_the_real_allocations() -> None:
+    """What numpy really allocates during a check stays within the estimate (plus small objects)."""
+    for path in ALL_SPECS:
+        if path.name == "vgg16.yaml":
+            continue
+        net = resolve(read(path))
+        tracemalloc.start()
+        try:
+            check.run(net)
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak <= check.estimate(net)[0] + 64 * KIB, path
+
+
+def test_memory_guard_refuses_before_allocating() -> None:
+    """A check needing hundreds of GiB is refused with the layer and the estimate, before any allocation."""
+    net = net_of("input: 30000x30000x3\nlayers:\n  - {type: conv, name: big, filters: 64, size: 3, pad: 1}\n")
+    needed, layer = check.estimate(net)
+    assert layer == "big"
+    assert 100 * GIB < needed < 1024 * GIB
+    tracemalloc.start()
+    try:
+        with pytest.raises(MemoryLimit) as caught:
+            check.run(net)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < MIB
+    error = caught.value
+    assert (error.layer, error.cost.total, error.limit) == ("big", needed, 2 * GIB)
+    message = str(error)
+    assert message.startswith(f"big: checking needs about {check.format_bytes(needed)} (")
+    assert " GiB " in message
+    assert message.endswith("above --max-memory 2.0 GiB")
+
+
+def test_memory_limit_is_configurable(vgg16: Network) -> None:
+    """VGG-16 fits the default 2 GiB but not 256 MiB, and the message names fc6's weights."""
+    with pytest.raises(MemoryLimit, match=r"^fc6: checking needs about 392\.1 MiB \(392\.0 MiB of weights, "):
+        check.run(vgg16, max_memory=256 * MIB)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1000000", 1_000_000),
+        ("7B", 7),
+        ("64k", 64 * KIB),
+        ("512M", 512 * MIB),
+        ("512MB", 512 * MIB),
+        ("512 MiB", 512 * MIB),
+        ("4G", 4 * GIB),
+        ("2GiB", 2 * GIB),
+        ("2gib", 2 * GIB),
+        ("1.5G", 3 * GIB // 2),
+        (".5k", 512),
+        (" 1T ", 1024**4),
+    ],
+)
+def test_parse_bytes(text: str, expected: int) -> None:
+    """K, M, G and T are powers of 1024, with or without B or iB, in any case."""
+    assert check.parse_bytes(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text", ["", "G", "abc", "-1G", "0", "0.1", "1.2.3G", "12X", "1e9", "inf", "4 G B", "5iB"]
+)
+def test_parse_bytes_rejects(text: str) -> None:
+    """Junk, negative and zero sizes are a ValueError."""
+    with pytest.raises(ValueError, match="invalid size"):
+        check.parse_bytes(text)
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (411_041_792, "392.0 MiB"),
+        (2 * GIB, "2.0 GiB"),
+        (3 * 1024**5, "3072.0 TiB"),
+    ],
+)
+def test_format_bytes(size: int, text: str) -> None:
+    """One decimal in the largest binary unit, capped at TiB."""
+    assert check.format_bytes(size) == text
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """A random conv and a band budget."""
+
+    seed: int
+    x: tuple[int, ...]
+    weight: tuple[int, ...]
+    stride: tuple[int, ...]
+    pad: tuple[int, ...]
+    dilation: tuple[int, ...]
+    groups: int
+    band: int
+
+
+@st.composite
+def geometries(draw: st.DrawFn) -> Geometry:
+    """Draw a 1-3-D conv with at least one output on every axis, and a budget of a few rows or less."""
+    dims, groups = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    size, stride, dilation = (tuple(draw(st.integers(1, 3)) for _ in range(dims)) for _ in range(3))
+    pad = tuple(draw(st.integers(0, 2)) for _ in range(dims))
+    n = tuple(
+        max(1, d * (f - 1) + 1 - 2 * p) + draw(st.integers(0, 9))
+        for f, d, p in zip(size, dilation, pad, strict=True)
+    )
+    channels, filters = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    return Geometry(
+        seed=draw(st.integers(0, 2**32 - 1)),
+        x=(channels, *n),
+        weight=(filters, channels // groups, *size),
+        stride=stride,
+        pad=pad,
+        dilation=dilation,
+        groups=groups,
+        band=draw(st.integers(1, 4096)),
+    )
+
+
+@settings(max_examples=80, deadline=None)
+@given(geometries())
+def test_banded_conv_equals_the_kernel(g: Geometry) -> None:
+    """Running a conv band by band gives exactly what one kernel call gives, values included."""
+    rng = np.random.default_rng(g.seed)
+    x, weight, bias = (
+        rng.uniform(-1, 1, shape).astype(np.float32) for shape in (g.x, g.weight, g.weight[:1])
+    )
+    geometry = {"stride": g.stride, "pad": g.pad, "dilation": g.dilation}
+    expected = kernels.conv(x, weight, bias, groups=g.groups, **geometry)
+    actual = check.banded_conv(x, weight, bias, groups=g.groups, band=g.band, **geometry)
+    assert actual.shape == expected.shape
+    np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
+
+
+def test_bands_bound_the_im2col_memory() -> None:
+    """A 1024x1024x64 conv needs 2.25 GiB of im2col in one piece; in bands, about 16 MiB."""
+    net = net_of("input: 1024x1024x64\nlayers:\n  - {type: conv, name: wide, filters: 64, size: 3, pad: 1}\n")
+    activation, padded, weights = 1024 * 1024 * 64 * 4, 1026 * 1026 * 64 * 4, (64 * 64 * 9 + 64) * 4
+    needed, layer = check.estimate(net)
+    assert layer == "wide"
+    # input, output, the padded copy and the output's bands before they are joined
+    assert 3 * activation + padded < needed <= 3 * activation + padded + weights + check.BAND
