@@ -338,5 +338,37 @@ def schema() -> None:
     click.echo(text(), nl=False)
 
 
+@main.command()
+@click.option("--in", "in_", type=click.IntRange(min=1), required=True, help="Input size N on one axis.")
+@click.option("--out", metavar="N|same", required=True, help="Wanted output size, or same: ceil(N/S).")
+@click.option("--filter", "--size", "size", type=click.IntRange(min=1), help="Filter size F (else 1-11).")
+@click.option("--stride", type=click.IntRange(min=1), help="Stride S (else 1 to the window's extent).")
+@click.option("--pad", type=click.IntRange(min=0), help="Padding P on each side (else 0 to D(F-1)).")
+@click.option("--dilation", type=click.IntRange(min=1), default=1, show_default=True, help="Dilation D.")
+@format_option
+def solve(
+    in_: int, out: str, size: int | None, stride: int | None, pad: int | None, dilation: int, fmt: str
+) -> None:
+    """List the filters, strides and pads that take input N to an output size.
+
+    Exact solutions first, then ones PyTorch floors that leave only padding
+    unused; never one that drops input. Exit status 1 when there is none.
+
+    \b
+    convcalc solve --in 7 --filter 3 --stride 3 --out 3
+    convcalc solve --in 32 --filter 5 --stride 1 --out same
+    convcalc solve --in 224 --filter 11 --out 55
+    """
+    from .solve import parse_target, render, search
+
+    try:
+        target = parse_target(out)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="'--out'") from None
+    found = search(n=in_, out=target, size=size, stride=stride, pad=pad, dilation=dilation)
+    click.echo(render(found, fmt), nl=False)
+    sys.exit(0 if found.solutions else 1)
+
+
 if __name__ == "__main__":
     main(prog_name="convcalc")
