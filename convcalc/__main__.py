@@ -9,7 +9,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from . import __version__
-from .errors import SpecError
+from .errors import ConvcalcError, SpecError
 from .model import FC, Conv, Layer, Layout, Network, Pool, PoolMode, Severity, Spec
 from .output import Format, render, sheet
 from .spec import parse_dims
@@ -88,8 +88,8 @@ def check_options(f: F) -> F:
     f = click.option(
         "--max-memory",
         type=Bytes(),
-        default="2G",
-        show_default=True,
+        default=2 * 1024**3,
+        show_default="2G",
         help="Refuse a check that would need more memory (512M, 4G).",
     )(f)
     f = click.option(
@@ -100,20 +100,12 @@ def check_options(f: F) -> F:
     )
 
 
-def checked(net: Network, *, seed: int, max_memory: int) -> Network:
-    """The network with what running it showed, and a finding for every disagreement."""
-    import dataclasses
-
-    from . import check
-    from .errors import ConvcalcError
+def _checked(net: Network, *, seed: int, max_memory: int) -> Network:
+    """Run the check with a progress bar for long ones."""
+    from .check import checked
     from .output import Progress
 
-    try:
-        checks = check.run(net, seed=seed, max_memory=max_memory, on_layer=Progress("checking"))
-    except ConvcalcError as e:
-        where = f"{net.spec.file}: " if net.spec.file else ""
-        raise Invalid(f"{where}error: {e}") from None
-    return dataclasses.replace(net, checks=checks, findings=net.findings + check.compare(net, checks))
+    return checked(net, seed=seed, max_memory=max_memory, on_layer=Progress("checking"))
 
 
 def exit_code(nets: list[Network]) -> int:
@@ -181,7 +173,10 @@ def layer(
     except SpecError as e:
         raise click.UsageError(e.message) from None
     if check:
-        net = checked(net, seed=seed, max_memory=max_memory)
+        try:
+            net = _checked(net, seed=seed, max_memory=max_memory)
+        except ConvcalcError as e:
+            raise Invalid(f"error: {e}") from None
     chosen = Format(fmt)
     if chosen is Format.TABLE:
         click.echo(sheet(net), nl=False)
@@ -201,7 +196,7 @@ def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
     given = {k for k, v in options.items() if v is not None}
     extra = sorted(given - _APPLIES[kind])
     if extra:
-        flags = ", ".join("--" + k.replace("_", "-") for k in extra)
+        flags = ", ".join("--filter" if k == "size" else "--" + k.replace("_", "-") for k in extra)
         raise click.UsageError(f"{flags} does not apply to --type {kind}")
     o = options
     if kind == "fc":
@@ -274,10 +269,11 @@ def run(
     for path in specs:
         try:
             net = resolve(_load(path), input=input_)
+            nets.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
         except SpecError as e:
             errors.append(e)
-            continue
-        nets.append(checked(net, seed=seed, max_memory=max_memory) if check else net)
+        except ConvcalcError as e:  # the memory guard: this file is refused, the others still run
+            errors.append(SpecError(str(e), file=path))
     if nets:
         render(nets, Format(fmt), sys.stdout)
     if errors:
@@ -292,9 +288,13 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set
     if value is None:
         return None
     codes = {c.strip() for c in value.split(",") if c.strip()}
-    unknown = sorted(codes - RULES.keys())
+    known = [code for code in RULES if code not in ("spec-invalid", "check-mismatch")]
+    unknown = sorted(codes - set(known))
     if unknown:
-        raise click.BadParameter(f"unknown rule code {', '.join(unknown)} (expected: {', '.join(RULES)})")
+        raise click.BadParameter(
+            f"unknown rule code {', '.join(unknown)} (expected: {', '.join(known)}; "
+            "spec-invalid always fails and check-mismatch needs run --check)"
+        )
     return codes
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable
@@ -240,10 +241,7 @@ def _step(x: Array | None, r: Resolved) -> Array | None:
     """The layer's real output, or None when it cannot run (or nothing came before it)."""
     if x is None or not _runnable(r, x.shape[0]):
         return None
-    try:
-        return _forward(x, r)
-    except ValueError:
-        return None
+    return _forward(x, r)
 
 
 def _verdict(r: Resolved, out: Array | None) -> LayerCheck:
@@ -271,8 +269,13 @@ def run(
     x: Array | None = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
     checks: list[LayerCheck] = []
     for r in net.layers:
-        x = _step(x, r)
-        checks.append(_verdict(r, x))
+        try:
+            x = _step(x, r)
+        except ValueError:  # the kernels refuse a layer the resolver gave a shape: a disagreement
+            x = None
+            checks.append(LayerCheck(r.index, CheckStatus.MISMATCH, None))
+        else:
+            checks.append(_verdict(r, x))
         if on_layer is not None:
             on_layer(len(checks), len(net.layers))
     return tuple(checks)
@@ -283,10 +286,10 @@ def compare(net: Network, checks: tuple[LayerCheck, ...]) -> tuple[Finding, ...]
     layers = {r.index: r for r in net.layers}
     findings: list[Finding] = []
     for c in checks:
-        if c.status is not CheckStatus.MISMATCH or c.shape is None:
+        if c.status is not CheckStatus.MISMATCH:
             continue
         r = layers[c.index]
-        real = "x".join(map(str, c.shape))
+        real = "x".join(map(str, c.shape)) if c.shape else "no output at all"
         findings.append(
             Finding(
                 severity=Severity.ERROR,
@@ -300,3 +303,15 @@ def compare(net: Network, checks: tuple[LayerCheck, ...]) -> tuple[Finding, ...]
             )
         )
     return tuple(findings)
+
+
+def checked(
+    net: Network,
+    *,
+    seed: int = 0,
+    max_memory: int = 2 * 1024**3,
+    on_layer: Callable[[int, int], None] | None = None,
+) -> Network:
+    """The network with what running it showed, and a check-mismatch finding for every disagreement."""
+    checks = run(net, seed=seed, max_memory=max_memory, on_layer=on_layer)
+    return dataclasses.replace(net, checks=checks, findings=net.findings + compare(net, checks))

@@ -45,6 +45,15 @@ def _lost_text(axes: tuple[Axis, ...]) -> str:
     return " and ".join(parts)
 
 
+def _unused_text(axes: tuple[Axis, ...]) -> str:
+    """Why flooring loses nothing: padding, the stride's own gap, or a ceil-mode overhang."""
+    if any(a.ceil for a in axes if a.fractional):
+        return "the last window runs past the input (ceil mode)"
+    if all(a.lost == 0 for a in axes):
+        return "only padding goes unused"
+    return "the pixels after the last window fall in the stride's regular gap, like every other gap"
+
+
 def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
     return fm.product((channels, *dims) if layout is Layout.CHW else (*dims, channels))
 
@@ -137,9 +146,7 @@ def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resol
     axes = tuple(a for a in r.axes if a.fractional)
     names = fm.AXIS_NAMES[len(r.axes)]
     texts = [
-        (n, f"{fm.size_expr(a)} = {fm.exact(a.exact)}")
-        for n, a in zip(names, r.axes, strict=True)
-        if a.fractional
+        (n, f"{fm.size_expr(a)} = {fm.ratio(a)}") for n, a in zip(names, r.axes, strict=True) if a.fractional
     ]
     if len(axes) == len(r.axes) and len({t for _, t in texts}) == 1:
         formula = texts[0][1]
@@ -156,7 +163,7 @@ def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resol
         message += f" and silently drops {_lost_text(r.axes)}"
         severity = Severity.ERROR
     else:
-        message += ", but only padding goes unused: no input is lost"
+        message += f", but no input is lost: {_unused_text(r.axes)}"
         severity = Severity.INFO
     if no_pad:
         message += f" ({no_pad})"
@@ -166,7 +173,7 @@ def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resol
 def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
     bad = next(a for a in r.axes if a.out < 1)
     message = (
-        f"output size {fm.size_expr(bad)} = {fm.exact(bad.exact)} -> {bad.out}: the window "
+        f"output size {fm.size_expr(bad)} = {fm.ratio(bad)} -> {bad.out}: the window "
         f"({bad.extent}) is larger than the padded input ({bad.n + 2 * bad.pad}); PyTorch refuses it"
     )
     if rest:
@@ -253,19 +260,21 @@ def _holes(a: Axis, stride: int | None = None) -> int:
 
 
 def _skips(spec: Spec, r: Resolved) -> Finding | None:
-    axes = [(name, a) for name, a in zip(fm.AXIS_NAMES[len(r.axes)], r.axes, strict=True) if _holes(a)]
-    if not axes:
+    """Windows that leave input unread by design; a 1x1 window's subsampling is the idiom, not a slip."""
+    if all(a.size == 1 for a in r.axes):
         return None
-    a = axes[0][1]
-    window = f"size {a.size}" + (f" and dilation {a.dilation}" if a.dilation > 1 else "")
-    names = " and ".join(f"{name}s" for name, _ in axes)
-    message = (
-        f"windows of {window} at stride {a.stride} never read {_holes(a)} of every {a.stride} input {names}"
-    )
-    better = next((s for s in range(a.stride - 1, 0, -1) if not _holes(a, s)), 1)
-    return _finding(
-        spec, r, Severity.WARNING, Code.STRIDE_SKIPS_INPUT, message, key="stride", fixes=(f"stride {better}",)
-    )
+    groups: dict[str, list[str]] = {}
+    for name, a in zip(fm.AXIS_NAMES[len(r.axes)], r.axes, strict=True):
+        if _holes(a):
+            window = f"size {a.size}" + (f" and dilation {a.dilation}" if a.dilation > 1 else "")
+            unread = f"windows of {window} at stride {a.stride} never read {_holes(a)} of every {a.stride}"
+            groups.setdefault(unread, []).append(f"{name}s")
+    if not groups:
+        return None
+    message = "; ".join(f"{unread} input {' and '.join(names)}" for unread, names in groups.items())
+    strides = [next(s for s in range(a.stride, 0, -1) if not _holes(a, s)) for a in r.axes]
+    fix = f"stride {_setting(strides)}"
+    return _finding(spec, r, Severity.WARNING, Code.STRIDE_SKIPS_INPUT, message, key="stride", fixes=(fix,))
 
 
 def _expect_mismatches(

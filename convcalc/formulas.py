@@ -19,6 +19,18 @@ def exact(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+def ratio(a: Axis) -> str:
+    """(N + 2P - E)/S + 1 to two decimals, in integers so that huge sizes stay exact: 2.33."""
+    whole, rest = divmod(a.numerator, a.stride)
+    whole += 1
+    if rest == 0:
+        return str(whole)
+    hundredths = (rest * 200 + a.stride) // (2 * a.stride)
+    if hundredths == 100:
+        return str(whole + 1)
+    return f"{whole}.{hundredths:02d}".rstrip("0")
+
+
 def product(values: tuple[int, ...]) -> str:
     """5x5x3."""
     return "x".join(map(str, values))
@@ -39,7 +51,7 @@ def size_expr(a: Axis) -> str:
 
 def size_line(a: Axis) -> str:
     """The output size with its formula and how PyTorch rounds it."""
-    text = f"{size_expr(a)} = {exact(a.exact)}"
+    text = f"{size_expr(a)} = {ratio(a)}"
     if not a.fractional or a.numerator < 0:
         return text
     rounded = (a.numerator + a.stride - 1) // a.stride + 1 if a.ceil else a.numerator // a.stride + 1

@@ -33,7 +33,7 @@ def _error(message: str, event: Any) -> SpecError:
 @functools.lru_cache(maxsize=8192)
 def _plain(text: str) -> tuple[str, Any]:
     """The tag of a plain scalar and, for the common ones, its value: keys and settings repeat."""
-    if _PLAIN_INT.fullmatch(text):
+    if _PLAIN_INT.fullmatch(text) and len(text) < 40:
         return "int", int(text)
     tag = _SCALARS.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
     return tag, text if tag == "tag:yaml.org,2002:str" else _NOT_YET
@@ -55,7 +55,13 @@ def _scalar(event: Any) -> Any:
         return _SCALARS.construct_object(node)
     except (yaml.YAMLError, ValueError, TypeError) as e:
         kind = tag.rsplit(":", 1)[-1]
-        raise _error(f"invalid {kind} value {text!r}: {getattr(e, 'problem', e)}", event) from None
+        shown = text if len(text) <= 40 else text[:37] + "..."
+        why = (
+            "too many digits"
+            if isinstance(e, ValueError) and "digits" in str(e)
+            else getattr(e, "problem", e)
+        )
+        raise _error(f"invalid {kind} value {shown!r}: {why}", event) from None
 
 
 class _Frame:
@@ -201,6 +207,8 @@ def load(spec: str | Path | Mapping[str, Any]) -> Spec:
     """A spec from a path to a .yaml/.yml file, YAML text, or a dict."""
     if isinstance(spec, Mapping):
         return build(spec)
+    if not isinstance(spec, str | Path):
+        raise SpecError(f"expected a path, YAML text or a dict, got {type(spec).__name__}")
     if isinstance(spec, Path) or (
         isinstance(spec, str) and "\n" not in spec and spec.endswith((".yaml", ".yml"))
     ):

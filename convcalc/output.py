@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import io
+import os
 import sys
 from typing import Any, TextIO
 
@@ -96,7 +97,7 @@ def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = 
     from rich.table import Table
     from rich.text import Text
 
-    terminal = out.isatty()
+    terminal = out.isatty() and not os.environ.get("NO_COLOR")
     buffer = None if terminal else io.StringIO()
     console = Console(file=buffer or out, width=width or (None if terminal else 200), highlight=False)
     for net in nets:

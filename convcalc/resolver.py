@@ -74,6 +74,8 @@ def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = 
 def resolve(spec: Spec, *, input: tuple[int, ...] | None = None) -> Network:
     """Resolve every layer of a spec, stopping after a layer with no output."""
     dims = input or spec.input
+    if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
+        raise SpecError(f"the input must be positive integers like (32, 32, 3), got {dims!r}", file=spec.file)
     if len(dims) > MAX_DIMS:
         raise SpecError(
             f"the input has {len(dims)} numbers; expected 1 to {MAX_DIMS} "

@@ -9,6 +9,8 @@ from .errors import SpecError
 from .model import FC, Code, Conv, Expect, Kind, Layer, Layout, PerAxis, Pool, PoolMode, Spec, Where
 
 Pos = tuple[int | None, int | None]
+MAX_SIZE = 2**63 - 1
+"""The largest size a 64-bit PyTorch tensor dimension can hold."""
 
 TOP_KEYS = ("name", "input", "layout", "layers", "expect")
 LAYER_KEYS: dict[Kind, tuple[str, ...]] = {
@@ -29,7 +31,8 @@ LAYER_KEYS: dict[Kind, tuple[str, ...]] = {
     Kind.FC: ("type", "name", "units", "bias", "allow", "expect"),
 }
 EXPECT_KEYS = ("output", "params", "macs")
-CODES = tuple(c.value for c in Code if c is not Code.CHECK_MISMATCH)
+CODES = tuple(c.value for c in Code if c not in (Code.CHECK_MISMATCH, Code.SUSPICIOUS_LAYOUT))
+"""The codes a layer may `allow`: those about a layer (not check-mismatch, nor the input's layout)."""
 REQUIRED: dict[Kind, tuple[str, ...]] = {
     Kind.CONV: ("filters", "size"),
     Kind.POOL: ("size",),
@@ -106,6 +109,8 @@ def parse_dims(value: object, *, minimum: int = 1) -> tuple[int, ...]:
             p = int(p)
         if isinstance(p, bool) or not isinstance(p, int) or p < minimum:
             raise ValueError(f"expected integers >= {minimum}, got {value!r}")
+        if p > MAX_SIZE:
+            raise ValueError(f"{p} is too large: PyTorch sizes are 64-bit integers, at most {MAX_SIZE}")
         out.append(p)
     if not out:
         raise ValueError("expected at least one number")
@@ -130,7 +135,7 @@ class _Reader:
 
     def integer(self, key: str, default: int, *, minimum: int = 1) -> int:
         value = self.data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_SIZE:
             kind = "a positive integer" if minimum == 1 else "a non-negative integer"
             raise self.fail(key, kind)
         return value
@@ -141,7 +146,9 @@ class _Reader:
         what = "positive" if minimum == 1 else "non-negative"
         try:
             return parse_dims(self.data[key], minimum=minimum)
-        except ValueError:
+        except ValueError as e:
+            if "too large" in str(e):
+                raise _fail(f"{self.label}: '{key}' {e}", _at(self.data, key), self.file) from None
             raise self.fail(
                 key, f"a {what} integer, a per-axis list like [3, 5], or a string like '3x5'"
             ) from None

@@ -92,8 +92,8 @@ def test_wrong_channels_are_caught() -> None:
     assert checks == (LayerCheck(1, MISMATCH, (6, 6, 4)), LayerCheck(2, OK, (2,)))
 
 
-def test_a_kernel_that_cannot_run_skips_the_rest() -> None:
-    """When the real input is too small for a window, that layer and the rest are skipped."""
+def test_a_kernel_that_cannot_run_is_a_mismatch() -> None:
+    """A window too large for the real input, where the resolver fitted it, is a disagreement."""
     net = net_of(
         "input: 8x8x1\nlayers:\n"
         "  - {type: conv, filters: 1, size: 3}\n"
@@ -103,10 +103,10 @@ def test_a_kernel_that_cannot_run_skips_the_rest() -> None:
     checks = check.run(dataclasses.replace(net, input=Shape((5, 5), 1)))
     assert checks == (
         LayerCheck(1, MISMATCH, (3, 3, 1)),
-        LayerCheck(2, SKIPPED, None),
+        LayerCheck(2, MISMATCH, None),
         LayerCheck(3, SKIPPED, None),
     )
-    assert [f.layer for f in check.compare(net, checks)] == [1]
+    assert [f.layer for f in check.compare(net, checks)] == [1, 2]
 
 
 @pytest.mark.parametrize(

@@ -367,7 +367,7 @@ def test_version_option(runner: CliRunner) -> None:
         (["--in", "4x4x1", "--type", "pool", "--filter", "2", "-k", "3"], "--filters does not apply"),
         (["--in", "4x4x1", "--type", "pool"], "--type pool needs --filter"),
         (["--in", "32x32x3", "--type", "fc"], "--type fc needs --units"),
-        (["--in", "32x32x3", "--type", "fc", "--units", "3", "--filter", "3"], "--size does not apply"),
+        (["--in", "32x32x3", "--type", "fc", "--units", "3", "--filter", "3"], "--filter does not apply"),
         (["--in", "32x32x3", "--type", "dense", "--units", "3"], "Invalid value for '--type'"),
         (["--in", "32x32x3", "--filter", "3x3x3"], "'size' has 3 values"),
         (["--in", "10", "--filter", "3"], "needs spatial input"),

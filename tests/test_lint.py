@@ -487,8 +487,8 @@ def test_github_format(runner: CliRunner) -> None:
         "::warning file=tests/data/lint/stride-skips.yaml,line=3,col=61,title=stride-skips-input::sparse: "
         "windows of size 2 at stride 3 never read 1 of every 3 input rows and columns; fix: stride 2",
         "::notice file=tests/data/lint/fractional-info.yaml,line=4,col=5,title=fractional-size::down: "
-        "(224 - 3 + 2x1)/2 + 1 = 112.5 is not a whole number; PyTorch floors it to 112x112, but only "
-        "padding goes unused: no input is lost (no symmetric pad fits at stride 2: 224 - 3 = 221 is odd); "
+        "(224 - 3 + 2x1)/2 + 1 = 112.5 is not a whole number; PyTorch floors it to 112x112, but no input "
+        "is lost: only padding goes unused (no symmetric pad fits at stride 2: 224 - 3 = 221 is odd); "
         "fix: stride 1 -> 224x224 or input 223x223x3 -> 112x112 or input 225x225x3 -> 113x113",
     ]
     assert out[3].startswith(

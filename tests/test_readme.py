@@ -27,7 +27,7 @@ def run(command: str) -> str:
     argv = shlex.split(command)
     assert argv[0] == "convcalc"
     result = CliRunner().invoke(main, argv[1:], prog_name="convcalc", env={"NO_COLOR": "1"})
-    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.output
 
 
