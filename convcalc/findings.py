@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from math import gcd
 
 from . import arith
@@ -255,8 +256,12 @@ def _avg_pool_3d(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
 
 def _holes(a: Axis, stride: int | None = None) -> int:
     """Input positions out of every `stride` that no window ever reads, in the steady state."""
-    s = stride or a.stride
-    return s - len({(a.dilation * k) % s for k in range(a.size)})
+    return _unread(a.size, a.dilation, stride or a.stride)
+
+
+@functools.lru_cache(maxsize=1024)
+def _unread(size: int, dilation: int, stride: int) -> int:
+    return stride - len({(dilation * k) % stride for k in range(min(size, stride))})
 
 
 def _skips(spec: Spec, r: Resolved) -> Finding | None:

@@ -31,6 +31,8 @@ LAYER_KEYS: dict[Kind, tuple[str, ...]] = {
     Kind.FC: ("type", "name", "units", "bias", "allow", "expect"),
 }
 EXPECT_KEYS = ("output", "params", "macs")
+_KINDS = {k.value: k for k in Kind}
+_ALLOWED = {kind: frozenset(keys) for kind, keys in LAYER_KEYS.items()}
 CODES = tuple(c.value for c in Code if c not in (Code.CHECK_MISMATCH, Code.SUSPICIOUS_LAYOUT))
 """The codes a layer may `allow`: those about a layer (not check-mismatch, nor the input's layout)."""
 REQUIRED: dict[Kind, tuple[str, ...]] = {
@@ -143,6 +145,9 @@ class _Reader:
     def per_axis(self, key: str, default: PerAxis, *, minimum: int = 1) -> PerAxis:
         if key not in self.data:
             return default
+        value = self.data[key]
+        if type(value) is int and minimum <= value <= MAX_SIZE:
+            return (value,)
         what = "positive" if minimum == 1 else "non-negative"
         try:
             return parse_dims(self.data[key], minimum=minimum)
@@ -241,7 +246,7 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
 
 
 def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, pos: Pos) -> Layer:
-    if not isinstance(data, Mapping):
+    if not isinstance(data, dict) and not isinstance(data, Mapping):
         raise _fail(
             f"layer {index}: expected a mapping like {{type: conv, ...}}, got {show(data)}",
             pos,
@@ -249,26 +254,24 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
         )
     if "type" not in data:
         raise _fail(f"layer {index}: missing 'type' (expected conv, pool or fc)", _start(data), file)
-    kinds = tuple(k.value for k in Kind)
     type_ = data["type"]
-    if type_ not in kinds:
-        hint = _suggest(str(type_), kinds)
+    kind = _KINDS.get(type_) if isinstance(type_, str) else None
+    if kind is None:
+        hint = _suggest(str(type_), tuple(_KINDS))
         raise _fail(
             f"layer {index}: unknown type {type_!r}{hint} (expected conv, pool or fc)",
             _at(data, "type"),
             file,
         )
-    kind = Kind(type_)
     allowed = LAYER_KEYS[kind]
-    for key in data:
-        if key not in allowed:
-            hint = _suggest(str(key), allowed)
-            raise _fail(
-                f"layer {index}: unknown key {key!r} for a {kind.value} layer{hint} "
-                f"(expected one of: {', '.join(allowed)})",
-                _at(data, key),
-                file,
-            )
+    for key in data.keys() - _ALLOWED[kind]:
+        hint = _suggest(str(key), allowed)
+        raise _fail(
+            f"layer {index}: unknown key {key!r} for a {kind.value} layer{hint} "
+            f"(expected one of: {', '.join(allowed)})",
+            _at(data, key),
+            file,
+        )
     label = f"layer {index} ({kind.value})"
     for key in REQUIRED[kind]:
         if key not in data:
