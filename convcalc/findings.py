@@ -59,10 +59,6 @@ def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
     return fm.product((channels, *dims) if layout is Layout.CHW else (*dims, channels))
 
 
-def _setting(values: list[int]) -> str:
-    return str(values[0]) if len(set(values)) == 1 else fm.product(tuple(values))
-
-
 def _pad_fix(r: Resolved) -> tuple[str | None, str | None]:
     """The smallest symmetric pad that fits on every axis, or why there is none."""
     limit_of = (lambda a: a.extent // 2) if isinstance(r.layer, Pool) else (lambda a: None)
@@ -78,7 +74,7 @@ def _pad_fix(r: Resolved) -> tuple[str | None, str | None]:
             return None, why
         pads.append(p)
         outs.append(arith.out_size(n=a.n, size=a.size, stride=a.stride, pad=p, dilation=a.dilation))
-    return f"pad {_setting(pads)} -> {fm.product(tuple(outs))}", None
+    return f"pad {fm.setting(pads)} -> {fm.product(tuple(outs))}", None
 
 
 def _stride_fixes(r: Resolved) -> list[str]:
@@ -92,7 +88,7 @@ def _stride_fixes(r: Resolved) -> list[str]:
             strides.append(s)
             outs.append(arith.out_size(n=a.n, size=a.size, stride=s, pad=a.pad, dilation=a.dilation))
         else:
-            fixes.append(f"stride {_setting(strides)} -> {fm.product(tuple(outs))}")
+            fixes.append(f"stride {fm.setting(strides)} -> {fm.product(tuple(outs))}")
     return fixes
 
 
@@ -216,7 +212,7 @@ def _pool_pad(spec: Spec, r: Resolved) -> Finding | None:
         f"pad {a.pad} is more than half the {a.size}-wide window; PyTorch refuses it "
         f"(a pool's pad must be at most {a.extent // 2})"
     )
-    fix = f"pad {_setting([min(x.pad, x.extent // 2) for x in r.axes])}"
+    fix = f"pad {fm.setting([min(x.pad, x.extent // 2) for x in r.axes])}"
     return _finding(spec, r, Severity.ERROR, Code.POOL_PAD_TOO_LARGE, message, key="pad", fixes=(fix,))
 
 
@@ -278,7 +274,7 @@ def _skips(spec: Spec, r: Resolved) -> Finding | None:
         return None
     message = "; ".join(f"{unread} input {' and '.join(names)}" for unread, names in groups.items())
     strides = [next(s for s in range(a.stride, 0, -1) if not _holes(a, s)) for a in r.axes]
-    fix = f"stride {_setting(strides)}"
+    fix = f"stride {fm.setting(strides)}"
     return _finding(spec, r, Severity.WARNING, Code.STRIDE_SKIPS_INPUT, message, key="stride", fixes=(fix,))
 
 

@@ -36,6 +36,11 @@ def product(values: tuple[int, ...]) -> str:
     return "x".join(map(str, values))
 
 
+def setting(values: list[int]) -> str:
+    """A per-axis setting as a spec writes it: 3 when every axis agrees, else 3x5."""
+    return str(values[0]) if len(set(values)) == 1 else product(tuple(values))
+
+
 def plural(n: int, word: str) -> str:
     """1 row, 2 rows."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"

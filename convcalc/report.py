@@ -100,13 +100,10 @@ def window_cell(r: Resolved) -> str:
     if isinstance(layer, FC):
         return ""
 
-    def axis_values(values: list[int]) -> str:
-        return str(values[0]) if len(set(values)) == 1 else fm.product(tuple(values))
-
-    cell = "/".join(axis_values([getattr(a, key) for a in r.axes]) for key in ("size", "stride", "pad"))
+    cell = "/".join(fm.setting([getattr(a, key) for a in r.axes]) for key in ("size", "stride", "pad"))
     if isinstance(layer, Conv):
         if any(a.dilation > 1 for a in r.axes):
-            cell += f" d{axis_values([a.dilation for a in r.axes])}"
+            cell += f" d{fm.setting([a.dilation for a in r.axes])}"
         if layer.groups > 1:
             cell += f" g{layer.groups}"
     if isinstance(layer, Pool) and layer.ceil:
