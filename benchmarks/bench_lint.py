@@ -8,24 +8,13 @@ the same process doing nothing (`convcalc --version`), so the ratio shows the pe
 
 from __future__ import annotations
 
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from bench_core import spawn_ms
+
 SPECS = Path(__file__).resolve().parent.parent / "specs"
-
-
-def wall_ms(argv: list[str], runs: int = 5) -> float:
-    """Median wall time of a whole process, in milliseconds."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        subprocess.run(argv, capture_output=True, check=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
 
 
 def main() -> None:
@@ -35,8 +24,8 @@ def main() -> None:
         for i in range(1000):
             source = shipped[i % len(shipped)]
             Path(tmp, f"spec{i:04d}.yaml").write_text(source.read_text())
-        idle = wall_ms([sys.executable, "-m", "convcalc", "--version"])
-        many = wall_ms([sys.executable, "-m", "convcalc", "lint", tmp])
+        idle = spawn_ms([sys.executable, "-m", "convcalc", "--version"], runs=5)
+        many = spawn_ms([sys.executable, "-m", "convcalc", "lint", tmp], runs=5)
     print(f"convcalc --version           {idle:8.1f} ms")
     per_file = (many - idle) / 1000
     print(f"convcalc lint, 1,000 files   {many:8.1f} ms   {per_file:5.2f} ms per file   (target: a few s)")

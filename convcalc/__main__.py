@@ -226,14 +226,6 @@ def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
     )
 
 
-def _load(path: str) -> Spec:
-    from .loader import parse, read
-
-    if path == "-":
-        return parse(sys.stdin.read(), file="<stdin>")
-    return read(path)
-
-
 def fail(errors: list[SpecError]) -> NoReturn:
     """Print every invalid spec's one line and exit 2."""
     for e in errors[:-1]:
@@ -261,6 +253,7 @@ def run(
     """
     import gc
 
+    from .loader import read
     from .resolver import resolve
 
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
@@ -268,7 +261,7 @@ def run(
     errors: list[SpecError] = []
     for path in specs:
         try:
-            net = resolve(_load(path), input=input_)
+            net = resolve(read(path), input=input_)
             nets.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
         except SpecError as e:
             errors.append(e)

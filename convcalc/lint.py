@@ -76,9 +76,8 @@ def spec_files(paths: Iterable[str]) -> Iterator[str]:
 
 def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[str] | None = None) -> Report:
     """Load and resolve every spec; keep the findings whose codes are selected."""
-    import sys
 
-    from .loader import parse, read
+    from .loader import read
     from .resolver import resolve
 
     findings: list[Finding] = []
@@ -87,7 +86,7 @@ def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[st
     for path in spec_files(paths):
         order.append("<stdin>" if path == "-" else path)
         try:
-            spec = parse(sys.stdin.read(), file="<stdin>") if path == "-" else read(path)
+            spec = read(path)
             findings.extend(resolve(spec).findings)
         except SpecError as e:
             invalid.append(e)

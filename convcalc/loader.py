@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -188,7 +189,9 @@ def parse(text: str, *, file: str | None = None) -> Spec:
 
 
 def read(path: str | Path) -> Spec:
-    """Read and parse a spec file; SpecError if it cannot be read or is invalid."""
+    """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid."""
+    if str(path) == "-":
+        return parse(sys.stdin.read(), file="<stdin>")
     name = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
