@@ -5,14 +5,78 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 
 class Kind(enum.Enum):
     """The layer kinds a spec may use."""
 
     CONV = "conv"
+    DECONV = "deconv"
     POOL = "pool"
+    GLOBAL_POOL = "global_pool"
     FC = "fc"
+    FLATTEN = "flatten"
+    BN = "bn"
+    ACT = "act"
+    DROPOUT = "dropout"
+
+
+class PadMode(enum.Enum):
+    """How a layer's padding is given: numbers, or TensorFlow's rule by name."""
+
+    EXPLICIT = "explicit"
+    SAME = "same"
+    """Output ceil(N/S) (a transposed layer: N x S), the odd pixel after."""
+    VALID = "valid"
+    """No padding."""
+
+
+class Fn(enum.Enum):
+    """Activation functions: shape-preserving, no weights."""
+
+    RELU = "relu"
+    RELU6 = "relu6"
+    LEAKY_RELU = "leaky_relu"
+    ELU = "elu"
+    SELU = "selu"
+    GELU = "gelu"
+    SILU = "silu"
+    MISH = "mish"
+    SIGMOID = "sigmoid"
+    HARDSIGMOID = "hardsigmoid"
+    HARDSWISH = "hardswish"
+    TANH = "tanh"
+    SOFTPLUS = "softplus"
+    SOFTMAX = "softmax"
+    IDENTITY = "identity"
+
+
+class Dtype(enum.Enum):
+    """Element types for byte counts."""
+
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    INT8 = "int8"
+
+    @property
+    def bytes(self) -> int:
+        """Bytes per element."""
+        return {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}[self.value]
+
+
+class Optimizer(enum.Enum):
+    """Training optimizers, by how many extra values they keep per trainable parameter."""
+
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    ADAM = "adam"
+
+    @property
+    def states(self) -> int:
+        """Optimizer state values per trainable parameter: 0, 1 (velocity) or 2 (Adam's moments)."""
+        return {"sgd": 0, "momentum": 1, "adam": 2}[self.value]
 
 
 class PoolMode(enum.Enum):
@@ -50,7 +114,9 @@ class Code(enum.Enum):
     POOL_PAD_TOO_LARGE = "pool-pad-too-large"
     GROUPS_MISMATCH = "groups-mismatch"
     SUSPICIOUS_LAYOUT = "suspicious-layout"
+    OUTPUT_PAD_TOO_LARGE = "output-pad-too-large"
     STRIDE_SKIPS_INPUT = "stride-skips-input"
+    NOT_IN_PYTORCH = "not-in-pytorch"
     EXPECT_MISMATCH = "expect-mismatch"
     WINDOW_EXCEEDS_INPUT = "window-exceeds-input"
     CHECK_MISMATCH = "check-mismatch"
@@ -97,6 +163,7 @@ class Conv:
     size: PerAxis
     stride: PerAxis = (1,)
     pad: PerAxis = (0,)
+    """Padding on each side, or before each axis when `pad_end` is given."""
     dilation: PerAxis = (1,)
     groups: int = 1
     bias: bool = True
@@ -104,8 +171,35 @@ class Conv:
     allow: frozenset[Code] = frozenset()
     """Finding codes turned off for this layer (a deliberate floor, say)."""
     expect: Expect | None = None
+    pad_end: PerAxis | None = None
+    """Padding after each axis (per-side padding); None means the same as `pad`."""
+    pad_mode: PadMode = PadMode.EXPLICIT
 
     kind = Kind.CONV
+
+
+@dataclass(frozen=True, slots=True)
+class Deconv:
+    """A transposed convolution: each input value scattered through K filters of size F."""
+
+    name: str
+    filters: int
+    size: PerAxis
+    stride: PerAxis = (1,)
+    pad: PerAxis = (0,)
+    """Padding cropped from each side of the output, or before each axis when `pad_end` is given."""
+    dilation: PerAxis = (1,)
+    groups: int = 1
+    bias: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+    pad_end: PerAxis | None = None
+    pad_mode: PadMode = PadMode.EXPLICIT
+    output_pad: PerAxis = (0,)
+    """Extra output added after each axis; PyTorch wants it below the stride or the dilation."""
+
+    kind = Kind.DECONV
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,8 +217,32 @@ class Pool:
     allow: frozenset[Code] = frozenset()
     """Finding codes turned off for this layer (a deliberate floor, say)."""
     expect: Expect | None = None
+    pad_end: PerAxis | None = None
+    pad_mode: PadMode = PadMode.EXPLICIT
+    count_pad: bool = True
+    """Whether an average counts padding in its divisor (PyTorch's count_include_pad)."""
+    output: PerAxis | None = None
+    """Adaptive pooling to this spatial size; `size`, `stride` and `pad` are then unused."""
 
     kind = Kind.POOL
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the windows follow from a wanted output size (PyTorch's AdaptivePool)."""
+        return self.output is not None
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalPool:
+    """Pooling over every spatial position at once: 1x1xC."""
+
+    name: str
+    mode: PoolMode = PoolMode.AVG
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.GLOBAL_POOL
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +260,60 @@ class FC:
     kind = Kind.FC
 
 
-Layer = Conv | Pool | FC
+@dataclass(frozen=True, slots=True)
+class Flatten:
+    """Flatten to a vector; a view, so it holds no activations of its own."""
+
+    name: str
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.FLATTEN
+
+
+@dataclass(frozen=True, slots=True)
+class BatchNorm:
+    """Batch normalisation over channels: 2C trainable values (affine) and 2C running statistics."""
+
+    name: str
+    affine: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.BN
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """An activation function, applied in place."""
+
+    name: str
+    fn: Fn = Fn.RELU
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.ACT
+
+
+@dataclass(frozen=True, slots=True)
+class Dropout:
+    """Dropout: the identity at inference, an in-place mask in training."""
+
+    name: str
+    p: float = 0.5
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.DROPOUT
+
+
+Layer = Conv | Deconv | Pool | GlobalPool | FC | Flatten | BatchNorm | Act | Dropout
+Windowed = Conv | Deconv | Pool
+"""Layers that slide a window over their input's spatial axes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,10 +375,27 @@ class Axis:
     size: int
     stride: int
     pad: int
+    """Padding before the axis (on both sides unless `pad_end` is set)."""
     dilation: int = 1
     ceil: bool = False
     out: int = 0
     """The output size PyTorch gives (floor, or its ceil-mode rule)."""
+    pad_end: int | None = None
+    """Padding after the axis when it differs from `pad`."""
+    output_pad: int = 0
+    """A transposed layer's extra output after the axis."""
+    transposed: bool = False
+    """Whether the window scatters (deconv): out = (N-1)S - P_b - P_a + E + output_pad."""
+
+    @property
+    def end_pad(self) -> int:
+        """Padding after the axis."""
+        return self.pad if self.pad_end is None else self.pad_end
+
+    @property
+    def symmetric(self) -> bool:
+        """Whether both sides are padded alike."""
+        return self.pad_end is None or self.pad_end == self.pad
 
     @property
     def extent(self) -> int:
@@ -216,29 +404,43 @@ class Axis:
 
     @property
     def numerator(self) -> int:
-        """N + 2P - E, which the stride must divide for an exact fit."""
-        return self.n + 2 * self.pad - self.extent
+        """N + P_b + P_a - E (N + 2P - E), which the stride must divide for an exact fit."""
+        return self.n + self.pad + self.end_pad - self.extent
 
     @property
     def fractional(self) -> bool:
-        """Whether (N + 2P - E)/S + 1 is not a whole number."""
-        return self.numerator % self.stride != 0
+        """Whether (N + 2P - E)/S + 1 is not a whole number; a transposed layer never is."""
+        return not self.transposed and self.numerator % self.stride != 0
 
     @property
     def exact(self) -> float:
-        """The unrounded (N + 2P - E)/S + 1."""
-        return self.numerator / self.stride + 1
+        """The unrounded (N + 2P - E)/S + 1 (the output itself for a transposed layer)."""
+        return float(self.out) if self.transposed else self.numerator / self.stride + 1
 
     @property
     def lost(self) -> int:
         """Real input pixels after the end of the last window."""
+        if self.transposed:
+            return 0
         end = (self.out - 1) * self.stride + self.extent - self.pad
         return max(0, self.n - max(0, end))
 
     @property
     def gap(self) -> int:
         """Pixels skipped between two windows by design (stride wider than extent)."""
-        return max(0, self.stride - self.extent)
+        return 0 if self.transposed else max(0, self.stride - self.extent)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """The receptive field of a layer's outputs on one axis of the network input (Araujo et al.)."""
+
+    size: Fraction
+    """How many input pixels one output sees (the widest, after a transposed layer)."""
+    jump: Fraction
+    """The distance in input pixels between neighbouring outputs; below 1 after upsampling."""
+    start: Fraction
+    """Where the first output's field begins; negative when it reaches into padding."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,11 +473,33 @@ class Resolved:
     fc_params: int | None
     """Weights of a fully-connected layer with the same input and output."""
     macs: int
+    non_trainable: int = 0
+    """Values kept but not trained: batch norm's running mean and variance."""
+    field: tuple[Field, ...] | None = None
+    """The receptive field per spatial axis; None once every output sees the whole input."""
 
     @property
     def fractional(self) -> bool:
         """Whether any axis has a fractional output size."""
         return any(a.fractional for a in self.axes)
+
+    @property
+    def activations(self) -> int:
+        """Elements this layer adds to memory: its output, or none for in-place layers and views."""
+        return 0 if self.layer.kind in IN_PLACE else self.output.elements
+
+
+IN_PLACE = frozenset({Kind.ACT, Kind.DROPOUT, Kind.FLATTEN})
+"""Kinds that hold no activations of their own: applied in place, or a view."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sizing:
+    """How to turn counts into bytes: element type, batch size and the optimizer of a training estimate."""
+
+    dtype: Dtype = Dtype.FLOAT32
+    batch: int = 1
+    optimizer: Optimizer = Optimizer.ADAM
 
 
 class CheckStatus(enum.Enum):
@@ -307,6 +531,7 @@ class Network:
     findings: tuple[Finding, ...]
     checks: tuple[LayerCheck, ...] | None = None
     """Per layer, what running it showed; None when not checked."""
+    sizing: Sizing = Sizing()
 
     @property
     def output(self) -> Shape:
@@ -322,6 +547,16 @@ class Network:
     def macs(self) -> int:
         """Total multiply-accumulates."""
         return sum(r.macs for r in self.layers)
+
+    @property
+    def non_trainable(self) -> int:
+        """Total values kept but not trained (running statistics)."""
+        return sum(r.non_trainable for r in self.layers)
+
+    @property
+    def activations(self) -> int:
+        """Elements of the input and of every layer's output, per example, as the cs231n notes count."""
+        return self.input.elements + sum(r.activations for r in self.layers)
 
     @property
     def worst(self) -> Severity | None:

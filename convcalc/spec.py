@@ -3,12 +3,34 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import SpecError
-from .model import FC, Code, Conv, Expect, Kind, Layer, Layout, PerAxis, Pool, PoolMode, Spec, Where
+from .model import (
+    FC,
+    Act,
+    BatchNorm,
+    Code,
+    Conv,
+    Deconv,
+    Dropout,
+    Expect,
+    Flatten,
+    Fn,
+    GlobalPool,
+    Kind,
+    Layer,
+    Layout,
+    PadMode,
+    PerAxis,
+    Pool,
+    PoolMode,
+    Spec,
+    Where,
+)
 
 Pos = tuple[int | None, int | None]
+E = TypeVar("E", PoolMode, Fn)
 MAX_SIZE = 2**63 - 1
 """The largest size a 64-bit PyTorch tensor dimension can hold."""
 
@@ -27,9 +49,41 @@ LAYER_KEYS: dict[Kind, tuple[str, ...]] = {
         "allow",
         "expect",
     ),
-    Kind.POOL: ("type", "name", "mode", "size", "stride", "pad", "ceil", "allow", "expect"),
+    Kind.DECONV: (
+        "type",
+        "name",
+        "filters",
+        "size",
+        "stride",
+        "pad",
+        "output_pad",
+        "dilation",
+        "groups",
+        "bias",
+        "allow",
+        "expect",
+    ),
+    Kind.POOL: (
+        "type",
+        "name",
+        "mode",
+        "size",
+        "stride",
+        "pad",
+        "ceil",
+        "count_pad",
+        "output",
+        "allow",
+        "expect",
+    ),
+    Kind.GLOBAL_POOL: ("type", "name", "mode", "allow", "expect"),
     Kind.FC: ("type", "name", "units", "bias", "allow", "expect"),
+    Kind.FLATTEN: ("type", "name", "allow", "expect"),
+    Kind.BN: ("type", "name", "affine", "allow", "expect"),
+    Kind.ACT: ("type", "name", "fn", "allow", "expect"),
+    Kind.DROPOUT: ("type", "name", "p", "allow", "expect"),
 }
+KIND_NAMES = ", ".join(k.value for k in Kind)
 EXPECT_KEYS = ("output", "params", "macs")
 _KINDS = {k.value: k for k in Kind}
 _ALLOWED = {kind: frozenset(keys) for kind, keys in LAYER_KEYS.items()}
@@ -37,9 +91,23 @@ CODES = tuple(c.value for c in Code if c not in (Code.CHECK_MISMATCH, Code.SUSPI
 """The codes a layer may `allow`: those about a layer (not check-mismatch, nor the input's layout)."""
 REQUIRED: dict[Kind, tuple[str, ...]] = {
     Kind.CONV: ("filters", "size"),
-    Kind.POOL: ("size",),
+    Kind.DECONV: ("filters", "size"),
+    # pool: `size`, unless adaptive pooling gives `output` instead.
+    Kind.POOL: (),
+    Kind.GLOBAL_POOL: (),
     Kind.FC: ("units",),
+    Kind.FLATTEN: (),
+    Kind.BN: (),
+    Kind.ACT: (),
+    Kind.DROPOUT: (),
 }
+ADAPTIVE_EXCLUDES = ("size", "stride", "pad", "ceil", "count_pad")
+"""The pool keys that adaptive pooling (`output`) leaves out: its windows follow from the output."""
+PAD_EXPECTED = (
+    "a non-negative integer, a per-axis list like [1, 2], a string like '1x2', "
+    "same, valid, or per-side pairs like [[0, 1], [1, 0]]"
+)
+Pads = tuple[PerAxis, PerAxis | None, PadMode]
 
 
 class Located(dict[str, Any]):
@@ -164,12 +232,50 @@ class _Reader:
             raise self.fail(key, "true or false")
         return value
 
-    def choice(self, key: str, enum: type[PoolMode], default: PoolMode) -> PoolMode:
+    def pads(self) -> Pads:
+        """`pad`: numbers for both sides, same or valid by name, or [before, after] pairs per axis."""
+        if "pad" not in self.data:
+            return (0,), None, PadMode.EXPLICIT
+        value = self.data["pad"]
+        if value in ("same", "valid"):
+            return (0,), None, PadMode(value)
+        if not isinstance(value, list) or not any(isinstance(v, list) for v in value):
+            try:
+                return self.per_axis("pad", (0,), minimum=0), None, PadMode.EXPLICIT
+            except SpecError:
+                raise self.fail("pad", PAD_EXPECTED) from None
+        pairs = []
+        for pair in value:
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or any(isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_SIZE for v in pair)
+            ):
+                raise _fail(
+                    f"{self.label}: each per-side 'pad' must be a [before, after] pair of non-negative "
+                    f"integers, one per spatial axis or one for all, like [[0, 1], [1, 0]]; got {show(pair)}",
+                    _at(self.data, "pad"),
+                    self.file,
+                )
+            pairs.append(pair)
+        before = tuple(b for b, _ in pairs)
+        after = tuple(a for _, a in pairs)
+        return before, (None if before == after else after), PadMode.EXPLICIT
+
+    def number(self, key: str, default: float, *, low: float, high: float) -> float:
+        value = self.data.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise self.fail(key, f"a number from {low:g} to {high:g}")
+        return float(value)
+
+    def choice(self, key: str, enum: type[E], default: E) -> E:
         value = self.data.get(key, default.value)
         names = tuple(m.value for m in enum)
         if value not in names:
+            expected = " or ".join(names) if len(names) < 3 else f"one of: {', '.join(names)}"
+            hint = _suggest(value, names) if isinstance(value, str) else ""
             raise _fail(
-                f"{self.label}: '{key}' must be {' or '.join(names)}, got {show(value)}",
+                f"{self.label}: '{key}' must be {expected}, got {show(value)}{hint}",
                 _at(self.data, key),
                 self.file,
             )
@@ -198,6 +304,57 @@ class _Reader:
         keys = self.data.at if isinstance(self.data, Located) else {}
         line, column = _start(self.data)
         return Where(line=line, column=column, keys=keys)
+
+
+def _pool(data: Mapping[str, Any], r: _Reader, name: str, file: str | None) -> Pool:
+    """A pooling layer: a fixed window, or adaptive to an `output` size."""
+    mode = r.choice("mode", PoolMode, PoolMode.MAX)
+    common: dict[str, Any] = {
+        "name": name,
+        "mode": mode,
+        "where": r.where(),
+        "allow": r.allow(),
+        "expect": _expect(data, f"{r.label}: ", file),
+    }
+    if "output" in data:
+        for key in ADAPTIVE_EXCLUDES:
+            if key in data:
+                raise _fail(
+                    f"{r.label}: '{key}' does not go with 'output' (adaptive pooling chooses its own "
+                    f"windows); drop one of them",
+                    _at(data, key),
+                    file,
+                )
+        return Pool(size=(1,), output=r.per_axis("output", (1,)), **common)
+    if "size" not in data:
+        raise _fail(
+            f"{r.label}: missing required key 'size' (or 'output' for adaptive pooling)", _start(data), file
+        )
+    pad, pad_end, pad_mode = r.pads()
+    ceil = r.flag("ceil", False)
+    if ceil and (pad_mode is not PadMode.EXPLICIT or pad_end is not None):
+        raise _fail(
+            f"{r.label}: 'ceil: true' needs a numeric pad, alike on both sides (PyTorch's ceil_mode); "
+            f"got pad {show(data['pad'])}",
+            _at(data, "ceil"),
+            file,
+        )
+    if "count_pad" in data and mode is not PoolMode.AVG:
+        raise _fail(
+            f"{r.label}: 'count_pad' is only for average pools; add 'mode: avg' or drop it",
+            _at(data, "count_pad"),
+            file,
+        )
+    return Pool(
+        size=r.per_axis("size", (1,)),
+        stride=r.per_axis("stride", (1,)) if "stride" in data else None,
+        pad=pad,
+        pad_end=pad_end,
+        pad_mode=pad_mode,
+        ceil=ceil,
+        count_pad=r.flag("count_pad", pad_mode is not PadMode.SAME),
+        **common,
+    )
 
 
 def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | None:
@@ -253,13 +410,13 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
             file,
         )
     if "type" not in data:
-        raise _fail(f"layer {index}: missing 'type' (expected conv, pool or fc)", _start(data), file)
+        raise _fail(f"layer {index}: missing 'type' (expected one of: {KIND_NAMES})", _start(data), file)
     type_ = data["type"]
     kind = _KINDS.get(type_) if isinstance(type_, str) else None
     if kind is None:
         hint = _suggest(str(type_), tuple(_KINDS))
         raise _fail(
-            f"layer {index}: unknown type {type_!r}{hint} (expected conv, pool or fc)",
+            f"layer {index}: unknown type {show(type_)}{hint} (expected one of: {KIND_NAMES})",
             _at(data, "type"),
             file,
         )
@@ -281,40 +438,37 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
     if not isinstance(name, str) or not name:
         raise _fail(f"{label}: 'name' must be a non-empty string, got {show(name)}", _at(data, "name"), file)
     r = _Reader(data, f"layer {index} ({name})", file)
-    if kind is Kind.CONV:
-        return Conv(
-            name=name,
-            filters=r.integer("filters", 1),
-            size=r.per_axis("size", (1,)),
-            stride=r.per_axis("stride", (1,)),
-            pad=r.per_axis("pad", (0,), minimum=0),
-            dilation=r.per_axis("dilation", (1,)),
-            groups=r.integer("groups", 1),
-            bias=r.flag("bias", True),
-            where=r.where(),
-            allow=r.allow(),
-            expect=_expect(data, f"{r.label}: ", file),
-        )
+    common: dict[str, Any] = {"name": name, "where": r.where(), "allow": r.allow()}
     if kind is Kind.POOL:
-        return Pool(
-            name=name,
-            size=r.per_axis("size", (1,)),
-            stride=r.per_axis("stride", (1,)) if "stride" in data else None,
-            pad=r.per_axis("pad", (0,), minimum=0),
-            mode=r.choice("mode", PoolMode, PoolMode.MAX),
-            ceil=r.flag("ceil", False),
-            where=r.where(),
-            allow=r.allow(),
-            expect=_expect(data, f"{r.label}: ", file),
-        )
-    return FC(
-        name=name,
-        units=r.integer("units", 1),
-        bias=r.flag("bias", True),
-        where=r.where(),
-        allow=r.allow(),
-        expect=_expect(data, f"{r.label}: ", file),
-    )
+        return _pool(data, r, name, file)
+    common["expect"] = _expect(data, f"{r.label}: ", file)
+    if kind is Kind.CONV or kind is Kind.DECONV:
+        pad, pad_end, pad_mode = r.pads()
+        window: dict[str, Any] = {
+            "filters": r.integer("filters", 1),
+            "size": r.per_axis("size", (1,)),
+            "stride": r.per_axis("stride", (1,)),
+            "pad": pad,
+            "pad_end": pad_end,
+            "pad_mode": pad_mode,
+            "dilation": r.per_axis("dilation", (1,)),
+            "groups": r.integer("groups", 1),
+            "bias": r.flag("bias", True),
+        }
+        if kind is Kind.CONV:
+            return Conv(**window, **common)
+        return Deconv(**window, output_pad=r.per_axis("output_pad", (0,), minimum=0), **common)
+    if kind is Kind.FC:
+        return FC(units=r.integer("units", 1), bias=r.flag("bias", True), **common)
+    if kind is Kind.GLOBAL_POOL:
+        return GlobalPool(mode=r.choice("mode", PoolMode, PoolMode.AVG), **common)
+    if kind is Kind.BN:
+        return BatchNorm(affine=r.flag("affine", True), **common)
+    if kind is Kind.ACT:
+        return Act(fn=r.choice("fn", Fn, Fn.RELU), **common)
+    if kind is Kind.DROPOUT:
+        return Dropout(p=r.number("p", 0.5, low=0.0, high=1.0), **common)
+    return Flatten(**common)
 
 
 def build(data: object, *, file: str | None = None) -> Spec:

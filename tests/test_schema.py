@@ -23,9 +23,12 @@ SPECS = sorted(p for p in (ROOT / "specs").rglob("*") if p.suffix in (".yaml", "
 SCHEMA: dict[str, Any] = json.loads(schema.text())
 VALIDATOR = Draft202012Validator(SCHEMA)
 DEFS = SCHEMA["$defs"]
-KINDS = ("conv", "pool", "fc")
+KINDS = tuple(DEFS["layer"]["properties"]["type"]["enum"])
 LAYER_KEYS = {kind: tuple(DEFS[kind]["properties"]) for kind in KINDS}
 CODES = tuple(DEFS["allow"]["items"]["enum"])
+FNS = tuple(DEFS["act"]["properties"]["fn"]["enum"])
+ADAPTIVE_EXCLUDES = ("size", "stride", "pad", "ceil", "count_pad")
+"""The pool keys that adaptive pooling (`output`) leaves out."""
 
 
 def schema_errors(data: object) -> list[str]:
@@ -79,8 +82,15 @@ def _properties(node: object, where: str = "") -> Iterator[tuple[str, dict[str, 
             yield from _properties(sub, f"{where}/{i}")
 
 
+def _conditional(path: str) -> bool:
+    """Whether a path lies in an if/then/else, which restates a property the layer describes."""
+    return any(f"/{word}/" in path for word in ("if", "then", "else"))
+
+
 def test_every_property_has_a_description() -> None:
-    missing = [path for path, sub in _properties(SCHEMA) if "/if/" not in path and not sub.get("description")]
+    missing = [
+        path for path, sub in _properties(SCHEMA) if not _conditional(path) and not sub.get("description")
+    ]
     if "description" not in DEFS["allow"]:
         missing.append("$defs/allow")
     assert not missing
@@ -92,6 +102,7 @@ def test_layer_keys_and_codes_are_the_loaders() -> None:
     from convcalc.spec import EXPECT_KEYS, REQUIRED, TOP_KEYS
     from convcalc.spec import LAYER_KEYS as LOADER_KEYS
 
+    assert set(KINDS) == {k.value for k in Kind}
     for kind in KINDS:
         assert set(LAYER_KEYS[kind]) == set(LOADER_KEYS[Kind(kind)]), kind
         assert set(DEFS[kind]["required"]) == {"type", *REQUIRED[Kind(kind)]}, kind
@@ -99,6 +110,25 @@ def test_layer_keys_and_codes_are_the_loaders() -> None:
     assert set(CODES) == set(LOADER_CODES)
     for expect in (SCHEMA["properties"]["expect"], DEFS["layerExpect"]):
         assert set(expect["properties"]) == set(EXPECT_KEYS)
+
+
+def test_enums_are_the_models() -> None:
+    from convcalc.model import Code, Fn, PoolMode
+
+    allowed = {c.value for c in Code} - {Code.CHECK_MISMATCH.value, Code.SUSPICIOUS_LAYOUT.value}
+    assert set(CODES) == allowed
+    assert len(CODES) == len(allowed)
+    assert tuple(f.value for f in Fn) == FNS
+    for kind in ("pool", "global_pool"):
+        assert set(DEFS[kind]["properties"]["mode"]["enum"]) == {m.value for m in PoolMode}
+
+
+def test_adaptive_pool_excludes_the_window_keys() -> None:
+    """output (adaptive pooling) leaves out exactly the keys that make a window."""
+    branch = DEFS["pool"]["allOf"][0]
+    assert branch["if"] == {"required": ["output"]}
+    assert branch["then"]["properties"] == dict.fromkeys(ADAPTIVE_EXCLUDES, False)
+    assert branch["else"] == {"required": ["size"]}
 
 
 def _defaults() -> Iterator[tuple[str, str, object]]:
@@ -111,7 +141,12 @@ def _defaults() -> Iterator[tuple[str, str, object]]:
 @pytest.mark.parametrize(("kind", "key", "default"), list(_defaults()))
 def test_layer_defaults_are_the_loaders(kind: str, key: str, default: object) -> None:
     """Writing a key with the schema's default gives the same layer as leaving it out."""
-    required = {"conv": {"filters": 4, "size": 3}, "pool": {"size": 2}, "fc": {"units": 4}}[kind]
+    required = {
+        "conv": {"filters": 4, "size": 3},
+        "deconv": {"filters": 4, "size": 3},
+        "pool": {"size": 2, "mode": "avg"} if key == "count_pad" else {"size": 2},
+        "fc": {"units": 4},
+    }.get(kind, {})
     layer = {"type": kind, **required}
     bare = loader.load({"input": "8x8x4", "layers": [layer]})
     written = loader.load({"input": "8x8x4", "layers": [{**layer, key: default}]})
@@ -125,9 +160,9 @@ def test_spec_defaults_are_the_loaders() -> None:
 
 
 def test_defaults_cover_every_optional_setting() -> None:
-    """stride of a pool has none on purpose: it defaults to the window size."""
+    """stride of a pool has none on purpose: it defaults to the window size; output is adaptive pooling."""
     with_default = {(kind, key) for kind, key, _ in _defaults()}
-    no_default = {"type", "name", "allow", "expect", "filters", "size", "units"}
+    no_default = {"type", "name", "allow", "expect", "filters", "size", "units", "output"}
     expected = {(kind, key) for kind in KINDS for key in LAYER_KEYS[kind] if key not in no_default}
     assert with_default == expected - {("pool", "stride")}
 
@@ -138,8 +173,35 @@ def test_defaults_cover_every_optional_setting() -> None:
 def test_fixture_folders() -> None:
     folders = {p.parent.name for p in FIXTURES}
     assert folders == {"valid", "invalid"}
-    assert sum(p.parent.name == "valid" for p in FIXTURES) >= 20
-    assert sum(p.parent.name == "invalid" for p in FIXTURES) >= 30
+    assert sum(p.parent.name == "valid" for p in FIXTURES) >= 35
+    assert sum(p.parent.name == "invalid" for p in FIXTURES) >= 110
+
+
+def test_fixtures_cover_every_kind_and_pad_form() -> None:
+    """Each layer kind and each form of pad shows up in a valid fixture and in an invalid one."""
+    seen: dict[str, set[str]] = {"valid": set(), "invalid": set()}
+    for path in FIXTURES:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        layers = data.get("layers") if isinstance(data, dict) else None
+        for layer in layers if isinstance(layers, list) else []:
+            if isinstance(layer, dict) and isinstance(layer.get("type"), str):
+                seen[path.parent.name].add(layer["type"])
+                if "pad" in layer:
+                    seen[path.parent.name].add(f"pad:{_pad_form(layer['pad'])}")
+                if "output" in layer:
+                    seen[path.parent.name].add("adaptive")
+    wanted = {*KINDS, "adaptive", *(f"pad:{form}" for form in ("number", "list", "string", "name", "sides"))}
+    for folder, kinds in seen.items():
+        assert wanted <= kinds, (folder, wanted - kinds)
+
+
+def _pad_form(pad: object) -> str:
+    """number, list, string, name (same or valid) or sides (per-side pairs)."""
+    if isinstance(pad, str):
+        return "name" if pad.isalpha() else "string"
+    if isinstance(pad, list):
+        return "sides" if pad and all(isinstance(p, list) for p in pad) else "list"
+    return "number"
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -171,12 +233,35 @@ EDGE_CASES = [
     pytest.param("filters: 6, size: 3, bias: off", id="yaml-1.1-bool"),
     pytest.param("filters: 6, size: 3, bias: !!bool true", id="tagged-bool"),
     pytest.param("filters: !!str 6, size: 3", id="tagged-str"),
+    pytest.param("filters: 6, size: 3, pad: Same", id="pad-name-capital"),
+    pytest.param("filters: 6, size: 3, pad: !!str same", id="pad-name-tagged"),
+    pytest.param("filters: 6, size: 3, pad: [[0x1, 010]]", id="per-side-hex-octal"),
+    pytest.param("filters: 6, size: 3, pad: [['0', '1']]", id="per-side-digit-strings"),
+    pytest.param("filters: 6, size: 3, pad: [[08, 1]]", id="per-side-08-is-text"),
+    pytest.param("filters: 6, size: 3, pad: [[1_0, 0]]", id="per-side-underscore-int"),
+]
+OTHER_EDGE_CASES = [
+    pytest.param("type: deconv, filters: 6, size: 3, output_pad: 0b1", id="binary-output-pad"),
+    pytest.param("type: deconv, filters: 6, size: 3, output_pad: '\uff11'", id="fullwidth-output-pad"),
+    pytest.param("type: pool, mode: avg, size: 2, count_pad: off", id="count-pad-yaml-1.1-bool"),
+    pytest.param("type: pool, mode: avg, output: '\u0667x7'", id="arabic-indic-output"),
+    pytest.param("type: act, fn: RELU", id="fn-capitals"),
+    pytest.param("type: dropout, p: 0.5e+0", id="p-exponent"),
+    pytest.param("type: dropout, p: 1e0", id="p-1e0-is-text"),
+    pytest.param("type: dropout, p: 0b1", id="p-binary-int"),
+    pytest.param("type: dropout, p: 0:30", id="p-sexagesimal"),
+    pytest.param("type: dropout, p: -.inf", id="p-minus-inf"),
+    pytest.param("type: dropout, p: !!float 1", id="p-tagged-float"),
+    pytest.param("type: bn, affine: Off", id="affine-yaml-1.1-bool"),
+    pytest.param("type: global_pool, mode: !!str max", id="global-mode-tagged"),
 ]
 
 
-@pytest.mark.parametrize("layer", EDGE_CASES)
+@pytest.mark.parametrize(
+    "layer", [*(pytest.param(f"type: conv, {p.values[0]}", id=p.id) for p in EDGE_CASES), *OTHER_EDGE_CASES]
+)
 def test_loader_and_schema_agree_on_yaml_edge_case(layer: str) -> None:
-    text = f"input: 32x32x3\nlayers:\n  - {{type: conv, {layer}}}\n"
+    text = f"input: 32x32x3\nlayers:\n  - {{{layer}}}\n"
     problem = loader_error(loader.parse, text)
     errors = schema_errors(yaml.safe_load(text))
     assert (problem is None) == (not errors), f"loader: {problem}; schema: {errors}"
@@ -191,6 +276,14 @@ def test_integral_float_is_judged_alike() -> None:
     loader_ok = loader_error(loader.parse, text) is None
     schema_ok = not schema_errors(yaml.safe_load(text))
     assert loader_ok == schema_ok
+
+
+def test_nan_p_is_left_to_the_loader() -> None:
+    """JSON has no NaN and comparisons with it are false: the schema cannot refuse .nan; the loader does."""
+    text = "input: 10\nlayers:\n  - {type: dropout, p: .nan}\n"
+    assert "nan" in SCHEMA["$comment"].lower()
+    assert not schema_errors(yaml.safe_load(text))
+    assert loader_error(loader.parse, text) is not None
 
 
 # --- random layers and specs ----------------------------------------------------------------
@@ -209,7 +302,9 @@ shape_strings = st.builds(
     st.sampled_from(["x", "X", " x ", "*", ",", "xx"]),
     st.sampled_from(["", " "]),
 )
-words = st.sampled_from(["conv", "pool", "fc", "max", "avg", "mean", "hwc", "chw", "conv1", "", "true"])
+words = st.sampled_from(
+    [*KINDS, "max", "avg", "mean", "hwc", "chw", "conv1", "", "true", "same", "valid", "SAME", "relu", "ReLU"]
+)
 strings = (
     shape_strings
     | words
@@ -235,6 +330,17 @@ def mostly(good: st.SearchStrategy[Any], odd: st.SearchStrategy[Any]) -> st.Sear
 positive = st.integers(min_value=1, max_value=12)
 counts = st.integers(min_value=0, max_value=10**9)
 per_axis = positive | st.lists(positive, min_size=1, max_size=3) | st.sampled_from(["3", "3x5", "2 X 2"])
+small = st.integers(min_value=0, max_value=3)
+non_negative = small | st.lists(small, min_size=1, max_size=3) | st.sampled_from(["0", "0x1", "1 X 0"])
+per_side = st.lists(st.lists(small, min_size=2, max_size=2), min_size=1, max_size=3)
+odd_per_side = st.lists(
+    st.lists(
+        numbers | st.sampled_from(["1", "same", 0.5, True, None]) | st.lists(small, max_size=2), max_size=3
+    ),
+    max_size=3,
+) | st.lists(small | st.lists(small, min_size=2, max_size=2), min_size=2, max_size=3)
+pads = non_negative | st.sampled_from(["same", "valid"]) | mostly(per_side, odd_per_side)
+probabilities = st.floats(min_value=0, max_value=1) | st.sampled_from([0, 1])
 shapes = positive | st.lists(positive, min_size=1, max_size=5) | shape_strings
 expect_values = st.fixed_dictionaries(
     {},
@@ -251,15 +357,22 @@ plausible: dict[str, st.SearchStrategy[Any]] = {
     "groups": positive,
     "size": per_axis,
     "stride": per_axis,
-    "pad": per_axis | st.just(0),
+    "pad": pads,
+    "output_pad": non_negative,
+    "output": per_axis,
     "dilation": per_axis,
     "bias": st.booleans(),
     "ceil": st.booleans(),
+    "count_pad": st.booleans(),
+    "affine": st.booleans(),
     "mode": st.sampled_from(["max", "avg"]),
+    "fn": st.sampled_from(FNS),
+    "p": probabilities,
     "allow": st.lists(st.sampled_from(CODES), max_size=3),
     "expect": expect_values,
 }
 REQUIRED = {kind: tuple(k for k in DEFS[kind]["required"] if k != "type") for kind in KINDS}
+REQUIRED["pool"] = ("size",)
 
 
 @st.composite
@@ -269,10 +382,14 @@ def layers(draw: st.DrawFn) -> object:
         return draw(scalars | lists)
     odd_kind = draw(st.integers(0, 14)) == 0
     kind = draw(
-        st.sampled_from([None, "dense", "Conv", 3, True, ["conv"]]) if odd_kind else st.sampled_from(KINDS)
+        st.sampled_from([None, "dense", "Conv", "batchnorm", "relu", 3, True, ["conv"]])
+        if odd_kind
+        else st.sampled_from(KINDS)
     )
     own = LAYER_KEYS[kind] if kind in KINDS else ALL_KEYS
     keys = [k for k in (REQUIRED[kind] if kind in KINDS else ()) if draw(st.integers(0, 14)) > 0]
+    if kind == "pool" and draw(st.integers(0, 3)) == 0:
+        keys = ["output" if k == "size" else k for k in keys]
     for key in draw(st.lists(st.sampled_from(own), unique=True, max_size=6)):
         if key not in keys:
             keys.append(key)
