@@ -10,8 +10,29 @@ import click
 
 from . import __version__
 from .errors import ConvcalcError, SpecError
-from .model import FC, Conv, Layer, Layout, Network, Pool, PoolMode, Severity, Spec
-from .output import Format, render, sheet
+from .model import (
+    FC,
+    Act,
+    BatchNorm,
+    Conv,
+    Deconv,
+    Dropout,
+    Dtype,
+    Flatten,
+    Fn,
+    GlobalPool,
+    Layer,
+    Layout,
+    Network,
+    Optimizer,
+    PadMode,
+    Pool,
+    PoolMode,
+    Severity,
+    Sizing,
+    Spec,
+)
+from .output import Format, View, render, sheet
 from .spec import parse_dims
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -42,6 +63,77 @@ class Dims(click.ParamType):  # type: ignore[type-arg]
                 f"expected at most {self.most} numbers (up to 3 spatial axes and channels), got {value!r}"
             )
         return dims
+
+
+class Pad(Dims):
+    """Padding: numbers as Dims, or TensorFlow's same or valid."""
+
+    name = "P|same|valid"
+
+    def __init__(self) -> None:
+        super().__init__(minimum=0)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """same and valid by name, else per-axis numbers."""
+        if isinstance(value, str) and value.strip().lower() in ("same", "valid"):
+            return value.strip().lower()
+        return super().convert(value, param, ctx)
+
+
+def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
+    """name,output,params: these columns; +rf,+memory: the defaults and these."""
+    from .report import COLUMN_SET, DEFAULT_COLUMNS
+
+    if value is None:
+        return None
+    names = [c.strip() for c in value.split(",") if c.strip()]
+    unknown = [n for n in names if n.lstrip("+") not in COLUMN_SET]
+    if unknown or not names:
+        raise click.BadParameter(
+            f"unknown column {', '.join(unknown) or repr(value)} (expected a comma-separated list of: "
+            f"{', '.join(COLUMN_SET)}; or +name to add to the defaults)"
+        )
+    if all(n.startswith("+") for n in names):
+        return (*DEFAULT_COLUMNS, *(n[1:] for n in names if n[1:] not in DEFAULT_COLUMNS))
+    return tuple(dict.fromkeys(n.lstrip("+") for n in names))
+
+
+def view_options(f: F) -> F:
+    """--dtype, --batch, --optimizer, --columns and --explain, shared by layer and run."""
+    f = click.option(
+        "--explain", is_flag=True, help="Under each layer, its formulas with their numbers (and the field)."
+    )(f)
+    f = click.option(
+        "--columns",
+        callback=_columns,
+        help="Table columns, comma-separated: index, name, type, window, input, output, params, fc, "
+        "macs, rf, activations, memory; +rf,+memory adds to the defaults.",
+    )(f)
+    f = click.option(
+        "--optimizer",
+        type=click.Choice([m.value for m in Optimizer]),
+        default="adam",
+        show_default=True,
+        help="Optimizer of the training estimate: 0, 1 or 2 extra values per parameter.",
+    )(f)
+    f = click.option(
+        "--batch",
+        type=click.IntRange(min=1),
+        default=1,
+        show_default=True,
+        help="Batch size for activations.",
+    )(f)
+    return click.option(
+        "--dtype",
+        type=click.Choice([m.value for m in Dtype]),
+        default="float32",
+        show_default=True,
+        help="Element type for bytes.",
+    )(f)
+
+
+def _sizing(dtype: str, batch: int, optimizer: str) -> Sizing:
+    return Sizing(dtype=Dtype(dtype), batch=batch, optimizer=Optimizer(optimizer))
 
 
 class Invalid(click.ClickException):
@@ -124,7 +216,7 @@ def main() -> None:
 @click.option(
     "--type",
     "kind",
-    type=click.Choice(["conv", "pool", "fc"]),
+    type=click.Choice(["conv", "deconv", "pool", "global_pool", "fc", "bn", "act", "dropout", "flatten"]),
     default="conv",
     show_default=True,
     help="Layer kind.",
@@ -132,13 +224,25 @@ def main() -> None:
 @click.option("--filter", "--size", "size", type=Dims(), help="Filter size F: 5, or 3x5 per axis.")
 @click.option("-k", "--filters", type=click.IntRange(min=1), help="Number of filters K (conv; default 1).")
 @click.option("--stride", type=Dims(), help="Stride S (default 1; a pool's default is its size).")
-@click.option("--pad", type=Dims(minimum=0), help="Zero padding P on each side (default 0).")
-@click.option("--dilation", type=Dims(), help="Dilation D (conv; default 1).")
-@click.option("--groups", type=click.IntRange(min=1), help="Groups (conv; default 1).")
-@click.option("--mode", type=click.Choice([m.value for m in PoolMode]), help="Pooling mode (default max).")
+@click.option("--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid.")
+@click.option("--output-pad", type=Dims(minimum=0), help="Extra output after each axis (deconv; default 0).")
+@click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
+@click.option("--groups", type=click.IntRange(min=1), help="Groups (conv, deconv; default 1).")
+@click.option(
+    "--mode", type=click.Choice([m.value for m in PoolMode]), help="Pooling mode (default max; global: avg)."
+)
 @click.option("--ceil", is_flag=True, default=None, help="Pool with PyTorch's ceil_mode.")
+@click.option(
+    "--no-count-pad", is_flag=True, default=None, help="An average divides by real pixels only (avg pool)."
+)
+@click.option("--output", type=Dims(), help="Adaptive pooling to this output size, e.g. 7x7 (pool).")
 @click.option("--units", type=click.IntRange(min=1), help="Output units (fc).")
-@click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, fc).")
+@click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, deconv, fc).")
+@click.option("--no-affine", is_flag=True, default=None, help="No learned scale and shift (bn).")
+@click.option(
+    "--fn", type=click.Choice([m.value for m in Fn]), help="Activation function (act; default relu)."
+)
+@click.option("-p", "--p", "p", type=click.FloatRange(0, 1), help="Drop probability (dropout; default 0.5).")
 @click.option(
     "--layout",
     type=click.Choice([m.value for m in Layout]),
@@ -147,6 +251,7 @@ def main() -> None:
     help="Order of the numbers of --in.",
 )
 @check_options
+@view_options
 @format_option
 def layer(
     in_: tuple[int, ...],
@@ -156,6 +261,11 @@ def layer(
     check: bool,
     seed: int,
     max_memory: int,
+    dtype: str,
+    batch: int,
+    optimizer: str,
+    columns: tuple[str, ...] | None,
+    explain: bool,
     **options: Any,
 ) -> None:
     """Compute one layer's output size, parameters and FC-equivalent, with the formulas.
@@ -164,12 +274,13 @@ def layer(
     convcalc layer --in 32x32x3 --filter 5 --stride 1 --pad 2 -k 10
     convcalc layer --in 4x4x1 --type pool --filter 2 --stride 2
     convcalc layer --in 7x7x3 --filter 3 --stride 3
+    convcalc layer --in 4x4x512 --type deconv --filter 4 --stride 2 --pad 1 -k 256 --explain
     """
     from .resolver import resolve
 
     spec = Spec(input=in_, layers=(_one_layer(kind, options),), layout=Layout(layout))
     try:
-        net = resolve(spec)
+        net = resolve(spec, sizing=_sizing(dtype, batch, optimizer))
     except SpecError as e:
         raise click.UsageError(e.message) from None
     if check:
@@ -178,18 +289,31 @@ def layer(
         except ConvcalcError as e:
             raise Invalid(f"error: {e}") from None
     chosen = Format(fmt)
-    if chosen is Format.TABLE:
-        click.echo(sheet(net), nl=False)
+    if chosen is Format.TABLE and columns is None:
+        click.echo(sheet(net, explain=explain), nl=False)
     else:
-        render([net], chosen, sys.stdout)
+        render([net], chosen, sys.stdout, View(columns=columns, explain=explain))
     sys.exit(exit_code([net]))
 
 
+_WINDOW = {"size", "stride", "pad", "dilation", "groups", "no_bias", "filters"}
 _APPLIES = {
-    "conv": {"size", "filters", "stride", "pad", "dilation", "groups", "no_bias"},
-    "pool": {"size", "stride", "pad", "mode", "ceil"},
+    "conv": _WINDOW,
+    "deconv": {*_WINDOW, "output_pad"},
+    "pool": {"size", "stride", "pad", "mode", "ceil", "no_count_pad", "output"},
+    "global_pool": {"mode"},
     "fc": {"units", "no_bias"},
+    "bn": {"no_affine"},
+    "act": {"fn"},
+    "dropout": {"p"},
+    "flatten": set(),
 }
+
+
+def _pads(value: Any) -> dict[str, Any]:
+    if value in ("same", "valid"):
+        return {"pad": (0,), "pad_mode": PadMode(value)}
+    return {"pad": value or (0,)}
 
 
 def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
@@ -203,27 +327,63 @@ def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
         if o["units"] is None:
             raise click.UsageError("--type fc needs --units")
         return FC(name="fc1", units=o["units"], bias=not o["no_bias"])
-    if o["size"] is None:
-        raise click.UsageError(f"--type {kind} needs --filter (the filter size F)")
+    if kind == "global_pool":
+        return GlobalPool(name="global_pool1", mode=PoolMode(o["mode"] or "avg"))
+    if kind == "bn":
+        return BatchNorm(name="bn1", affine=not o["no_affine"])
+    if kind == "act":
+        return Act(name="act1", fn=Fn(o["fn"] or "relu"))
+    if kind == "dropout":
+        return Dropout(name="dropout1", p=0.5 if o["p"] is None else o["p"])
+    if kind == "flatten":
+        return Flatten(name="flatten1")
     if kind == "pool":
+        mode = PoolMode(o["mode"] or "max")
+        if o["no_count_pad"] and mode is not PoolMode.AVG:
+            raise click.UsageError("--no-count-pad is for average pools: add --mode avg")
+        if o["output"] is not None:
+            extra = [
+                f
+                for f, k in (
+                    ("--filter", "size"),
+                    ("--stride", "stride"),
+                    ("--pad", "pad"),
+                    ("--ceil", "ceil"),
+                    ("--no-count-pad", "no_count_pad"),
+                )
+                if o[k] is not None
+            ]
+            if extra:
+                raise click.UsageError(f"{', '.join(extra)} does not apply with --output (adaptive pooling)")
+            return Pool(name="pool1", size=(1,), output=o["output"], mode=mode)
+        if o["size"] is None:
+            raise click.UsageError("--type pool needs --filter (the window size F) or --output (adaptive)")
+        pads = _pads(o["pad"])
+        if o["ceil"] and "pad_mode" in pads:
+            raise click.UsageError("--ceil needs a numeric --pad (PyTorch's ceil_mode)")
         return Pool(
             name="pool1",
             size=o["size"],
             stride=o["stride"],
-            pad=o["pad"] or (0,),
-            mode=PoolMode(o["mode"] or "max"),
+            mode=mode,
             ceil=bool(o["ceil"]),
+            count_pad=not o["no_count_pad"] and pads.get("pad_mode") is not PadMode.SAME,
+            **pads,
         )
-    return Conv(
-        name="conv1",
-        filters=o["filters"] or 1,
-        size=o["size"],
-        stride=o["stride"] or (1,),
-        pad=o["pad"] or (0,),
-        dilation=o["dilation"] or (1,),
-        groups=o["groups"] or 1,
-        bias=not o["no_bias"],
-    )
+    if o["size"] is None:
+        raise click.UsageError(f"--type {kind} needs --filter (the filter size F)")
+    window: dict[str, Any] = {
+        "filters": o["filters"] or 1,
+        "size": o["size"],
+        "stride": o["stride"] or (1,),
+        "dilation": o["dilation"] or (1,),
+        "groups": o["groups"] or 1,
+        "bias": not o["no_bias"],
+        **_pads(o["pad"]),
+    }
+    if kind == "deconv":
+        return Deconv(name="deconv1", output_pad=o["output_pad"] or (0,), **window)
+    return Conv(name="conv1", **window)
 
 
 def fail(errors: list[SpecError]) -> NoReturn:
@@ -237,6 +397,7 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--input", "input_", type=Dims(most=4), help="Try another input shape, e.g. 227x227x3.")
 @check_options
+@view_options
 @format_option
 def run(
     specs: tuple[str, ...],
@@ -245,6 +406,11 @@ def run(
     check: bool,
     seed: int,
     max_memory: int,
+    dtype: str,
+    batch: int,
+    optimizer: str,
+    columns: tuple[str, ...] | None,
+    explain: bool,
 ) -> None:
     """Resolve network specs and print every layer's shapes and counts.
 
@@ -259,16 +425,17 @@ def run(
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
     nets: list[Network] = []
     errors: list[SpecError] = []
+    sizing = _sizing(dtype, batch, optimizer)
     for path in specs:
         try:
-            net = resolve(read(path), input=input_)
+            net = resolve(read(path), input=input_, sizing=sizing)
             nets.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
         except SpecError as e:
             errors.append(e)
         except ConvcalcError as e:  # the memory guard: this file is refused, the others still run
             errors.append(SpecError(str(e), file=path))
     if nets:
-        render(nets, Format(fmt), sys.stdout)
+        render(nets, Format(fmt), sys.stdout, View(columns=columns, explain=explain))
     if errors:
         fail(errors)
     sys.exit(exit_code(nets))

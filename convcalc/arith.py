@@ -18,9 +18,29 @@ def out_size(*, n: int, size: int, stride: int, pad: int, dilation: int = 1, cei
     return out
 
 
-def axis(*, n: int, size: int, stride: int, pad: int, dilation: int = 1, ceil: bool = False) -> Axis:
+def transposed_size(
+    *, n: int, size: int, stride: int, pad: int, pad_end: int, dilation: int, output_pad: int
+) -> int:
+    """A transposed layer's output: (N-1)S - P_b - P_a + D(F-1) + output_pad + 1."""
+    return (n - 1) * stride - pad - pad_end + dilation * (size - 1) + 1 + output_pad
+
+
+def axis(
+    *,
+    n: int,
+    size: int,
+    stride: int,
+    pad: int,
+    dilation: int = 1,
+    ceil: bool = False,
+    pad_end: int | None = None,
+    output_pad: int = 0,
+    transposed: bool = False,
+) -> Axis:
     """The geometry of one axis together with its output size."""
-    return _axis(n, size, stride, pad, dilation, ceil)
+    if pad_end is None and not transposed:
+        return _axis(n, size, stride, pad, dilation, ceil)
+    return _general(n, size, stride, pad, dilation, pad_end, output_pad, transposed)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -28,6 +48,58 @@ def _axis(n: int, size: int, stride: int, pad: int, dilation: int, ceil: bool) -
     """Axes are immutable, and deep stacks repeat the same few: share them."""
     o = out_size(n=n, size=size, stride=stride, pad=pad, dilation=dilation, ceil=ceil)
     return Axis(n=n, size=size, stride=stride, pad=pad, dilation=dilation, ceil=ceil, out=o)
+
+
+def _general(
+    n: int,
+    size: int,
+    stride: int,
+    pad: int,
+    dilation: int,
+    pad_end: int | None,
+    output_pad: int,
+    transposed: bool,
+) -> Axis:
+    """Per-side padding (floor mode only) or a transposed window."""
+    if pad_end == pad:
+        pad_end = None
+    end = pad if pad_end is None else pad_end
+    extent = dilation * (size - 1) + 1
+    if transposed:
+        o = transposed_size(
+            n=n, size=size, stride=stride, pad=pad, pad_end=end, dilation=dilation, output_pad=output_pad
+        )
+    else:
+        o = (n + pad + end - extent) // stride + 1
+    return Axis(
+        n=n,
+        size=size,
+        stride=stride,
+        pad=pad,
+        dilation=dilation,
+        out=o,
+        pad_end=pad_end,
+        output_pad=output_pad,
+        transposed=transposed,
+    )
+
+
+def same_pads(*, n: int, extent: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'same' padding for output ceil(N/S): the total split with the odd pixel after."""
+    out = -(-n // stride)
+    total = max((out - 1) * stride + extent - n, 0)
+    return total // 2, total - total // 2
+
+
+def same_crop(*, extent: int, stride: int) -> tuple[int, int, int]:
+    """'same' for a transposed layer (output N x S): the crop before and after, and the extra output."""
+    total = max(extent - stride, 0)
+    return total // 2, total - total // 2, max(stride - extent, 0)
+
+
+def adaptive_windows(n: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's adaptive pooling windows: from floor(j N/o) to ceil((j+1) N/o)."""
+    return [((j * n) // out, -(-((j + 1) * n) // out)) for j in range(out)]
 
 
 def fits(a: Axis) -> bool:

@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from .errors import ConvcalcError
 from .model import (
     FC,
+    Act,
+    BatchNorm,
     CheckStatus,
     Code,
     Conv,
+    Deconv,
+    Dropout,
     Finding,
+    Fn,
+    GlobalPool,
     LayerCheck,
     Network,
     Pool,
@@ -26,7 +33,7 @@ from .model import (
 )
 
 if TYPE_CHECKING:
-    from .kernels import Array
+    from .kernels import Array, Ints
 
 ITEM = 4
 """Bytes of one float32."""
@@ -90,12 +97,24 @@ def format_bytes(size: int) -> str:
 
 
 def _runnable(r: Resolved, channels: int) -> bool:
-    """Whether PyTorch would run this layer on `channels` input channels at all."""
+    """Whether PyTorch would run this layer on `channels` input channels at all.
+
+    Per-side pads are not PyTorch's: a pool's pad limit holds only on symmetric axes, and 3-D average
+    pooling's refusal of an input smaller than the window only when every axis is symmetric.
+    """
+    layer = r.layer
     if any(o < 1 for o in r.output.spatial):
         return False
-    if isinstance(r.layer, Conv):
-        return channels % r.layer.groups == 0 and r.layer.filters % r.layer.groups == 0
-    return not isinstance(r.layer, Pool) or all(a.pad <= a.extent // 2 for a in r.axes)
+    if isinstance(layer, Conv | Deconv):
+        if channels % layer.groups or layer.filters % layer.groups:
+            return False
+        return all(a.output_pad < max(a.stride, a.dilation) for a in r.axes)
+    if isinstance(layer, Pool):
+        if any(a.pad > a.extent // 2 for a in r.axes if a.symmetric):
+            return False
+        avg3d = layer.mode is PoolMode.AVG and len(r.axes) == 3 and all(a.symmetric for a in r.axes)
+        return not (avg3d and any(a.n < a.size for a in r.axes))
+    return True
 
 
 def _band_rows(*, channels: int, size: tuple[int, ...], padded: tuple[int, ...], band: int = BAND) -> int:
@@ -103,13 +122,12 @@ def _band_rows(*, channels: int, size: tuple[int, ...], padded: tuple[int, ...],
     return max(1, band // (channels * math.prod(size) * math.prod(padded[1:]) * ITEM))
 
 
-def _conv_scratch(r: Resolved) -> int:
-    """Bytes of one im2col band, the padded input copy and, with several bands, their joined copy."""
+def _im2col_scratch(r: Resolved, *, padded: tuple[int, ...], copied: bool) -> int:
+    """Bytes of one im2col band, the padded input copy when `copied` and, with several bands, their join."""
     from .kernels import im2col_bytes
 
-    assert isinstance(r.layer, Conv)
-    size, padded = tuple(a.size for a in r.axes), tuple(a.n + 2 * a.pad for a in r.axes)
-    out = r.output.spatial
+    assert isinstance(r.layer, Conv | Deconv)
+    size, out = tuple(a.size for a in r.axes), r.output.spatial
     rows = min(out[0], _band_rows(channels=r.input.channels, size=size, padded=padded))
     joined = r.output.elements * ITEM if rows < out[0] else 0
     return joined + im2col_bytes(
@@ -117,8 +135,22 @@ def _conv_scratch(r: Resolved) -> int:
         out_spatial=(rows, *out[1:]),
         size=size,
         groups=r.layer.groups,
-        padded_spatial=padded if any(a.pad for a in r.axes) else None,
+        padded_spatial=padded if copied else None,
     )
+
+
+def _conv_scratch(r: Resolved) -> int:
+    """Bytes of a conv's im2col band, its padded input copy and the join of its bands."""
+    padded = tuple(a.n + a.pad + a.end_pad for a in r.axes)
+    return _im2col_scratch(r, padded=padded, copied=any(a.pad or a.end_pad for a in r.axes))
+
+
+def _deconv_scratch(r: Resolved) -> int:
+    """Bytes of a transposed conv's spread, padded input (out + E - 1 per axis), weight copy and im2col."""
+    assert isinstance(r.layer, Deconv)
+    padded = tuple(o + a.extent - 1 for o, a in zip(r.output.spatial, r.axes, strict=True))
+    flipped = r.input.channels * (r.layer.filters // r.layer.groups) * math.prod(a.size for a in r.axes)
+    return flipped * ITEM + _im2col_scratch(r, padded=padded, copied=True)
 
 
 def _pool_scratch(r: Resolved) -> int:
@@ -128,14 +160,42 @@ def _pool_scratch(r: Resolved) -> int:
     copied = any(a.pad for a in r.axes) or spans != [a.n for a in r.axes]
     padded = math.prod(spans) if copied else 0
     folds = sum(math.prod(outs[: k + 1]) * math.prod(spans[k + 1 :]) for k in range(len(spans)))
-    return r.input.channels * (padded + folds) * ITEM
+    divisor = 2 * math.prod(outs) if isinstance(r.layer, Pool) and r.layer.mode is PoolMode.AVG else 0
+    return (r.input.channels * (padded + folds) + divisor) * ITEM
+
+
+def _adaptive_scratch(r: Resolved) -> int:
+    """Bytes of adaptive pooling's worst axis: what it reads, one box, the pooled parts and their stack."""
+    sizes = [r.input.elements]
+    for n, o in zip(r.input.spatial, r.output.spatial, strict=True):
+        sizes.append(sizes[-1] // n * o)
+    steps = itertools.pairwise(sizes)
+    return max(((size if k else 0) + size + 2 * out for k, (size, out) in enumerate(steps)), default=0) * ITEM
+
+
+_ACT_SCRATCH = {Fn.GELU: 8, Fn.ELU: 1, Fn.SELU: 1}
+"""Bytes of temporaries per element an activation makes: GELU two float32 buffers, ELU a mask."""
+
+
+def _scratch(r: Resolved) -> int:
+    """Bytes of the temporaries one layer makes besides its input and output."""
+    layer = r.layer
+    if isinstance(layer, Conv):
+        return _conv_scratch(r)
+    if isinstance(layer, Deconv):
+        return _deconv_scratch(r)
+    if isinstance(layer, Pool):
+        return _pool_scratch(r) if r.axes else _adaptive_scratch(r)
+    if isinstance(layer, Act):
+        per_position = 2 * ITEM * (r.input.elements // r.input.channels) if layer.fn is Fn.SOFTMAX else 0
+        return _ACT_SCRATCH.get(layer.fn, 0) * r.input.elements + per_position
+    return 0
 
 
 def _cost(r: Resolved) -> Cost:
-    """Weights, temporaries and activations of one layer, from its resolved shapes."""
-    scratch = _conv_scratch(r) if isinstance(r.layer, Conv) else _pool_scratch(r) if r.axes else 0
+    """Weights (and running statistics), temporaries and activations of one layer, from its shapes."""
     activations = (r.input.elements + r.output.elements) * ITEM
-    return Cost(weights=r.params * ITEM, scratch=scratch, activations=activations)
+    return Cost(weights=(r.params + r.non_trainable) * ITEM, scratch=_scratch(r), activations=activations)
 
 
 def _peak(net: Network) -> tuple[Cost, str]:
@@ -168,18 +228,20 @@ def banded_conv(
     weight: Array,
     bias: Array | None,
     *,
-    stride: tuple[int, ...],
-    pad: tuple[int, ...],
-    dilation: tuple[int, ...],
+    stride: Ints,
+    pad: Ints,
+    dilation: Ints,
     groups: int,
     band: int = BAND,
+    pad_end: Ints | None = None,
 ) -> Array:
     """`kernels.conv` over bands of output rows, so no im2col matrix is much above `band` bytes."""
     import numpy as np
 
     from .kernels import conv
 
-    xp = np.pad(x, [(0, 0), *((p, p) for p in pad)]) if any(pad) else x
+    ends = pad if pad_end is None else pad_end
+    xp = np.pad(x, [(0, 0), *zip(pad, ends, strict=True)]) if any(pad) or any(ends) else x
     size = weight.shape[2:]
     rows = _band_rows(channels=x.shape[0], size=size, padded=xp.shape[1:], band=band)
     extent = dilation[0] * (size[0] - 1) + 1
@@ -202,23 +264,55 @@ def _run_conv(x: Array, r: Resolved, layer: Conv) -> Array:
         _zeros(layer.filters) if layer.bias else None,
         stride=tuple(a.stride for a in r.axes),
         pad=tuple(a.pad for a in r.axes),
+        pad_end=tuple(a.end_pad for a in r.axes),
         dilation=tuple(a.dilation for a in r.axes),
         groups=layer.groups,
     )
 
 
-def _run_pool(x: Array, r: Resolved, layer: Pool) -> Array:
-    """Max- or average-pool x."""
-    from .kernels import avg_pool, max_pool
+def _run_deconv(x: Array, r: Resolved, layer: Deconv) -> Array:
+    """Transposed-convolve x with zero weights: the equivalent stride-1 conv, run in bands."""
+    from .kernels import as_conv
 
-    kernel = max_pool if layer.mode is PoolMode.MAX else avg_pool
-    return kernel(
+    weight = _zeros(x.shape[0], layer.filters // layer.groups, *(a.size for a in r.axes))
+    dilation = tuple(a.dilation for a in r.axes)
+    spread, flipped = as_conv(
         x,
-        size=tuple(a.size for a in r.axes),
+        weight,
         stride=tuple(a.stride for a in r.axes),
         pad=tuple(a.pad for a in r.axes),
-        ceil=layer.ceil,
+        pad_end=tuple(a.end_pad for a in r.axes),
+        dilation=dilation,
+        output_pad=tuple(a.output_pad for a in r.axes),
+        groups=layer.groups,
     )
+    ones, zeros = (1,) * len(r.axes), (0,) * len(r.axes)
+    bias = _zeros(layer.filters) if layer.bias else None
+    return banded_conv(spread, flipped, bias, stride=ones, pad=zeros, dilation=dilation, groups=layer.groups)
+
+
+def _mode(mode: PoolMode) -> Literal["max", "avg"]:
+    """The kernels' name of a pooling mode."""
+    return "max" if mode is PoolMode.MAX else "avg"
+
+
+def _run_pool(x: Array, r: Resolved, layer: Pool) -> Array:
+    """Max- or average-pool x, or pool it adaptively to the layer's output size."""
+    from .kernels import adaptive_pool, avg_pool, max_pool
+
+    if layer.output is not None:
+        dims = x.ndim - 1
+        output = layer.output * dims if len(layer.output) == 1 else layer.output
+        return adaptive_pool(x, output=output, mode=_mode(layer.mode))
+    geometry = {
+        "size": tuple(a.size for a in r.axes),
+        "stride": tuple(a.stride for a in r.axes),
+        "pad": tuple(a.pad for a in r.axes),
+        "pad_end": tuple(a.end_pad for a in r.axes),
+    }
+    if layer.mode is PoolMode.MAX:
+        return max_pool(x, ceil=layer.ceil, **geometry)
+    return avg_pool(x, ceil=layer.ceil, count_pad=layer.count_pad, **geometry)
 
 
 def _run_fc(x: Array, layer: FC) -> Array:
@@ -228,13 +322,37 @@ def _run_fc(x: Array, layer: FC) -> Array:
     return linear(x, _zeros(layer.units, x.size), _zeros(layer.units) if layer.bias else None)
 
 
+def _run_bn(x: Array, layer: BatchNorm) -> Array:
+    """Normalise x with zero statistics (and zero scale and shift) for the channels x really has."""
+    from .kernels import batch_norm
+
+    c = x.shape[0]
+    affine = _zeros(c) if layer.affine else None
+    return batch_norm(x, mean=_zeros(c), var=_zeros(c), weight=affine, bias=affine)
+
+
 def _forward(x: Array, r: Resolved) -> Array:
     """Run one layer on x, dispatching on its kind."""
-    if isinstance(r.layer, Conv):
-        return _run_conv(x, r, r.layer)
-    if isinstance(r.layer, Pool):
-        return _run_pool(x, r, r.layer)
-    return _run_fc(x, r.layer)
+    from . import kernels
+
+    layer = r.layer
+    if isinstance(layer, Conv):
+        return _run_conv(x, r, layer)
+    if isinstance(layer, Deconv):
+        return _run_deconv(x, r, layer)
+    if isinstance(layer, Pool):
+        return _run_pool(x, r, layer)
+    if isinstance(layer, GlobalPool):
+        return kernels.global_pool(x, mode=_mode(layer.mode))
+    if isinstance(layer, FC):
+        return _run_fc(x, layer)
+    if isinstance(layer, BatchNorm):
+        return _run_bn(x, layer)
+    if isinstance(layer, Act):
+        return kernels.activation(x, fn=layer.fn.value)
+    if isinstance(layer, Dropout):
+        return kernels.dropout(x, p=layer.p)
+    return kernels.flatten(x)
 
 
 def _step(x: Array | None, r: Resolved) -> Array | None:
@@ -270,7 +388,8 @@ def run(
     checks: list[LayerCheck] = []
     for r in net.layers:
         try:
-            x = _step(x, r)
+            with np.errstate(all="ignore"):  # zero weights meet -inf padding: only shapes matter
+                x = _step(x, r)
         except ValueError:  # the kernels refuse a layer the resolver gave a shape: a disagreement
             x = None
             checks.append(LayerCheck(r.index, CheckStatus.MISMATCH, None))

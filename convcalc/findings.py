@@ -5,9 +5,27 @@ from __future__ import annotations
 import functools
 from math import gcd
 
-from . import arith
+from . import arith, solve
 from . import formulas as fm
-from .model import Axis, Code, Conv, Finding, Layout, Pool, PoolMode, Resolved, Severity, Shape, Spec
+from .model import (
+    Axis,
+    Code,
+    Conv,
+    Deconv,
+    Finding,
+    Kind,
+    Layout,
+    PadMode,
+    Pool,
+    PoolMode,
+    Resolved,
+    Severity,
+    Shape,
+    Spec,
+)
+
+_PASS_THROUGH = frozenset({Kind.BN, Kind.ACT, Kind.DROPOUT})
+"""Kinds whose output has their input's shape."""
 
 _MAX_INPUT_STEPS = 4096
 
@@ -59,12 +77,24 @@ def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
     return fm.product((channels, *dims) if layout is Layout.CHW else (*dims, channels))
 
 
+def _exact_pad(a: Axis, limit: int | None) -> int | None:
+    """The smallest pad the solver finds to fit this axis exactly, at the layer's own filter and stride."""
+    pads = [
+        s.pad
+        for t in (a.out, a.out + 1)
+        if t > 0
+        for s in solve.solutions(n=a.n, out=t, size=a.size, stride=a.stride, dilation=a.dilation)
+        if s.kind is solve.Fit.EXACT and (limit is None or s.pad <= limit)
+    ]
+    return min(pads, default=None)
+
+
 def _pad_fix(r: Resolved) -> tuple[str | None, str | None]:
     """The smallest symmetric pad that fits on every axis, or why there is none."""
     limit_of = (lambda a: a.extent // 2) if isinstance(r.layer, Pool) else (lambda a: None)
     pads, outs = [], []
     for a in r.axes:
-        p = arith.smallest_pad(a, limit=limit_of(a))
+        p = _exact_pad(a, limit_of(a)) if a.fractional else a.pad
         if p is None:
             why = (
                 f"no symmetric pad fits at stride {a.stride}: {a.n} - {a.extent} = {a.n - a.extent} is odd"
@@ -92,20 +122,44 @@ def _stride_fixes(r: Resolved) -> list[str]:
     return fixes
 
 
+def _again(p: Axis, n: int) -> Axis:
+    """The same window on an input of size n."""
+    return arith.axis(
+        n=n,
+        size=p.size,
+        stride=p.stride,
+        pad=p.pad,
+        dilation=p.dilation,
+        ceil=p.ceil,
+        pad_end=p.pad_end,
+        output_pad=p.output_pad,
+        transposed=p.transposed,
+    )
+
+
 def _carry(x: int, j: int, before: tuple[Resolved, ...], a: Axis) -> int | None:
     """This layer's output on axis j for network input x, if it fits and nothing before drops input."""
     n = x
     for prev in before:
-        p = prev.axes[j]
-        step = arith.axis(n=n, size=p.size, stride=p.stride, pad=p.pad, dilation=p.dilation, ceil=p.ceil)
+        step = _again(prev.axes[j], n)
         if step.out < 1 or arith.drops_input(step):
             return None
         n = step.out
-    here = arith.axis(n=n, size=a.size, stride=a.stride, pad=a.pad, dilation=a.dilation, ceil=a.ceil)
+    here = _again(a, n)
     return here.out if arith.fits(here) else None
 
 
+def _carriable(r: Resolved) -> bool:
+    """Whether the layer's windows stay the same on another input (no 'same' pads, nothing adaptive)."""
+    if r.layer.kind in _PASS_THROUGH:
+        return True
+    return bool(r.axes) and getattr(r.layer, "pad_mode", PadMode.EXPLICIT) is not PadMode.SAME
+
+
 def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Resolved) -> list[str]:
+    if not all(_carriable(p) for p in before):
+        return []
+    before = tuple(p for p in before if p.axes)
     if len(first.spatial) != len(r.axes) or any(len(p.axes) != len(r.axes) for p in before):
         return []
     steps = min(
@@ -169,10 +223,18 @@ def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resol
 
 def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
     bad = next(a for a in r.axes if a.out < 1)
-    message = (
-        f"output size {fm.size_expr(bad)} = {fm.ratio(bad)} -> {bad.out}: the window "
-        f"({bad.extent}) is larger than the padded input ({bad.n + 2 * bad.pad}); PyTorch refuses it"
-    )
+    if bad.transposed:
+        message = (
+            f"output size {fm.size_expr(bad)} = {bad.out}: the padding cropped "
+            f"({bad.pad + bad.end_pad}) leaves nothing of the {bad.out + bad.pad + bad.end_pad} "
+            "scattered outputs; PyTorch refuses it"
+        )
+    else:
+        message = (
+            f"output size {fm.size_expr(bad)} = {fm.ratio(bad)} -> {bad.out}: the window "
+            f"({bad.extent}) is larger than the padded input ({bad.n + bad.pad + bad.end_pad}); "
+            "PyTorch refuses it"
+        )
     if rest:
         message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
     fixes = []
@@ -182,7 +244,7 @@ def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
     return _finding(spec, r, Severity.ERROR, Code.NON_POSITIVE_SIZE, message, fixes=tuple(fixes))
 
 
-def _groups(spec: Spec, r: Resolved, layer: Conv) -> Finding | None:
+def _groups(spec: Spec, r: Resolved, layer: Conv | Deconv) -> Finding | None:
     c, k, g = r.input.channels, layer.filters, layer.groups
     if c % g == 0 and k % g == 0:
         return None
@@ -203,7 +265,11 @@ def _groups(spec: Spec, r: Resolved, layer: Conv) -> Finding | None:
     )
 
 
-def _pool_pad(spec: Spec, r: Resolved) -> Finding | None:
+def _pool_pad(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
+    if layer.pad_mode is not PadMode.EXPLICIT:
+        return None
+    if layer.pad_end is not None:
+        return _pool_sides(spec, r)
     over = [a for a in r.axes if a.pad > a.extent // 2]
     if not over:
         return None
@@ -216,9 +282,76 @@ def _pool_pad(spec: Spec, r: Resolved) -> Finding | None:
     return _finding(spec, r, Severity.ERROR, Code.POOL_PAD_TOO_LARGE, message, key="pad", fixes=(fix,))
 
 
+def _pool_sides(spec: Spec, r: Resolved) -> Finding | None:
+    """Per-side pool pads: a side as wide as the window would give windows of padding alone."""
+    over = [a for a in r.axes if max(a.pad, a.end_pad) >= a.size]
+    if not over:
+        return None
+    a = over[0]
+    message = (
+        f"pad ({a.pad}, {a.end_pad}) has a side as wide as the {a.size}-wide window, so some windows "
+        f"see only padding; each side must be below {a.size}"
+    )
+    pairs = ", ".join(f"[{min(x.pad, x.size - 1)}, {min(x.end_pad, x.size - 1)}]" for x in r.axes)
+    return _finding(
+        spec, r, Severity.ERROR, Code.POOL_PAD_TOO_LARGE, message, key="pad", fixes=(f"pad [{pairs}]",)
+    )
+
+
+def _output_pad(spec: Spec, r: Resolved, layer: Deconv) -> Finding | None:
+    """PyTorch wants each output_pad below the stride or the dilation, whichever is larger."""
+    given = [
+        (a, e)
+        for a, e in zip(
+            r.axes,
+            layer.output_pad * len(r.axes) if len(layer.output_pad) == 1 else layer.output_pad,
+            strict=True,
+        )
+        if e >= max(a.stride, a.dilation)
+    ]
+    if not given:
+        return None
+    a, e = given[0]
+    message = (
+        f"output_pad {e} must be smaller than the stride ({a.stride}) or the dilation ({a.dilation}); "
+        "PyTorch refuses it"
+    )
+    fix = f"output_pad {fm.setting([min(x.output_pad, max(x.stride, x.dilation) - 1) for x in r.axes])}"
+    return _finding(
+        spec, r, Severity.ERROR, Code.OUTPUT_PAD_TOO_LARGE, message, key="output_pad", fixes=(fix,)
+    )
+
+
+def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
+    """Padding PyTorch's layers cannot take: a different amount before and after an axis."""
+    uneven = [
+        (name, a) for name, a in zip(fm.AXIS_NAMES[len(r.axes)], r.axes, strict=True) if not a.symmetric
+    ]
+    if not uneven:
+        return None
+    sides = ", ".join(f"{a.pad} before and {a.end_pad} after the {name}s" for name, a in uneven)
+    fixes: tuple[str, ...] = ()
+    if isinstance(r.layer, Deconv):
+        how = "PyTorch's ConvTranspose crops alike on both sides; crop the output yourself"
+    elif isinstance(r.layer, Pool):
+        how = (
+            "PyTorch's pools pad alike on both sides; pad first with F.pad (value -inf for a max pool) "
+            "and pool with padding 0"
+        )
+    else:
+        how = "PyTorch's convolutions pad alike on both sides"
+        # ZeroPad takes (left, right, top, bottom, front, back): the last axis first.
+        order = ", ".join(f"{a.pad}, {a.end_pad}" for a in reversed(r.axes))
+        fixes = (f"nn.ZeroPad{len(r.axes)}d(({order})) before the layer, then padding 0",)
+    message = f"the padding is uneven ({sides}); {how}"
+    return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes)
+
+
 def _layout(spec: Spec, dims: tuple[int, ...], first: Shape) -> Finding | None:
     if spec.layout is not Layout.HWC or len(dims) < 3 or not (dims[0] <= 4 < dims[-1] and dims[0] < dims[-1]):
         return None
+    if dims[0] == dims[1]:
+        return None  # square in hwc (4x4x512, a generator's 1x1x100): channels last, as written
     line, column = spec.input_where
     spatial = "x".join(map(str, first.spatial))
     return Finding(
@@ -325,13 +458,17 @@ def diagnose(
     found: list[Finding | None] = [_layout(spec, dims, first)]
     asserted = dims == spec.input
     for r in layers:
-        if isinstance(r.layer, Conv):
+        if isinstance(r.layer, Conv | Deconv):
             found.append(_groups(spec, r, r.layer))
-        if isinstance(r.layer, Pool):
-            found.append(_pool_pad(spec, r))
+        if isinstance(r.layer, Deconv):
+            found.append(_output_pad(spec, r, r.layer))
+        if isinstance(r.layer, Pool) and r.axes:
+            found.append(_pool_pad(spec, r, r.layer))
             found.append(_avg_pool_3d(spec, r, r.layer))
         if r.axes:
-            found.append(_skips(spec, r))
+            found.append(_not_in_pytorch(spec, r))
+            if not r.axes[0].transposed:
+                found.append(_skips(spec, r))
         if any(a.out < 1 for a in r.axes):
             found.append(_non_positive(spec, r, len(spec.layers) - r.index))
             continue

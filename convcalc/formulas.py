@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from fractions import Fraction
 
-from .model import FC, Axis, Conv, Resolved, Shape
+from .model import FC, Axis, BatchNorm, Conv, Deconv, Field, GlobalPool, Pool, Resolved, Shape
 
 AXIS_NAMES = {1: ("position",), 2: ("row", "column"), 3: ("frame", "row", "column")}
 
@@ -41,21 +42,57 @@ def setting(values: list[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else product(tuple(values))
 
 
+def fraction(x: Fraction) -> str:
+    """A receptive-field number: 16, or 0.5 after upsampling."""
+    if x.denominator == 1:
+        return str(x.numerator)
+    return f"{float(x):.3f}".rstrip("0")
+
+
+def fractions(values: list[Fraction]) -> str:
+    """Per-axis field numbers: 16 when every axis agrees, else 16x8."""
+    texts = [fraction(v) for v in values]
+    return texts[0] if len(set(texts)) == 1 else "x".join(texts)
+
+
+def size(n: int) -> str:
+    """Bytes in binary units with one decimal: 58.1 MiB, 12 B."""
+    if n < 1024:
+        return f"{n} B"
+    value = float(n)
+    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
+        value /= 1024
+        if value < 1024 or unit == "PiB":
+            break
+    return f"{value:.1f} {unit}"
+
+
 def plural(n: int, word: str) -> str:
     """1 row, 2 rows."""
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+def _pads(a: Axis, sign: str) -> str:
+    if not a.symmetric:
+        return f" {sign} {a.pad} {sign} {a.end_pad}"
+    return f" {sign} 2x{a.pad}" if a.pad else ""
+
+
 def size_expr(a: Axis) -> str:
-    """(N - F + 2P)/S + 1 with the numbers: (32 - 5 + 2x2)/1 + 1."""
-    inner = f"{a.n} - {a.extent}"
-    if a.pad:
-        inner += f" + 2x{a.pad}"
-    return f"({inner})/{a.stride} + 1"
+    """(N - F + 2P)/S + 1 with the numbers: (32 - 5 + 2x2)/1 + 1; per-side pads as + 0 + 1.
+
+    A transposed layer: (N - 1)S - 2P + D(F-1) + 1 + output_pad, with E = D(F-1) + 1.
+    """
+    if a.transposed:
+        text = f"({a.n} - 1)x{a.stride}{_pads(a, '-')} + {a.extent}"
+        return text + (f" + {a.output_pad}" if a.output_pad else "")
+    return f"({a.n} - {a.extent}{_pads(a, '+')})/{a.stride} + 1"
 
 
 def size_line(a: Axis) -> str:
     """The output size with its formula and how PyTorch rounds it."""
+    if a.transposed:
+        return f"{size_expr(a)} = {a.out}"
     text = f"{size_expr(a)} = {ratio(a)}"
     if not a.fractional or a.numerator < 0:
         return text
@@ -92,12 +129,27 @@ def params_line(r: Resolved) -> str:
         weights = f"{window}x{channels}" if layer.groups == 1 else f"{window}x({channels})"
         body = f"{layer.filters} x ({weights} + 1)" if layer.bias else f"{layer.filters} x {weights}"
         return f"{body} = {number(r.params)}"
+    if isinstance(layer, Deconv):
+        window = product(tuple(a.size for a in r.axes))
+        filters = f"{layer.filters}/{layer.groups}" if layer.groups > 1 else str(layer.filters)
+        body = f"{r.input.channels} x {filters} x {window}"
+        return (
+            f"{body} + {layer.filters} = {number(r.params)}" if layer.bias else f"{body} = {number(r.params)}"
+        )
     if isinstance(layer, FC):
         inputs = product(r.input.dims)
         if layer.bias:
             return f"({inputs} + 1) x {layer.units} = {number(r.params)}"
         return f"({inputs}) x {layer.units} = {number(r.params)}"
-    return "0 (pooling has no weights)"
+    if isinstance(layer, BatchNorm):
+        c = r.input.channels
+        stats = f"; 2 x {c} = {number(r.non_trainable)} running mean and variance, not trained"
+        if layer.affine:
+            return f"2 x {c} = {number(r.params)} (scale and shift){stats}"
+        return f"0 (affine: false){stats}"
+    if isinstance(layer, Pool | GlobalPool):
+        return "0 (pooling has no weights)"
+    return f"0 (a {layer.kind.value} layer has no weights)"
 
 
 def fc_line(r: Resolved) -> str | None:
@@ -109,7 +161,7 @@ def fc_line(r: Resolved) -> str | None:
 
 def saving_line(r: Resolved) -> str | None:
     """How many times fewer weights the conv needs than its FC equivalent."""
-    if not isinstance(r.layer, Conv) or r.fc_params is None or r.params == 0:
+    if not isinstance(r.layer, Conv | Deconv) or r.fc_params is None or r.params == 0:
         return None
     return (
         f"{number(r.fc_params)} / {number(r.params)} = "
@@ -124,9 +176,41 @@ def macs_line(r: Resolved) -> str:
         window = product(tuple(a.size for a in r.axes))
         per_group = r.input.channels // layer.groups
         return f"{product(r.output.dims)} x {window}x{per_group} = {number(r.macs)}"
+    if isinstance(layer, Deconv):
+        window = product(tuple(a.size for a in r.axes))
+        filters = layer.filters // layer.groups
+        return (
+            f"{product(r.input.dims)} x {window}x{filters} = {number(r.macs)} "
+            "(each input value scattered through the kernel)"
+        )
     if isinstance(layer, FC):
         return f"{product(r.input.dims)} x {layer.units} = {number(r.macs)}"
     return "0"
+
+
+def adaptive_line(r: Resolved) -> str:
+    """Adaptive pooling's windows: floor(jN/o) to ceil((j+1)N/o), of varying size."""
+    parts = []
+    for n, o in zip(r.input.spatial, r.output.spatial, strict=True):
+        widths = {-(-((j + 1) * n) // o) - (j * n) // o for j in range(min(o, 4096))}
+        parts.append(f"{n} -> {o}: windows of {'-'.join(map(str, sorted({min(widths), max(widths)})))}")
+    return "floor(jN/o) to ceil((j+1)N/o); " + "; ".join(parts)
+
+
+def field_line(a: Axis, before: Field, after: Field) -> str:
+    """How one axis's receptive field grows: size, jump and start with their numbers."""
+    f = fraction
+    if a.transposed:
+        widest = -(-a.extent // a.stride)
+        return (
+            f"size {f(before.size)} + ({widest} - 1) x {f(before.jump)} = {f(after.size)}, "
+            f"jump {f(before.jump)} / {a.stride} = {f(after.jump)}, start {f(after.start)}"
+        )
+    return (
+        f"size {f(before.size)} + ({a.extent} - 1) x {f(before.jump)} = {f(after.size)}, "
+        f"jump {f(before.jump)} x {a.stride} = {f(after.jump)}, "
+        f"start {f(before.start)} - {a.pad} x {f(before.jump)} = {f(after.start)}"
+    )
 
 
 def spatial(shape: Shape | tuple[int, ...]) -> str:

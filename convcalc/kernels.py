@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -13,6 +14,9 @@ Array = NDArray[np.float32]
 Ints = tuple[int, ...]
 
 _ALL = slice(None)
+_F32 = np.float32
+_SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
+_ERF = (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 
 
 def _pad(x: Array, *, before: Ints, after: Ints, value: float = 0.0) -> Array:
@@ -41,10 +45,11 @@ def conv(
     pad: Ints,
     dilation: Ints,
     groups: int,
+    pad_end: Ints | None = None,
 ) -> Array:
-    """Cross-correlate x with weight (K, C // groups, *F) exactly like torch's convNd."""
+    """Cross-correlate x with weight (K, C // groups, *F) like torch's convNd; `pad_end` pads after."""
     c, k, dims = x.shape[0], weight.shape[0], x.ndim - 1
-    xp = _pad(x.astype(np.float32, copy=False), before=pad, after=pad)
+    xp = _pad(x.astype(np.float32, copy=False), before=pad, after=pad if pad_end is None else pad_end)
     win = _windows(xp, size=weight.shape[2:], stride=stride, dilation=dilation)
     out_shape = win.shape[1 : 1 + dims]
     win = win.reshape(groups, c // groups, *win.shape[1:])
@@ -57,6 +62,53 @@ def conv(
     return out
 
 
+def _spread(x: Array, *, stride: Ints, before: Ints, after: Ints) -> Array:
+    """Zeros with x's elements S apart, `before` and `after` zeros around them (cropped where negative)."""
+    lengths = tuple(
+        (n - 1) * s + 1 + b + a for n, s, b, a in zip(x.shape[1:], stride, before, after, strict=True)
+    )
+    if min(lengths, default=1) < 1:
+        raise ValueError(f"transposed convolution of {x.shape[1:]} leaves no output")
+    out = np.zeros((x.shape[0], *lengths), dtype=np.float32)
+    source, target = [], []
+    for n, s, b, length in zip(x.shape[1:], stride, before, lengths, strict=True):
+        first, last = -(min(b, 0) // s), min(n, (length - 1 - b) // s + 1)
+        source.append(slice(first, max(first, last)))
+        target.append(slice(b + first * s, b + (last - 1) * s + 1, s) if last > first else slice(0, 0))
+    out[(_ALL, *target)] = x[(_ALL, *source)]
+    return out
+
+
+def as_conv(
+    x: Array,
+    weight: Array,
+    *,
+    stride: Ints,
+    pad: Ints,
+    dilation: Ints,
+    output_pad: Ints,
+    groups: int,
+    pad_end: Ints | None = None,
+) -> tuple[Array, Array]:
+    """The stride-1, unpadded conv a transposed conv equals: its spread, padded input and flipped weight."""
+    c, kg, size, dims = x.shape[0], weight.shape[1], weight.shape[2:], x.ndim - 1
+    ends = pad if pad_end is None else pad_end
+    edge = tuple(d * (f - 1) for f, d in zip(size, dilation, strict=True))
+    spread = _spread(
+        x.astype(np.float32, copy=False),
+        stride=stride,
+        before=tuple(e - p for e, p in zip(edge, pad, strict=True)),
+        after=tuple(e - p + o for e, p, o in zip(edge, ends, output_pad, strict=True)),
+    )
+    flipped = np.flip(weight.astype(np.float32, copy=False), axis=tuple(range(2, 2 + dims)))
+    w = (
+        flipped.reshape(groups, c // groups, kg, *size)
+        .swapaxes(1, 2)
+        .reshape(groups * kg, c // groups, *size)
+    )
+    return spread, w
+
+
 def conv_transpose(
     x: Array,
     weight: Array,
@@ -67,36 +119,43 @@ def conv_transpose(
     dilation: Ints,
     output_pad: Ints,
     groups: int,
+    pad_end: Ints | None = None,
 ) -> Array:
-    """Transposed convolution with weight (C, K // groups, *F) like torch's conv_transposeNd."""
-    c, kg, size, dims = x.shape[0], weight.shape[1], weight.shape[2:], x.ndim - 1
-    grown = ((n - 1) * s + 1 for n, s in zip(x.shape[1:], stride, strict=True))
-    spread = np.zeros((c, *grown), dtype=np.float32)
-    spread[(_ALL, *(slice(None, None, s) for s in stride))] = x
-    edge = tuple(d * (f - 1) - p for f, d, p in zip(size, dilation, pad, strict=True))
-    after = tuple(e + o for e, o in zip(edge, output_pad, strict=True))
-    spread = _pad(spread, before=edge, after=after)
-    w = weight.reshape(groups, c // groups, kg, *size).swapaxes(1, 2)
-    w = np.flip(w.reshape(groups * kg, c // groups, *size), axis=tuple(range(2, 2 + dims)))
-    ones, zeros = (1,) * dims, (0,) * dims
+    """Transposed convolution with weight (C, K // groups, *F) like torch's conv_transposeNd.
+
+    `pad` is cropped from the start of each output axis and `pad_end` (default `pad`) from its end.
+    """
+    spread, w = as_conv(
+        x,
+        weight,
+        stride=stride,
+        pad=pad,
+        pad_end=pad_end,
+        dilation=dilation,
+        output_pad=output_pad,
+        groups=groups,
+    )
+    ones, zeros = (1,) * (x.ndim - 1), (0,) * (x.ndim - 1)
     return conv(spread, w, bias, stride=ones, pad=zeros, dilation=dilation, groups=groups)
 
 
-def _pool_length(n: int, *, size: int, stride: int, pad: int, ceil: bool) -> int:
-    """Return torch's pooled length of an axis of n items."""
-    out = (n + 2 * pad - size + (stride - 1 if ceil else 0)) // stride + 1
+def _pool_length(n: int, *, size: int, stride: int, pad: int, pad_end: int, ceil: bool) -> int:
+    """Return torch's pooled length of an axis of n items; ceil mode starts no window in the end padding."""
+    out = (n + pad + pad_end - size + (stride - 1 if ceil else 0)) // stride + 1
     if ceil and (out - 1) * stride >= n + pad:
         out -= 1
     return out
 
 
-def _pool(x: Array, *, size: Ints, stride: Ints, pad: Ints, ceil: bool, value: float, op: np.ufunc) -> Array:
+def _pool(
+    x: Array, *, size: Ints, stride: Ints, pad: Ints, pad_end: Ints, ceil: bool, value: float, op: np.ufunc
+) -> Array:
     """Pad x with value so every window exists, then fold the windows with op axis by axis."""
-    axes = list(zip(x.shape[1:], size, stride, pad, strict=True))
-    lengths = [_pool_length(n, size=f, stride=s, pad=p, ceil=ceil) for n, f, s, p in axes]
-    if min(lengths) < 1:
+    axes = list(zip(x.shape[1:], size, stride, pad, pad_end, strict=True))
+    lengths = [_pool_length(n, size=f, stride=s, pad=p, pad_end=e, ceil=ceil) for n, f, s, p, e in axes]
+    if min(lengths, default=1) < 1:
         raise ValueError(f"pooling {x.shape[1:]} by {size} leaves no output")
-    after = tuple((o - 1) * s + f - n - p for o, (n, f, s, p) in zip(lengths, axes, strict=True))
+    after = tuple((o - 1) * s + f - n - p for o, (n, f, s, p, _) in zip(lengths, axes, strict=True))
     out = _pad(x.astype(np.float32, copy=False), before=pad, after=after, value=value)
     for axis, (o, f, s) in enumerate(zip(lengths, size, stride, strict=True), start=1):
         lead = (_ALL,) * axis
@@ -107,21 +166,39 @@ def _pool(x: Array, *, size: Ints, stride: Ints, pad: Ints, ceil: bool, value: f
     return out
 
 
-def max_pool(x: Array, *, size: Ints, stride: Ints, pad: Ints, ceil: bool) -> Array:
-    """Max-pool x like torch's max_poolNd, padding with -inf."""
-    return _pool(x, size=size, stride=stride, pad=pad, ceil=ceil, value=-np.inf, op=np.maximum)
+def max_pool(
+    x: Array, *, size: Ints, stride: Ints, pad: Ints, ceil: bool, pad_end: Ints | None = None
+) -> Array:
+    """Max-pool x like torch's max_poolNd, padding with -inf; `pad_end` (default `pad`) pads after."""
+    ends = pad if pad_end is None else pad_end
+    return _pool(x, size=size, stride=stride, pad=pad, pad_end=ends, ceil=ceil, value=-np.inf, op=np.maximum)
 
 
-def avg_pool(x: Array, *, size: Ints, stride: Ints, pad: Ints, ceil: bool, count_pad: bool = True) -> Array:
-    """Average-pool x like torch's avg_poolNd with count_include_pad=count_pad."""
-    total = _pool(x, size=size, stride=stride, pad=pad, ceil=ceil, value=0.0, op=np.add)
+def avg_pool(
+    x: Array,
+    *,
+    size: Ints,
+    stride: Ints,
+    pad: Ints,
+    ceil: bool,
+    count_pad: bool = True,
+    pad_end: Ints | None = None,
+) -> Array:
+    """Average-pool x like torch's avg_poolNd with count_include_pad=count_pad.
+
+    The divisor counts the padding inside a window only when `count_pad` is true (never what a ceil-mode
+    window hangs past it); false divides by the real elements, as TensorFlow's `same` does. A window without
+    any real element averages to 0.
+    """
+    ends = pad if pad_end is None else pad_end
+    total = _pool(x, size=size, stride=stride, pad=pad, pad_end=ends, ceil=ceil, value=0.0, op=np.add)
     divisor = np.ones((), dtype=np.float32)
-    for axis, (n, f, s, p) in enumerate(zip(x.shape[1:], size, stride, pad, strict=True)):
+    for axis, (n, f, s, p, e) in enumerate(zip(x.shape[1:], size, stride, pad, ends, strict=True)):
         start = np.arange(total.shape[1 + axis]) * s - p
-        end = np.minimum(start + f, n + p)
+        end = np.minimum(start + f, n + e)
         if not count_pad:
             start, end = np.maximum(start, 0), np.minimum(end, n)
-        divisor = np.multiply.outer(divisor, (end - start).astype(np.float32))
+        divisor = np.multiply.outer(divisor, np.maximum(end - start, 1).astype(np.float32))
     out: Array = total / divisor
     return out
 
@@ -137,6 +214,162 @@ def adaptive_pool(x: Array, *, output: Ints, mode: Literal["max", "avg"]) -> Arr
             parts.append(box.max(axis=axis) if mode == "max" else box.mean(axis=axis))
         out = np.stack(parts, axis=axis).astype(np.float32, copy=False)
     return out
+
+
+def global_pool(x: Array, *, mode: Literal["max", "avg"]) -> Array:
+    """Max or average over every spatial position: (C, 1, ..., 1)."""
+    axes = tuple(range(1, x.ndim))
+    x = x.astype(np.float32, copy=False)
+    out: Array = x.max(axis=axes, keepdims=True) if mode == "max" else x.mean(axis=axes, keepdims=True)
+    return out
+
+
+def batch_norm(
+    x: Array, *, mean: Array, var: Array, weight: Array | None, bias: Array | None, eps: float = 1e-5
+) -> Array:
+    """Batch norm in eval mode: (x - mean) / sqrt(var + eps) * weight + bias, per channel."""
+    scale = 1 / np.sqrt(var.astype(np.float32) + np.float32(eps))
+    if weight is not None:
+        scale = scale * weight
+    shift = -mean * scale if bias is None else bias - mean * scale
+    shape = (x.shape[0], *(1,) * (x.ndim - 1))
+    out: Array = x.astype(np.float32, copy=False) * scale.astype(np.float32).reshape(shape)
+    out += shift.astype(np.float32).reshape(shape)
+    return out
+
+
+def _erf(x: Array, *, scale: float) -> Array:
+    """erf(scale * x) by Abramowitz and Stegun 7.1.26 (error below 1.5e-7), with two temporaries."""
+    z = np.abs(x)
+    z *= _F32(scale)
+    t = z * _F32(0.3275911)
+    t += 1
+    np.reciprocal(t, out=t)
+    out = t * _F32(_ERF[-1])
+    for a in reversed(_ERF[:-1]):
+        out += _F32(a)
+        out *= t
+    np.square(z, out=z)
+    np.negative(z, out=z)
+    np.exp(z, out=z)
+    out *= z
+    np.subtract(_F32(1), out, out=out)
+    np.copysign(out, x, out=out)
+    return out
+
+
+def _gelu(x: Array) -> Array:
+    """x * Phi(x), with the exact normal CDF (torch's default, not its tanh approximation)."""
+    out = _erf(x, scale=math.sqrt(0.5))
+    out += 1
+    out *= x
+    out *= _F32(0.5)
+    return out
+
+
+def _sigmoid(x: Array) -> Array:
+    """1 / (1 + exp(-x)) as (1 + tanh(x / 2)) / 2, which cannot overflow."""
+    out = x * _F32(0.5)
+    np.tanh(out, out=out)
+    out += 1
+    out *= _F32(0.5)
+    return out
+
+
+def _softplus(x: Array) -> Array:
+    """log(1 + exp(x)), without overflow."""
+    return np.logaddexp(_F32(0), x)
+
+
+def _elu(x: Array, *, alpha: float = 1.0, scale: float = 1.0) -> Array:
+    """x where positive, else alpha * (exp(x) - 1); all times scale (SELU)."""
+    out = np.minimum(x, _F32(0))
+    np.expm1(out, out=out)
+    if alpha != 1:
+        out *= _F32(alpha)
+    np.copyto(out, x, where=x > 0)
+    if scale != 1:
+        out *= _F32(scale)
+    return out
+
+
+def _hard(x: Array, *, swish: bool) -> Array:
+    """relu6(x + 3) / 6, times x for hardswish."""
+    out = x + _F32(3)
+    np.clip(out, _F32(0), _F32(6), out=out)
+    out /= _F32(6)
+    if swish:
+        out *= x
+    return out
+
+
+def _leaky(x: Array) -> Array:
+    """max(0.01 x, x): x where positive, 0.01 x elsewhere."""
+    out = x * _F32(0.01)
+    np.maximum(out, x, out=out)
+    return out
+
+
+def _softmax(x: Array) -> Array:
+    """Softmax over the channels at every position."""
+    out: Array = x - x.max(axis=0, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=0, keepdims=True)
+    return out
+
+
+def _silu(x: Array) -> Array:
+    """x * sigmoid(x)."""
+    out = _sigmoid(x)
+    out *= x
+    return out
+
+
+def _mish(x: Array) -> Array:
+    """x * tanh(softplus(x))."""
+    out = _softplus(x)
+    np.tanh(out, out=out)
+    out *= x
+    return out
+
+
+ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
+    "relu": lambda x: np.maximum(x, _F32(0)),
+    "relu6": lambda x: np.clip(x, _F32(0), _F32(6)),
+    "leaky_relu": _leaky,
+    "elu": _elu,
+    "selu": lambda x: _elu(x, alpha=_SELU_ALPHA, scale=_SELU_SCALE),
+    "gelu": _gelu,
+    "silu": _silu,
+    "mish": _mish,
+    "sigmoid": _sigmoid,
+    "hardsigmoid": lambda x: _hard(x, swish=False),
+    "hardswish": lambda x: _hard(x, swish=True),
+    "tanh": np.tanh,
+    "softplus": _softplus,
+    "softmax": _softmax,
+    "identity": lambda x: x,
+}
+"""Each activation by name, with torch's default constants (leaky slope 0.01, ELU alpha 1, exact GELU)."""
+
+
+def activation(x: Array, *, fn: str) -> Array:
+    """Apply the activation `fn` (a key of ACTIVATIONS) element-wise; softmax runs over the channels."""
+    if fn not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {fn!r}")
+    out: Array = ACTIVATIONS[fn](x.astype(np.float32, copy=False)).astype(np.float32, copy=False)
+    return out
+
+
+def dropout(x: Array, *, p: float) -> Array:
+    """Dropout at inference: x itself, whatever p is."""
+    del p
+    return x
+
+
+def flatten(x: Array) -> Array:
+    """Flatten x in C order to a vector (a view when x is contiguous)."""
+    return x.reshape(-1)
 
 
 def linear(x: Array, weight: Array, bias: Array | None) -> Array:
@@ -162,12 +395,13 @@ def im2col_bytes(
 
     Counted: the im2col matrix, in_channels * prod(size) * prod(out_spatial)
     items whatever `groups` is (all groups share one buffer), plus, when
-    `padded_spatial` (input size + 2 * pad per axis) is given and differs from
+    `padded_spatial` (input size + pad before + pad after per axis) is given and differs from
     the input, the zero-padded input copy, which stays alive until the matrix
     product is done. Not counted: the caller's input, the weights, the output
     array (K * prod(out_spatial) items) and a few KB of Python objects. For
-    `conv_transpose` pass the geometry of its inner stride-1 conv, whose padded
-    input has (N - 1) * S + 1 + 2 * (D * (F - 1) - P) + output_pad items per axis.
+    `conv_transpose` pass the geometry of its inner stride-1 conv, whose spread, padded input has
+    (N - 1) * S + 1 + 2 * D * (F - 1) - P_before - P_after + output_pad items per axis (built once, by
+    `as_conv`), and add the flipped weight copy `as_conv` makes.
     """
     del groups
     cols = in_channels * math.prod(size) * math.prod(out_spatial)

@@ -23,6 +23,8 @@ RULES: dict[str, str] = {
     Code.GROUPS_MISMATCH.value: "Groups do not divide the input channels and the filters.",
     Code.WINDOW_EXCEEDS_INPUT.value: "PyTorch's avg_pool3d refuses an input smaller than its window.",
     Code.STRIDE_SKIPS_INPUT.value: "Windows leave input positions unread by design (stride or dilation).",
+    Code.OUTPUT_PAD_TOO_LARGE.value: "A deconv's output_pad is not below its stride or dilation.",
+    Code.NOT_IN_PYTORCH.value: "Uneven padding (per-side, or same) that PyTorch's layers cannot take.",
     Code.SUSPICIOUS_LAYOUT.value: "An hwc input that looks channels-first, like 3x224x224.",
     Code.EXPECT_MISMATCH.value: "A shape, parameter or MAC count differs from the spec's expect:.",
     Code.CHECK_MISMATCH.value: "Running the layer gave another shape than the resolver (--check).",

@@ -559,6 +559,34 @@ class Network:
         return self.input.elements + sum(r.activations for r in self.layers)
 
     @property
+    def flops(self) -> int:
+        """Floating-point operations: 2 x MACs (a multiply and an add each)."""
+        return 2 * self.macs
+
+    @property
+    def batch_activations(self) -> int:
+        """Activations of the whole batch."""
+        return self.activations * self.sizing.batch
+
+    @property
+    def activation_bytes(self) -> int:
+        """Bytes of every activation of the batch, in the chosen element type."""
+        return self.batch_activations * self.sizing.dtype.bytes
+
+    @property
+    def param_bytes(self) -> int:
+        """Bytes of the weights and the running statistics."""
+        return (self.params + self.non_trainable) * self.sizing.dtype.bytes
+
+    @property
+    def training_bytes(self) -> int:
+        """A training estimate: activations twice (kept for the backward pass) + weights, gradients
+        and optimizer states of the trainable parameters + the running statistics."""
+        size = self.sizing.dtype.bytes
+        per_param = 2 + self.sizing.optimizer.states
+        return 2 * self.activation_bytes + (self.params * per_param + self.non_trainable) * size
+
+    @property
     def worst(self) -> Severity | None:
         """The most severe finding, if any."""
         return max((f.severity for f in self.findings), key=lambda s: s.rank, default=None)

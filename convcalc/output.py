@@ -6,16 +6,34 @@ import enum
 import io
 import os
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from . import formulas as fm
-from .model import Network, Severity
-from .report import columns, finding_line, rows, to_json, totals_row
+from .model import Field, Network, Resolved, Severity
+from .report import (
+    COLUMN_SET,
+    NARROW_ORDER,
+    column_keys,
+    columns,
+    finding_line,
+    numeric,
+    rows,
+    summary,
+    to_json,
+    totals_row,
+)
 
-_NUMERIC = (0, 6, 7, 8)
-_FIXED = (0, 4, 5, 6, 7, 8)
-"""Columns that never shrink or wrap: shapes and numbers; names and settings fold instead."""
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What to show: the columns chosen (None for the defaults, fitted to the width) and explanations."""
+
+    columns: tuple[str, ...] | None = None
+    explain: bool = False
 
 
 class Format(enum.Enum):
@@ -41,21 +59,28 @@ def _json_text(data: dict[str, object]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
-def write_json(nets: list[Network], out: TextIO) -> None:
-    """One network as an object, several as a list."""
-    texts = [_json_text(to_json(n)) for n in nets]
+def _explained(net: Network) -> dict[str, object]:
+    data = to_json(net)
+    for item, r in zip(data["layers"], net.layers, strict=True):
+        item["explain"] = explain_lines(r, net)
+    return data
+
+
+def write_json(nets: list[Network], out: TextIO, view: View = View()) -> None:
+    """One network as an object, several as a list; with explain, each layer's formulas as lines."""
+    texts = [_json_text(_explained(n) if view.explain else to_json(n)) for n in nets]
     out.write((texts[0] if len(texts) == 1 else "[\n" + ",\n".join(texts) + "\n]") + "\n")
 
 
-def write_csv(nets: list[Network], out: TextIO) -> None:
+def write_csv(nets: list[Network], out: TextIO, view: View = View()) -> None:
     """Plain numbers (no separators) with a leading spec column, one header for all."""
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("spec", *columns(nets[0])))
+    writer.writerow(("spec", *columns(nets[0], view.columns)))
     for net in nets:
         spec = net.spec.file or net.spec.name or ""
-        for row in rows(net):
+        for row in rows(net, view.columns):
             writer.writerow((spec, *(c.replace(",", "") if c[:1].isdigit() else c for c in row)))
 
 
@@ -63,15 +88,25 @@ def _escape(cell: str) -> str:
     return cell.replace("|", "\\|")
 
 
-def markdown(net: Network) -> str:
-    """A GitHub-flavoured Markdown table followed by the findings as a list."""
+def markdown(net: Network, view: View = View()) -> str:
+    """A GitHub-flavoured Markdown table, the totals, and the findings as a list."""
     title = net.spec.name or net.spec.file or "network"
-    numeric = {0, 6, 7, 8}
-    titles = columns(net)
+    keys = column_keys(net, view.columns)
+    titles = columns(net, view.columns)
     lines = [f"### {title}", "", "| " + " | ".join(titles) + " |"]
-    lines.append("|" + "|".join("---:" if i in numeric else "---" for i in range(len(titles))) + "|")
-    for row in [*rows(net), tuple(f"**{c}**" if c else "" for c in totals_row(net))]:
+    lines.append("|" + "|".join("---:" if numeric(k) else "---" for k in keys) + "|")
+    for row in [
+        *rows(net, view.columns),
+        tuple(f"**{c}**" if c else "" for c in totals_row(net, view.columns)),
+    ]:
         lines.append("| " + " | ".join(_escape(c) for c in row) + " |")
+    lines.append("")
+    lines.extend(f"- {line}" for line in summary(net))
+    if view.explain:
+        for r in net.layers:
+            lines.extend(["", f"**{_escape(r.layer.name)}**: {r.input} -> {r.output}", "", "```"])
+            lines.extend(explain_lines(r, net))
+            lines.append("```")
     if net.findings:
         lines.append("")
         for f in net.findings:
@@ -90,8 +125,29 @@ def findings_text(net: Network) -> list[str]:
     return out
 
 
-def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = None) -> None:
-    """A rich table per network, diagnostics with their fixes below; plain when not a terminal."""
+def _natural(net: Network, keys: Sequence[str]) -> int:
+    """The width a table needs without folding any cell (SIMPLE_HEAD: one space either side)."""
+    cells = [columns(net, keys), totals_row(net, keys), *rows(net, keys)]
+    return sum(max(len(row[i]) for row in cells) + 2 for i in range(len(keys)))
+
+
+def fit(net: Network, width: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The default columns that fit in `width`, dropping the least needed first, and those dropped."""
+    keys = list(column_keys(net))
+    dropped = []
+    for key in NARROW_ORDER:
+        if _natural(net, keys) <= width:
+            break
+        if key in keys:
+            keys.remove(key)
+            dropped.append(key)
+    return tuple(keys), tuple(dropped)
+
+
+def table(
+    nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = None, view: View = View()
+) -> None:
+    """A rich table per network, its totals, then diagnostics with their fixes; plain when not a terminal."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -102,17 +158,19 @@ def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = 
     console = Console(file=buffer or out, width=width or (None if terminal else 200), highlight=False)
     for net in nets:
         title = net.spec.name or net.spec.file
+        keys, dropped = (view.columns, ()) if view.columns else fit(net, console.width)
         grid = Table(title=title, box=box.SIMPLE_HEAD, show_footer=False, title_justify="left")
-        cells = rows(net)
-        total = totals_row(net)
-        for i, column in enumerate(columns(net)):
-            fixed = i in _FIXED
+        cells = rows(net, keys)
+        total = totals_row(net, keys)
+        for i, key in enumerate(column_keys(net, keys)):
+            fixed = key == "check" or COLUMN_SET[key].fixed
+            title_text = columns(net, keys)[i]
             grid.add_column(
-                column,
-                justify="right" if i in _NUMERIC else "left",
+                title_text,
+                justify="right" if numeric(key) else "left",
                 no_wrap=fixed,
                 overflow="fold",
-                min_width=max(len(column), len(total[i]), *(len(c[i]) for c in cells)) if fixed else None,
+                min_width=max(len(title_text), len(total[i]), *(len(c[i]) for c in cells)) if fixed else None,
             )
         for r, row in zip(net.layers, cells, strict=True):
             style = "yellow" if r.fractional else None
@@ -120,9 +178,25 @@ def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = 
         grid.add_section()
         grid.add_row(*total, style="bold")
         console.print(grid)
+        if dropped:
+            hidden = ", ".join(COLUMN_SET[k].title for k in dropped)
+            console.print(
+                f"(not shown to fit {console.width} columns: {hidden}; choose with --columns)", style="dim"
+            )
+        for total_line in summary(net):
+            console.print(total_line, highlight=False)
+        if view.explain:
+            for r in net.layers:
+                console.print()
+                console.print(
+                    f"{r.index}. {r.layer.name}: {r.input} -> {r.output}", style="bold", highlight=False
+                )
+                for explained in explain_lines(r, net):
+                    console.print(explained, highlight=False, soft_wrap=True)
+        if net.findings:
+            console.print()
         for f in net.findings:
-            line = Text(finding_line(f), style=_STYLE[f.severity])
-            console.print(line, soft_wrap=True)
+            console.print(Text(finding_line(f), style=_STYLE[f.severity]), soft_wrap=True)
             if f.fixes:
                 console.print(f"    fix: {' or '.join(f.fixes)}", soft_wrap=True, highlight=False)
         if net is not nets[-1]:
@@ -131,31 +205,90 @@ def table(nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = 
         out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
 
 
-def sheet(net: Network) -> str:
-    """The formula sheet of a single layer, as `convcalc layer` prints it."""
-    r = net.layers[0]
-    lines = [f"{r.layer.name}: {r.input} -> {r.output}"]
+def _field_before(r: Resolved, net: Network) -> tuple[Field, ...] | None:
+    """The receptive field of a layer's input: the previous layer's, or one pixel of the network input."""
+    if r.index > 1:
+        return net.layers[r.index - 2].field
+    from fractions import Fraction
+
+    return tuple(Field(Fraction(1), Fraction(1), Fraction(0)) for _ in net.input.spatial) or None
+
+
+def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[str]:
+    """One layer's formulas with its numbers: output size, parameters, FC-equivalent, MACs,
+    receptive field and activations, the way the cs231n notes write them."""
+    lines: list[str] = []
 
     def put(label: str, texts: list[str]) -> None:
         for i, text in enumerate(texts):
-            lines.append(f"  {label if i == 0 else '':<15}{text}")
+            lines.append(f"  {label if i == 0 else '':<{label_width}}{text}")
 
     if r.axes:
         put("output size", fm.per_axis(r.axes, fm.size_line))
-        notes = [n for n in (fm.extent_note(a) for a in r.axes[:1]) if n]
-        put("", notes)
+        put("", [n for n in (fm.extent_note(a) for a in r.axes[:1]) if n])
+        pads = _pad_note(r)
+        put("", [pads] if pads else [])
+    elif getattr(r.layer, "adaptive", False):
+        put("output size", [fm.adaptive_line(r)])
     put("parameters", [fm.params_line(r)])
     fc = fm.fc_line(r)
     if fc:
         put("FC-equivalent", [fc, *filter(None, [fm.saving_line(r)])])
     put("MACs", [fm.macs_line(r)])
+    before = _field_before(r, net)
+    if r.field is not None and before is not None and r.axes:
+        texts = [fm.field_line(a, b, f) for a, b, f in zip(r.axes, before, r.field, strict=True)]
+        names = fm.AXIS_NAMES[len(r.axes)]
+        put(
+            "receptive field",
+            texts[:1] if len(set(texts)) == 1 else [f"{n}s: {t}" for n, t in zip(names, texts, strict=True)],
+        )
+    elif r.field is not None:
+        put("receptive field", [f"{fm.fractions([f.size for f in r.field])} (unchanged)"])
+    elif net.input.spatial:
+        put("receptive field", ["the whole input"])
+    put("activations", [_activation_line(r, net)])
+    return lines
+
+
+def _pad_note(r: Resolved) -> str | None:
+    """The padding TensorFlow's `same` chose, which the spec does not spell out."""
+    mode = getattr(r.layer, "pad_mode", None)
+    if mode is None or mode.value != "same":
+        return None
+    if r.axes[0].transposed:
+        return "pad same: output N x S; crop " + ", ".join(f"{a.pad} + {a.end_pad}" for a in r.axes)
+    return "pad same: total max((o-1)S + E - N, 0), the odd pixel after: " + ", ".join(
+        f"{a.pad} + {a.end_pad}" for a in r.axes
+    )
+
+
+def _activation_line(r: Resolved, net: Network) -> str:
+    if not r.activations:
+        return f"0 ({'a view' if r.layer.kind.value == 'flatten' else 'in place'})"
+    s = net.sizing
+    text = f"{fm.product(r.output.dims)} = {fm.number(r.activations)}"
+    if s.batch != 1:
+        text += f" x batch {s.batch} = {fm.number(r.activations * s.batch)}"
+    return text + f", {fm.size(r.activations * s.batch * s.dtype.bytes)} {s.dtype.value}"
+
+
+def sheet(net: Network, *, explain: bool = False) -> str:
+    """The formula sheet of a single layer, as `convcalc layer` prints it; explain adds the
+    receptive field and the activations."""
+    r = net.layers[0]
+    lines = [f"{r.layer.name}: {r.input} -> {r.output}"]
+    body = explain_lines(r, net)
+    if not explain:
+        body = [line for line in body if not line.startswith(("  receptive field", "  activations"))]
+    lines.extend(body)
     if net.checks is not None:
         (c,) = net.checks
         ran = {
             "ok": f"ran it with numpy: {fm.product(c.shape or ())} ✓",
             "mismatch": f"ran it with numpy: {fm.product(c.shape or ())} ✗",
         }
-        put("check", [ran.get(c.status.value, "not run (PyTorch would refuse this layer)")])
+        lines.append(f"  {'check':<17}{ran.get(c.status.value, 'not run (PyTorch would refuse this layer)')}")
     text = "\n".join(lines) + "\n"
     if net.findings:
         text += "\n" + "\n".join(findings_text(net)) + "\n"
@@ -191,23 +324,23 @@ class Progress:
             self.bar.stop()
 
 
-def render(nets: list[Network], fmt: Format, out: TextIO) -> None:
+def render(nets: list[Network], fmt: Format, out: TextIO, view: View = View()) -> None:
     """Write networks in the chosen format."""
     if fmt is Format.JSON:
-        write_json(nets, out)
+        write_json(nets, out, view)
     elif fmt is Format.CSV:
-        write_csv(nets, out)
+        write_csv(nets, out, view)
     elif fmt is Format.MARKDOWN:
-        out.write("\n".join(markdown(n) for n in nets))
+        out.write("\n".join(markdown(n, view) for n in nets))
     else:
-        table(nets, out)
+        table(nets, out, view=view)
 
 
-def to_text(nets: list[Network], fmt: Format, *, width: int = 120) -> str:
+def to_text(nets: list[Network], fmt: Format, *, width: int = 120, view: View = View()) -> str:
     """Render to a string at a fixed width, without colour (for tests and the README)."""
     buffer = io.StringIO()
     if fmt is Format.TABLE:
-        table(nets, buffer, width=width)
+        table(nets, buffer, width=width, view=view)
     else:
-        render(nets, fmt, buffer)
+        render(nets, fmt, buffer, view)
     return buffer.getvalue()

@@ -2,25 +2,100 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from . import formulas as fm
-from .model import FC, CheckStatus, Conv, Finding, LayerCheck, Network, Pool, Resolved
+from .model import (
+    Act,
+    BatchNorm,
+    CheckStatus,
+    Conv,
+    Deconv,
+    Dropout,
+    Finding,
+    GlobalPool,
+    Kind,
+    LayerCheck,
+    Network,
+    PadMode,
+    Pool,
+    Resolved,
+)
 
 JSON_VERSION = 1
 
-COLUMNS = (
-    "#",
-    "name",
-    "type",
-    "filter/stride/pad",
-    "input",
-    "output",
-    "params",
-    "FC-equivalent",
-    "MACs",
-)
-"""Column titles, shared by the table, Markdown and CSV writers."""
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One table column: its title, how a layer fills it, and how the totals row does."""
+
+    title: str
+    cell: Callable[[Resolved, Network], str]
+    total: Callable[[Network], str]
+    numeric: bool = False
+    fixed: bool = False
+    """Never shrinks or wraps (shapes and numbers); other columns fold."""
+
+
+def _none(net: Network) -> str:
+    return ""
+
+
+def _rf_cell(r: Resolved, net: Network) -> str:
+    """196 (16): the field's size and, in brackets, its jump; per axis when they differ."""
+    if r.field is None:
+        # No field per axis: every unit sees the whole input (after an fc or a global or adaptive pool).
+        return "" if not net.input.spatial or r.layer.kind is Kind.FLATTEN else "all"
+    size = fm.fractions([f.size for f in r.field])
+    jump = fm.fractions([f.jump for f in r.field])
+    return f"{size} ({jump})"
+
+
+COLUMN_SET: dict[str, Column] = {
+    "index": Column("#", lambda r, n: str(r.index), _none, numeric=True, fixed=True),
+    "name": Column("name", lambda r, n: r.layer.name, lambda n: "total"),
+    "type": Column("type", lambda r, n: type_cell(r), _none),
+    "window": Column("filter/stride/pad", lambda r, n: window_cell(r), _none),
+    "input": Column("input", lambda r, n: str(r.input), lambda n: str(n.input), fixed=True),
+    "output": Column("output", lambda r, n: output_cell(r), lambda n: str(n.output), fixed=True),
+    "params": Column(
+        "params", lambda r, n: fm.number(r.params), lambda n: fm.number(n.params), numeric=True, fixed=True
+    ),
+    "fc": Column(
+        "FC-equivalent",
+        lambda r, n: "" if r.fc_params is None else fm.number(r.fc_params),
+        lambda n: fm.number(sum(r.fc_params or 0 for r in n.layers)),
+        numeric=True,
+        fixed=True,
+    ),
+    "macs": Column(
+        "MACs", lambda r, n: fm.number(r.macs), lambda n: fm.number(n.macs), numeric=True, fixed=True
+    ),
+    "rf": Column("RF (jump)", _rf_cell, _none, numeric=True, fixed=True),
+    "activations": Column(
+        "activations",
+        lambda r, n: fm.number(r.activations * n.sizing.batch),
+        lambda n: fm.number(n.batch_activations),
+        numeric=True,
+        fixed=True,
+    ),
+    "memory": Column(
+        "memory",
+        lambda r, n: fm.size(r.activations * n.sizing.batch * n.sizing.dtype.bytes) if r.activations else "",
+        lambda n: fm.size(n.activation_bytes),
+        numeric=True,
+        fixed=True,
+    ),
+}
+"""Every column a table can show, by the name `--columns` takes."""
+DEFAULT_COLUMNS = ("index", "name", "type", "window", "input", "output", "params", "fc", "macs")
+NARROW_ORDER = ("fc", "input", "activations", "memory", "rf", "type", "window", "macs", "index")
+"""Columns dropped first when a table does not fit its width; name, output and params stay."""
+COLUMNS = tuple(COLUMN_SET[k].title for k in DEFAULT_COLUMNS)
+"""The default column titles, shared by the table, Markdown and CSV writers."""
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
@@ -38,22 +113,38 @@ def finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def _window(r: Resolved) -> dict[str, list[int]] | None:
+def _window(r: Resolved) -> dict[str, Any] | None:
     if not r.axes:
         return None
-    return {
+    window: dict[str, Any] = {
         "size": [a.size for a in r.axes],
         "stride": [a.stride for a in r.axes],
         "pad": [a.pad for a in r.axes],
+        "pad_end": [a.end_pad for a in r.axes],
         "dilation": [a.dilation for a in r.axes],
+        "pad_mode": getattr(r.layer, "pad_mode", PadMode.EXPLICIT).value,
     }
+    if isinstance(r.layer, Deconv):
+        window["output_pad"] = [a.output_pad for a in r.axes]
+    return window
+
+
+def _json_number(x: Fraction) -> int | float:
+    return int(x) if x.denominator == 1 else float(x)
+
+
+def field_json(r: Resolved) -> dict[str, list[int | float]] | None:
+    """The receptive field per axis: size, jump and start, in network input pixels."""
+    if r.field is None:
+        return None
+    return {key: [_json_number(getattr(f, key)) for f in r.field] for key in ("size", "jump", "start")}
 
 
 def _type(r: Resolved) -> str:
     return r.layer.kind.value
 
 
-def layer_json(r: Resolved, check: LayerCheck | None = None) -> dict[str, Any]:
+def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> dict[str, Any]:
     """One resolved layer as JSON, with what running it showed when checked."""
     layer = r.layer
     return {
@@ -64,15 +155,40 @@ def layer_json(r: Resolved, check: LayerCheck | None = None) -> dict[str, Any]:
         "input_shape": list(r.input.dims),
         "output_shape": list(r.output.dims),
         "params": r.params,
+        "non_trainable_params": r.non_trainable,
         "fc_params": r.fc_params,
         "macs": r.macs,
+        "activations": r.activations * net.sizing.batch,
+        "activation_bytes": r.activations * net.sizing.batch * net.sizing.dtype.bytes,
+        "receptive_field": field_json(r),
         "fractional": r.fractional,
         "exact_output": [round(a.exact, 4) for a in r.axes] if r.fractional else None,
         "window": _window(r),
-        "mode": layer.mode.value if isinstance(layer, Pool) else None,
-        "groups": layer.groups if isinstance(layer, Conv) else None,
+        "mode": layer.mode.value if isinstance(layer, Pool | GlobalPool) else None,
+        "adaptive_output": list(r.output.spatial) if isinstance(layer, Pool) and layer.adaptive else None,
+        "count_pad": layer.count_pad if isinstance(layer, Pool) and layer.mode.value == "avg" else None,
+        "groups": layer.groups if isinstance(layer, Conv | Deconv) else None,
+        "affine": layer.affine if isinstance(layer, BatchNorm) else None,
+        "fn": layer.fn.value if isinstance(layer, Act) else None,
+        "p": layer.p if isinstance(layer, Dropout) else None,
         "check": check.status.value if check else None,
         "checked_shape": list(check.shape) if check and check.shape else None,
+    }
+
+
+def totals_json(net: Network) -> dict[str, int]:
+    """The network's totals; bytes follow the sizing (element type, batch, optimizer)."""
+    return {
+        "params": net.params,
+        "trainable_params": net.params,
+        "non_trainable_params": net.non_trainable,
+        "fc_params": sum(r.fc_params or 0 for r in net.layers),
+        "macs": net.macs,
+        "flops": net.flops,
+        "activations": net.batch_activations,
+        "activation_bytes": net.activation_bytes,
+        "param_bytes": net.param_bytes,
+        "training_bytes": net.training_bytes,
     }
 
 
@@ -84,12 +200,13 @@ def to_json(net: Network) -> dict[str, Any]:
         "file": net.spec.file,
         "input_shape": list(net.input.dims),
         "output_shape": list(net.output.dims),
-        "layers": [layer_json(r, c) for r, c in zip(net.layers, _checks(net), strict=True)],
-        "totals": {
-            "params": net.params,
-            "fc_params": sum(r.fc_params or 0 for r in net.layers),
-            "macs": net.macs,
+        "sizing": {
+            "dtype": net.sizing.dtype.value,
+            "batch": net.sizing.batch,
+            "optimizer": net.sizing.optimizer.value,
         },
+        "layers": [layer_json(r, net, c) for r, c in zip(net.layers, _checks(net), strict=True)],
+        "totals": totals_json(net),
         "diagnostics": [finding_json(f) for f in net.findings],
     }
 
@@ -97,11 +214,22 @@ def to_json(net: Network) -> dict[str, Any]:
 def window_cell(r: Resolved) -> str:
     """5/1/2 for filter 5, stride 1, pad 2; dilation and groups appended when set."""
     layer = r.layer
-    if isinstance(layer, FC):
+    if isinstance(layer, Pool) and layer.adaptive:
+        return f"-> {fm.product(r.output.spatial)}"
+    if isinstance(layer, Dropout):
+        return f"p {layer.p:g}"
+    if not r.axes:
         return ""
-
-    cell = "/".join(fm.setting([getattr(a, key) for a in r.axes]) for key in ("size", "stride", "pad"))
-    if isinstance(layer, Conv):
+    cell = "/".join(fm.setting([getattr(a, key) for a in r.axes]) for key in ("size", "stride")) + "/"
+    if all(a.symmetric for a in r.axes):
+        cell += fm.setting([a.pad for a in r.axes])
+    else:
+        cell += "x".join(f"{a.pad}+{a.end_pad}" for a in r.axes)
+    if getattr(layer, "pad_mode", PadMode.EXPLICIT) is PadMode.SAME:
+        cell += " same"
+    if isinstance(layer, Deconv) and any(a.output_pad for a in r.axes):
+        cell += f" op{fm.setting([a.output_pad for a in r.axes])}"
+    if isinstance(layer, Conv | Deconv):
         if any(a.dilation > 1 for a in r.axes):
             cell += f" d{fm.setting([a.dilation for a in r.axes])}"
         if layer.groups > 1:
@@ -112,9 +240,15 @@ def window_cell(r: Resolved) -> str:
 
 
 def type_cell(r: Resolved) -> str:
-    """conv, fc, or the pooling mode: max pool, avg pool."""
+    """conv, fc, deconv, bn, the pooling mode (max pool, avg pool, adaptive avg), the function (act relu)."""
     layer = r.layer
-    return f"{layer.mode.value} pool" if isinstance(layer, Pool) else layer.kind.value
+    if isinstance(layer, Pool):
+        return f"adaptive {layer.mode.value}" if layer.adaptive else f"{layer.mode.value} pool"
+    if isinstance(layer, GlobalPool):
+        return f"global {layer.mode.value}"
+    if isinstance(layer, Act):
+        return layer.fn.value
+    return layer.kind.value
 
 
 def output_cell(r: Resolved) -> str:
@@ -130,9 +264,15 @@ def _checks(net: Network) -> list[LayerCheck | None]:
     return list(net.checks) if net.checks is not None else [None] * len(net.layers)
 
 
-def columns(net: Network) -> tuple[str, ...]:
-    """The column titles, with a check column when the network was checked."""
-    return (*COLUMNS, "check") if net.checks is not None else COLUMNS
+def column_keys(net: Network, keys: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The chosen columns (the default ones if none), with a check column when the network was checked."""
+    chosen = tuple(keys or DEFAULT_COLUMNS)
+    return (*chosen, "check") if net.checks is not None and "check" not in chosen else chosen
+
+
+def columns(net: Network, keys: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The column titles."""
+    return tuple("check" if k == "check" else COLUMN_SET[k].title for k in column_keys(net, keys))
 
 
 def check_cell(c: LayerCheck | None) -> str:
@@ -144,32 +284,42 @@ def check_cell(c: LayerCheck | None) -> str:
     return "✗ " + fm.product(c.shape or ())
 
 
-def rows(net: Network) -> list[tuple[str, ...]]:
-    """One row of cells per layer, in `columns(net)` order, numbers with thousands separators."""
-    checked = net.checks is not None
+def numeric(key: str) -> bool:
+    """Whether a column holds numbers (right-aligned)."""
+    return key != "check" and COLUMN_SET[key].numeric
+
+
+def rows(net: Network, keys: Sequence[str] | None = None) -> list[tuple[str, ...]]:
+    """One row of cells per layer, in `columns(net, keys)` order, numbers with thousands separators."""
+    chosen = column_keys(net, keys)
     return [
-        (
-            str(r.index),
-            r.layer.name,
-            type_cell(r),
-            window_cell(r),
-            str(r.input),
-            output_cell(r),
-            fm.number(r.params),
-            "" if r.fc_params is None else fm.number(r.fc_params),
-            fm.number(r.macs),
-            *((check_cell(c),) if checked else ()),
-        )
+        tuple(check_cell(c) if k == "check" else COLUMN_SET[k].cell(r, net) for k in chosen)
         for r, c in zip(net.layers, _checks(net), strict=True)
     ]
 
 
-def totals_row(net: Network) -> tuple[str, ...]:
-    """The totals row, aligned with `columns(net)`."""
-    fc_total = sum(r.fc_params or 0 for r in net.layers)
-    cells = ("", "total", "", "", str(net.input), str(net.output))
-    numbers = (fm.number(net.params), fm.number(fc_total), fm.number(net.macs))
-    return (*cells, *numbers, *(("",) if net.checks is not None else ()))
+def totals_row(net: Network, keys: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The totals row, aligned with `columns(net, keys)`."""
+    return tuple("" if k == "check" else COLUMN_SET[k].total(net) for k in column_keys(net, keys))
+
+
+def summary(net: Network) -> list[str]:
+    """The totals a table has no column for: trainable or not, FLOPs, activations and memory."""
+    s = net.sizing
+    dtype = s.dtype.value
+    batch = f", batch {s.batch}" if s.batch != 1 else ""
+    lines = [
+        f"params       {fm.number(net.params)} trainable + {fm.number(net.non_trainable)} non-trainable"
+        f" = {fm.size(net.param_bytes)} {dtype}",
+        f"compute      {fm.number(net.macs)} MACs = {fm.number(net.flops)} FLOPs (1 MAC = 2 FLOPs)",
+        f"activations  {fm.number(net.batch_activations)} with the input{batch}"
+        f" = {fm.size(net.activation_bytes)} {dtype}",
+        f"training     ~{fm.size(net.training_bytes)}: 2 x activations + params x (2 + "
+        f"{s.optimizer.states} {s.optimizer.value} state{'s' if s.optimizer.states != 1 else ''})",
+    ]
+    if net.non_trainable:
+        lines[-1] += " + running statistics"
+    return lines
 
 
 def location(f: Finding) -> str:

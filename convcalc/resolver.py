@@ -1,13 +1,32 @@
-"""Walk a spec's layers and compute every shape and count; pure, no I/O."""
+"""Walk a spec's layers and compute every shape, count and receptive field; pure, no I/O."""
 
 from __future__ import annotations
 
+from fractions import Fraction
 from math import prod
 
 from . import arith
 from .errors import SpecError
 from .findings import diagnose
-from .model import FC, Axis, Conv, Layer, Network, PerAxis, Pool, Resolved, Shape, Spec
+from .model import (
+    FC,
+    Axis,
+    BatchNorm,
+    Deconv,
+    Field,
+    Flatten,
+    GlobalPool,
+    Layer,
+    Network,
+    PadMode,
+    PerAxis,
+    Pool,
+    Resolved,
+    Shape,
+    Sizing,
+    Spec,
+    Windowed,
+)
 
 MAX_DIMS = 4
 """An input has at most 3 spatial axes and channels."""
@@ -27,28 +46,61 @@ def _broadcast(layer: Layer, key: str, value: PerAxis, ndim: int, file: str | No
     )
 
 
-def _axes(layer: Conv | Pool, shape: Shape, file: str | None) -> tuple[Axis, ...]:
+def _spatial(layer: Layer, shape: Shape, file: str | None) -> int:
+    """The number of spatial axes, which a windowed or pooling layer needs at least one of."""
     ndim = len(shape.spatial)
     if ndim == 0:
-        line, column = layer.where.line, layer.where.column
         raise SpecError(
             f"{layer.name}: a {layer.kind.value} layer needs spatial input, "
             f"but its input is a flat vector of {shape.channels}",
             file=file,
-            line=line,
-            column=column,
+            line=layer.where.line,
+            column=layer.where.column,
         )
+    return ndim
+
+
+def _axes(layer: Windowed, shape: Shape, file: str | None) -> tuple[Axis, ...]:
+    ndim = _spatial(layer, shape, file)
     size = _broadcast(layer, "size", layer.size, ndim, file)
     stride = _broadcast(layer, "stride", layer.stride or layer.size, ndim, file)
     pad = _broadcast(layer, "pad", layer.pad, ndim, file)
+    end = pad if layer.pad_end is None else _broadcast(layer, "pad", layer.pad_end, ndim, file)
     dilation = (
-        _broadcast(layer, "dilation", layer.dilation, ndim, file) if isinstance(layer, Conv) else (1,) * ndim
+        (1,) * ndim if isinstance(layer, Pool) else _broadcast(layer, "dilation", layer.dilation, ndim, file)
+    )
+    transposed = isinstance(layer, Deconv)
+    extra = (
+        _broadcast(layer, "output_pad", layer.output_pad, ndim, file)
+        if isinstance(layer, Deconv)
+        else (0,) * ndim
     )
     ceil = isinstance(layer, Pool) and layer.ceil
-    return tuple(
-        arith.axis(n=n, size=f, stride=s, pad=p, dilation=d, ceil=ceil)
-        for n, f, s, p, d in zip(shape.spatial, size, stride, pad, dilation, strict=True)
-    )
+    axes = []
+    for n, f, s, b, a, d, e in zip(shape.spatial, size, stride, pad, end, dilation, extra, strict=True):
+        if layer.pad_mode is PadMode.VALID:
+            b = a = 0
+        elif layer.pad_mode is PadMode.SAME:
+            extent = d * (f - 1) + 1
+            if transposed:
+                b, a, more = arith.same_crop(extent=extent, stride=s)
+                e += more
+            else:
+                b, a = arith.same_pads(n=n, extent=extent, stride=s)
+        axes.append(
+            arith.axis(
+                n=n,
+                size=f,
+                stride=s,
+                pad=b,
+                dilation=d,
+                ceil=ceil,
+                pad_end=None if a == b else a,
+                output_pad=e,
+                transposed=transposed,
+            )
+        )
+    return tuple(axes)
 
 
 def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = None) -> Resolved:
@@ -58,20 +110,130 @@ def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = 
         weights = n * layer.units
         params = weights + (layer.units if layer.bias else 0)
         return Resolved(index, layer, shape, Shape((), layer.units), (), params, weights, weights)
+    if isinstance(layer, Flatten):
+        return Resolved(index, layer, shape, Shape((), shape.elements), (), 0, None, 0)
+    if isinstance(layer, BatchNorm):
+        stats = 2 * shape.channels
+        return Resolved(index, layer, shape, shape, (), stats if layer.affine else 0, None, 0, stats)
+    if isinstance(layer, GlobalPool):
+        ndim = _spatial(layer, shape, file)
+        return Resolved(index, layer, shape, Shape((1,) * ndim, shape.channels), (), 0, None, 0)
+    if isinstance(layer, Pool) and layer.output is not None:
+        ndim = _spatial(layer, shape, file)
+        spatial = _broadcast(layer, "output", layer.output, ndim, file)
+        return Resolved(index, layer, shape, Shape(spatial, shape.channels), (), 0, None, 0)
+    if not isinstance(layer, Windowed):
+        return Resolved(index, layer, shape, shape, (), 0, None, 0)
     axes = _axes(layer, shape, file)
     spatial = tuple(a.out for a in axes)
-    positions = prod(max(0, o) for o in spatial)
     if isinstance(layer, Pool):
         return Resolved(index, layer, shape, Shape(spatial, shape.channels), axes, 0, None, 0)
     out = Shape(spatial, layer.filters)
-    per_filter = prod(a.size for a in axes) * (shape.channels // layer.groups)
-    params = layer.filters * per_filter + (layer.filters if layer.bias else 0)
-    fc_params = shape.elements * positions * layer.filters
-    macs = positions * layer.filters * per_filter
+    kernel = prod(a.size for a in axes)
+    params = (
+        shape.channels * (layer.filters // layer.groups) * kernel
+        if isinstance(layer, Deconv)
+        else layer.filters * (shape.channels // layer.groups) * kernel
+    ) + (layer.filters if layer.bias else 0)
+    fc_params = shape.elements * out.elements if min(spatial) > 0 else 0
+    if isinstance(layer, Deconv):
+        macs = prod(shape.spatial) * shape.channels * (layer.filters // layer.groups) * kernel
+    else:
+        macs = prod(max(0, o) for o in spatial) * layer.filters * (shape.channels // layer.groups) * kernel
     return Resolved(index, layer, shape, out, axes, params, fc_params, macs)
 
 
-def resolve(spec: Spec, *, input: tuple[int, ...] | None = None) -> Network:
+def _ceil_div(a: Fraction, b: int) -> int:
+    return -((-a) // b)
+
+
+def field(r: Resolved, before: tuple[Field, ...] | None) -> tuple[Field, ...] | None:
+    """The receptive field of a layer's outputs from that of its input (Araujo et al., 2019)."""
+    if before is None or not r.output.spatial:
+        return None
+    layer = r.layer
+    if isinstance(layer, FC | GlobalPool) or (isinstance(layer, Pool) and layer.adaptive):
+        return None
+    if not r.axes:
+        return before
+    fields = []
+    for f, a in zip(before, r.axes, strict=True):
+        if a.transposed:
+            # Output y (y + P_b on the uncropped grid) gathers inputs x with x S + k D = y + P_b:
+            # from ceil((P_b - E + 1)/S) for the first output, at most ceil(E/S) of them.
+            first = _ceil_div(Fraction(a.pad - a.extent + 1), a.stride)
+            size = f.size + (-(-a.extent // a.stride) - 1) * f.jump
+            fields.append(Field(size=size, jump=f.jump / a.stride, start=f.start + first * f.jump))
+        else:
+            fields.append(
+                Field(
+                    size=f.size + (a.extent - 1) * f.jump,
+                    jump=f.jump * a.stride,
+                    start=f.start - a.pad * f.jump,
+                )
+            )
+    return tuple(fields)
+
+
+_WIDEST_UNITS = 4096
+"""Units per axis searched for the widest field after a transposed layer (the pattern repeats sooner)."""
+
+
+def _reach(a: Axis, y: int, last: bool) -> int | None:
+    """The first (or last) input unit that output unit y reads, or None if it reads none."""
+    if not a.transposed:
+        return y * a.stride - a.pad + (a.extent - 1 if last else 0)
+    # Output y sits at y + P_b on the uncropped grid, where input x and tap k land at x S + k D.
+    xs = [
+        (y + a.pad - k * a.dilation) // a.stride
+        for k in range(a.size)
+        if (y + a.pad - k * a.dilation) % a.stride == 0
+    ]
+    if not xs:
+        return None
+    return max(xs) if last else min(xs)
+
+
+def _span(axes: list[Axis], y: int) -> tuple[int, int] | None:
+    """The network input pixels, first to last, that unit y of the last of `axes` sees."""
+    lo = hi = y
+    for a in reversed(axes):
+        first, final = _reach(a, lo, False), _reach(a, hi, True)
+        if first is None or final is None:
+            return None
+        lo, hi = first, final
+    return lo, hi
+
+
+def exact_fields(layers: list[Resolved]) -> list[Resolved]:
+    """Receptive fields after a transposed layer, where neighbouring units' fields step by 0 or 1
+    pixels rather than a fractional jump: the widest field and unit 0's start, by composing each
+    layer's first and last input unit (exact, as the closed form is for strided layers alone)."""
+    if not any(a.transposed for r in layers for a in r.axes):
+        return layers
+    ndim = len(layers[0].input.spatial)
+    chains: list[list[Axis]] = [[] for _ in range(ndim)]
+    out = []
+    for r in layers:
+        if r.field is None:
+            out.append(r)
+            continue
+        fields = []
+        for j, f in enumerate(r.field):
+            if r.axes:
+                chains[j].append(r.axes[j])
+            spans = [_span(chains[j], y) for y in range(min(r.output.spatial[j], _WIDEST_UNITS))]
+            real = [s for s in spans if s is not None]
+            if not real or spans[0] is None:
+                fields.append(f)
+                continue
+            size = max(hi - lo + 1 for lo, hi in real)
+            fields.append(Field(size=Fraction(size), jump=f.jump, start=Fraction(spans[0][0])))
+        out.append(_with_field(r, tuple(fields)))
+    return out
+
+
+def resolve(spec: Spec, *, input: tuple[int, ...] | None = None, sizing: Sizing | None = None) -> Network:
     """Resolve every layer of a spec, stopping after a layer with no output."""
     dims = input or spec.input
     if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
@@ -83,12 +245,24 @@ def resolve(spec: Spec, *, input: tuple[int, ...] | None = None) -> Network:
             file=spec.file,
         )
     first = shape = Shape.read(dims, spec.layout)
+    one = Fraction(1)
+    rf: tuple[Field, ...] | None = tuple(Field(one, one, Fraction(0)) for _ in first.spatial) or None
     layers: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
         resolved = resolve_layer(index, layer, shape, file=spec.file)
+        rf = field(resolved, rf)
+        if rf is not None:
+            resolved = _with_field(resolved, rf)
         layers.append(resolved)
         if any(o < 1 for o in resolved.output.spatial):
             break
         shape = resolved.output
+    layers = exact_fields(layers)
     findings = diagnose(spec, dims, first, tuple(layers))
-    return Network(spec=spec, input=first, layers=tuple(layers), findings=findings)
+    return Network(spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing())
+
+
+def _with_field(r: Resolved, rf: tuple[Field, ...]) -> Resolved:
+    return Resolved(
+        r.index, r.layer, r.input, r.output, r.axes, r.params, r.fc_params, r.macs, r.non_trainable, rf
+    )

@@ -38,7 +38,9 @@ NET_DICT = {
     ],
 }
 
-TOP_KEYS = {"version", "name", "file", "input_shape", "output_shape", "layers", "totals", "diagnostics"}
+TOP_KEYS = {
+    "version", "name", "file", "input_shape", "output_shape", "sizing", "layers", "totals", "diagnostics",
+}  # fmt: skip
 LAYER_KEYS = {
     "index", "name", "type", "line", "input_shape", "output_shape",
     "params", "fc_params", "macs", "fractional",
@@ -84,9 +86,16 @@ def test_contract_keys(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Mo
     _, data = run_json(runner, tmp_path, monkeypatch, NET)
     assert set(data) == TOP_KEYS
     # the issue's keys, plus the window geometry the implementation adds
+    issue_5 = {"non_trainable_params", "activations", "activation_bytes", "receptive_field"}
     extra = {"exact_output", "window", "mode", "groups", "check", "checked_shape"}
-    assert all(set(r) == LAYER_KEYS | extra for r in data["layers"])
-    assert set(data["totals"]) == {"params", "fc_params", "macs"}
+    options = {"adaptive_output", "count_pad", "affine", "fn", "p"}
+    assert all(set(r) == LAYER_KEYS | issue_5 | extra | options for r in data["layers"])
+    assert set(data["totals"]) == {
+        "params", "fc_params", "macs",
+        "trainable_params", "non_trainable_params", "flops",
+        "activations", "activation_bytes", "param_bytes", "training_bytes",
+    }  # fmt: skip
+    assert data["sizing"] == {"dtype": "float32", "batch": 1, "optimizer": "adam"}
 
 
 def test_contract_other_layers_and_totals(
@@ -102,10 +111,24 @@ def test_contract_other_layers_and_totals(
     assert fc["params"] == 16 * 16 * 10 * 10 + 10
     assert fc["fc_params"] == fc["macs"] == 16 * 16 * 10 * 10
     assert fc["window"] is None
+    params = 760 + 25_610
+    # activations: the input, conv1 and pool1's outputs and fc1's 10, as the cs231n notes count them
+    activations = 32 * 32 * 3 + 32 * 32 * 10 + 16 * 16 * 10 + 10
+    assert (pool["activations"], pool["activation_bytes"]) == (16 * 16 * 10, 16 * 16 * 10 * 4)
+    assert pool["receptive_field"] == {"size": [6, 6], "jump": [2, 2], "start": [-2, -2]}
+    assert fc["receptive_field"] is None
     assert data["totals"] == {
-        "params": 760 + 25_610,
+        "params": params,
+        "trainable_params": params,
+        "non_trainable_params": 0,
         "fc_params": 31_457_280 + 25_600,
         "macs": 768_000 + 25_600,
+        "flops": 2 * (768_000 + 25_600),
+        "activations": activations,
+        "activation_bytes": 4 * activations,
+        "param_bytes": 4 * params,
+        # 2 x activations + params x 4 bytes x (weights, gradients and Adam's two moments)
+        "training_bytes": 2 * 4 * activations + params * 4 * 4,
     }
 
 
