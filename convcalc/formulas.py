@@ -42,14 +42,14 @@ def setting(values: list[int]) -> str:
     return str(values[0]) if len(set(values)) == 1 else product(tuple(values))
 
 
-def fraction(x: Fraction) -> str:
+def fraction(x: int | Fraction) -> str:
     """A receptive-field number: 16, or 0.5 after upsampling."""
-    if x.denominator == 1:
+    if isinstance(x, int) or x.denominator == 1:
         return str(x.numerator)
     return f"{float(x):.3f}".rstrip("0")
 
 
-def fractions(values: list[Fraction]) -> str:
+def fractions(values: list[int | Fraction]) -> str:
     """Per-axis field numbers: 16 when every axis agrees, else 16x8."""
     texts = [fraction(v) for v in values]
     return texts[0] if len(set(texts)) == 1 else "x".join(texts)

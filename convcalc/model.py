@@ -11,6 +11,10 @@ from fractions import Fraction
 class Kind(enum.Enum):
     """The layer kinds a spec may use."""
 
+    # Members are singletons compared by identity: hash them as such, not by name in Python code
+    # (Enum's own __hash__ is a Python call, and deep stacks look kinds up in dicts and sets).
+    __hash__ = object.__hash__
+
     CONV = "conv"
     DECONV = "deconv"
     POOL = "pool"
@@ -108,6 +112,8 @@ class Severity(enum.Enum):
 
 class Code(enum.Enum):
     """Rule codes of findings about a valid spec."""
+
+    __hash__ = object.__hash__
 
     FRACTIONAL_SIZE = "fractional-size"
     NON_POSITIVE_SIZE = "non-positive-size"
@@ -435,11 +441,11 @@ class Axis:
 class Field:
     """The receptive field of a layer's outputs on one axis of the network input (Araujo et al.)."""
 
-    size: Fraction
+    size: int | Fraction
     """How many input pixels one output sees (the widest, after a transposed layer)."""
-    jump: Fraction
-    """The distance in input pixels between neighbouring outputs; below 1 after upsampling."""
-    start: Fraction
+    jump: int | Fraction
+    """The distance in input pixels between neighbouring outputs; a fraction below 1 after upsampling."""
+    start: int | Fraction
     """Where the first output's field begins; negative when it reaches into padding."""
 
 

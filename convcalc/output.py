@@ -209,9 +209,7 @@ def _field_before(r: Resolved, net: Network) -> tuple[Field, ...] | None:
     """The receptive field of a layer's input: the previous layer's, or one pixel of the network input."""
     if r.index > 1:
         return net.layers[r.index - 2].field
-    from fractions import Fraction
-
-    return tuple(Field(Fraction(1), Fraction(1), Fraction(0)) for _ in net.input.spatial) or None
+    return tuple(Field(1, 1, 0) for _ in net.input.spatial) or None
 
 
 def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[str]:

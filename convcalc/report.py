@@ -129,7 +129,9 @@ def _window(r: Resolved) -> dict[str, Any] | None:
     return window
 
 
-def _json_number(x: Fraction) -> int | float:
+def _json_number(x: int | Fraction) -> int | float:
+    if type(x) is int:
+        return x
     return int(x) if x.denominator == 1 else float(x)
 
 
@@ -314,11 +316,9 @@ def summary(net: Network) -> list[str]:
         f"compute      {fm.number(net.macs)} MACs = {fm.number(net.flops)} FLOPs (1 MAC = 2 FLOPs)",
         f"activations  {fm.number(net.batch_activations)} with the input{batch}"
         f" = {fm.size(net.activation_bytes)} {dtype}",
-        f"training     ~{fm.size(net.training_bytes)}: 2 x activations + params x (2 + "
-        f"{s.optimizer.states} {s.optimizer.value} state{'s' if s.optimizer.states != 1 else ''})",
+        f"training     ~{fm.size(net.training_bytes)}: 2 x activations + params x "
+        f"{2 + s.optimizer.states} ({s.optimizer.value})" + (" + running stats" if net.non_trainable else ""),
     ]
-    if net.non_trainable:
-        lines[-1] += " + running statistics"
     return lines
 
 

@@ -12,6 +12,7 @@ from .model import (
     FC,
     Axis,
     BatchNorm,
+    Conv,
     Deconv,
     Field,
     Flatten,
@@ -105,6 +106,8 @@ def _axes(layer: Windowed, shape: Shape, file: str | None) -> tuple[Axis, ...]:
 
 def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = None) -> Resolved:
     """One layer's output shape, parameters, FC-equivalent and MACs for an input shape."""
+    if type(layer) is Conv or type(layer) is Deconv or (type(layer) is Pool and layer.output is None):
+        return _windowed(index, layer, shape, file)
     if isinstance(layer, FC):
         n = shape.elements
         weights = n * layer.units
@@ -122,8 +125,10 @@ def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = 
         ndim = _spatial(layer, shape, file)
         spatial = _broadcast(layer, "output", layer.output, ndim, file)
         return Resolved(index, layer, shape, Shape(spatial, shape.channels), (), 0, None, 0)
-    if not isinstance(layer, Windowed):
-        return Resolved(index, layer, shape, shape, (), 0, None, 0)
+    return Resolved(index, layer, shape, shape, (), 0, None, 0)
+
+
+def _windowed(index: int, layer: Windowed, shape: Shape, file: str | None) -> Resolved:
     axes = _axes(layer, shape, file)
     spatial = tuple(a.out for a in axes)
     if isinstance(layer, Pool):
@@ -143,12 +148,11 @@ def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = 
     return Resolved(index, layer, shape, out, axes, params, fc_params, macs)
 
 
-def _ceil_div(a: Fraction, b: int) -> int:
-    return -((-a) // b)
-
-
 def field(r: Resolved, before: tuple[Field, ...] | None) -> tuple[Field, ...] | None:
-    """The receptive field of a layer's outputs from that of its input (Araujo et al., 2019)."""
+    """The receptive field of a layer's outputs from that of its input (Araujo et al., 2019).
+
+    Numbers stay ints (fast, exact) until a transposed layer makes the jump a fraction.
+    """
     if before is None or not r.output.spatial:
         return None
     layer = r.layer
@@ -161,9 +165,9 @@ def field(r: Resolved, before: tuple[Field, ...] | None) -> tuple[Field, ...] | 
         if a.transposed:
             # Output y (y + P_b on the uncropped grid) gathers inputs x with x S + k D = y + P_b:
             # from ceil((P_b - E + 1)/S) for the first output, at most ceil(E/S) of them.
-            first = _ceil_div(Fraction(a.pad - a.extent + 1), a.stride)
+            first = -((a.extent - 1 - a.pad) // a.stride)
             size = f.size + (-(-a.extent // a.stride) - 1) * f.jump
-            fields.append(Field(size=size, jump=f.jump / a.stride, start=f.start + first * f.jump))
+            fields.append(Field(size=size, jump=Fraction(f.jump) / a.stride, start=f.start + first * f.jump))
         else:
             fields.append(
                 Field(
@@ -228,7 +232,7 @@ def exact_fields(layers: list[Resolved]) -> list[Resolved]:
                 fields.append(f)
                 continue
             size = max(hi - lo + 1 for lo, hi in real)
-            fields.append(Field(size=Fraction(size), jump=f.jump, start=Fraction(spans[0][0])))
+            fields.append(Field(size=size, jump=f.jump, start=spans[0][0]))
         out.append(_with_field(r, tuple(fields)))
     return out
 
@@ -245,8 +249,7 @@ def resolve(spec: Spec, *, input: tuple[int, ...] | None = None, sizing: Sizing 
             file=spec.file,
         )
     first = shape = Shape.read(dims, spec.layout)
-    one = Fraction(1)
-    rf: tuple[Field, ...] | None = tuple(Field(one, one, Fraction(0)) for _ in first.spatial) or None
+    rf: tuple[Field, ...] | None = tuple(Field(1, 1, 0) for _ in first.spatial) or None
     layers: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
         resolved = resolve_layer(index, layer, shape, file=spec.file)
