@@ -87,11 +87,11 @@ def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> t
     if value is None:
         return None
     names = [c.strip() for c in value.split(",") if c.strip()]
-    unknown = [n for n in names if n.lstrip("+") not in COLUMN_SET]
+    unknown = [n for n in names if n.lstrip("+") not in (*COLUMN_SET, "check")]
     if unknown or not names:
         raise click.BadParameter(
             f"unknown column {', '.join(unknown) or repr(value)} (expected a comma-separated list of: "
-            f"{', '.join(COLUMN_SET)}; or +name to add to the defaults)"
+            f"{', '.join(COLUMN_SET)}, check; or +name to add to the defaults)"
         )
     if all(n.startswith("+") for n in names):
         return (*DEFAULT_COLUMNS, *(n[1:] for n in names if n[1:] not in DEFAULT_COLUMNS))
@@ -107,7 +107,7 @@ def view_options(f: F) -> F:
         "--columns",
         callback=_columns,
         help="Table columns, comma-separated: index, name, type, window, input, output, params, fc, "
-        "macs, rf, activations, memory; +rf,+memory adds to the defaults.",
+        "macs, rf, activations, memory, check; +rf,+memory adds to the defaults.",
     )(f)
     f = click.option(
         "--optimizer",

@@ -200,12 +200,11 @@ def adaptive_line(r: Resolved) -> str:
 def field_line(a: Axis, before: Field, after: Field) -> str:
     """How one axis's receptive field grows: size, jump and start with their numbers."""
     f = fraction
-    if a.transposed:
-        widest = -(-a.extent // a.stride)
-        return (
-            f"size {f(before.size)} + ({widest} - 1) x {f(before.jump)} = {f(after.size)}, "
-            f"jump {f(before.jump)} / {a.stride} = {f(after.jump)}, start {f(after.start)}"
-        )
+    if a.transposed or not isinstance(before.jump, int) and before.jump.denominator != 1:
+        # Upsampled: neighbouring fields step by 0 or 1 pixels, so the size is the widest one's,
+        # found by composing the layers' index maps rather than by the closed form.
+        jump = f"{f(before.jump)} / {a.stride}" if a.transposed else f"{f(before.jump)} x {a.stride}"
+        return f"size {f(after.size)} (the widest), jump {jump} = {f(after.jump)}, start {f(after.start)}"
     return (
         f"size {f(before.size)} + ({a.extent} - 1) x {f(before.jump)} = {f(after.size)}, "
         f"jump {f(before.jump)} x {a.stride} = {f(after.jump)}, "

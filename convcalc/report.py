@@ -316,8 +316,8 @@ def summary(net: Network) -> list[str]:
         f"compute      {fm.number(net.macs)} MACs = {fm.number(net.flops)} FLOPs (1 MAC = 2 FLOPs)",
         f"activations  {fm.number(net.batch_activations)} with the input{batch}"
         f" = {fm.size(net.activation_bytes)} {dtype}",
-        f"training     ~{fm.size(net.training_bytes)}: 2 x activations + params x "
-        f"{2 + s.optimizer.states} ({s.optimizer.value})" + (" + running stats" if net.non_trainable else ""),
+        f"training     ~{fm.size(net.training_bytes)} = 2 x activations + (2 + {s.optimizer.states} "
+        f"{s.optimizer.value}) x params" + (" + bn stats" if net.non_trainable else ""),
     ]
     return lines
 
