@@ -283,14 +283,16 @@ def _pool_pad(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
 
 
 def _pool_sides(spec: Spec, r: Resolved) -> Finding | None:
-    """Per-side pool pads: a side as wide as the window would give windows of padding alone."""
-    over = [a for a in r.axes if max(a.pad, a.end_pad) >= a.size]
+    """Per-side pool pads: a window of padding alone (the first inside the leading pad, or the last
+    starting past the input) gives -inf from a max pool and nothing to average."""
+    over = [a for a in r.axes if a.pad >= a.extent or (a.out - 1) * a.stride >= a.pad + a.n]
     if not over:
         return None
     a = over[0]
+    which = "the first" if a.pad >= a.extent else "the last"
     message = (
-        f"pad ({a.pad}, {a.end_pad}) has a side as wide as the {a.size}-wide window, so some windows "
-        f"see only padding; each side must be below {a.size}"
+        f"pad ({a.pad}, {a.end_pad}) leaves {which} {a.size}-wide window on padding alone; "
+        f"keep each side below {a.size}"
     )
     pairs = ", ".join(f"[{min(x.pad, x.size - 1)}, {min(x.end_pad, x.size - 1)}]" for x in r.axes)
     return _finding(
@@ -370,8 +372,8 @@ def _layout(spec: Spec, dims: tuple[int, ...], first: Shape) -> Finding | None:
 
 def _avg_pool_3d(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
     """PyTorch's CPU avg_pool3d alone refuses an input smaller than the window, padding or not."""
-    if layer.mode is not PoolMode.AVG or len(r.axes) != 3:
-        return None
+    if layer.mode is not PoolMode.AVG or len(r.axes) != 3 or not all(a.symmetric for a in r.axes):
+        return None  # uneven padding is F.pad first, and the pool then sees the padded input
     small = [(name, a) for name, a in zip(fm.AXIS_NAMES[3], r.axes, strict=True) if a.n < a.size]
     if not small:
         return None
