@@ -200,7 +200,7 @@ def adaptive_line(r: Resolved) -> str:
 def field_line(a: Axis, before: Field, after: Field) -> str:
     """How one axis's receptive field grows: size, jump and start with their numbers."""
     f = fraction
-    if a.transposed or not isinstance(before.jump, int) and before.jump.denominator != 1:
+    if a.transposed or (not isinstance(before.jump, int) and before.jump.denominator != 1):
         # Upsampled: neighbouring fields step by 0 or 1 pixels, so the size is the widest one's,
         # found by composing the layers' index maps rather than by the closed form.
         jump = f"{f(before.jump)} / {a.stride}" if a.transposed else f"{f(before.jump)} x {a.stride}"

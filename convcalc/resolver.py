@@ -183,57 +183,96 @@ _WIDEST_UNITS = 4096
 """Units per axis searched for the widest field after a transposed layer (the pattern repeats sooner)."""
 
 
-def _reach(a: Axis, y: int, last: bool) -> int | None:
-    """The first (or last) input unit that output unit y reads, or None if it reads none."""
+def _taps(a: Axis, y: int) -> list[int]:
+    """The input units output unit y reads: all of its window, or a transposed layer's scattered ones."""
     if not a.transposed:
-        return y * a.stride - a.pad + (a.extent - 1 if last else 0)
+        base = y * a.stride - a.pad
+        return [base + k * a.dilation for k in range(a.size)]
     # Output y sits at y + P_b on the uncropped grid, where input x and tap k land at x S + k D.
-    xs = [
+    return [
         (y + a.pad - k * a.dilation) // a.stride
         for k in range(a.size)
         if (y + a.pad - k * a.dilation) % a.stride == 0
     ]
-    if not xs:
-        return None
-    return max(xs) if last else min(xs)
 
 
-def _span(axes: list[Axis], y: int) -> tuple[int, int] | None:
-    """The network input pixels, first to last, that unit y of the last of `axes` sees."""
-    lo = hi = y
-    for a in reversed(axes):
-        first, final = _reach(a, lo, False), _reach(a, hi, True)
-        if first is None or final is None:
-            return None
-        lo, hi = first, final
-    return lo, hi
+def _reads(a: Axis, lo: int, hi: int) -> tuple[int, int]:
+    """The input units outputs lo to hi may read (a superset is fine)."""
+    if not a.transposed:
+        return lo * a.stride - a.pad, hi * a.stride - a.pad + a.extent - 1
+    return (lo + a.pad - a.extent + 1) // a.stride, (hi + a.pad) // a.stride
+
+
+Span = tuple[int, int] | None
+"""The first and last network input pixel a unit sees; None when it reads no input at all."""
+
+
+def _axis_fields(base: Field, axes: list[Axis], outs: list[int]) -> list[tuple[int, int | None] | None]:
+    """The widest field and unit 0's start after each of `axes`, by walking every unit's span."""
+    wanted = [min(o, _WIDEST_UNITS) for o in outs]
+    need: list[tuple[int, int]] = [(0, 0)] * len(axes)
+    lo, hi = 0, -1
+    for k in range(len(axes) - 1, -1, -1):
+        lo, hi = min(lo, 0), max(hi, wanted[k] - 1)
+        need[k] = (lo, hi)
+        lo, hi = _reads(axes[k], lo, hi)
+    start, size, jump = int(base.start), int(base.size), int(base.jump)
+
+    def first(x: int) -> Span:  # before the first transposed layer fields are uniform
+        return start + x * jump, start + x * jump + size - 1
+
+    def prev(x: int) -> Span:
+        return first(x)
+
+    found: list[tuple[int, int | None] | None] = []
+    for k, a in enumerate(axes):
+        lo, hi = need[k]
+        spans: dict[int, Span] = {}
+        for y in range(lo, hi + 1):
+            seen = [s for s in map(prev, _taps(a, y)) if s is not None]
+            spans[y] = (min(s[0] for s in seen), max(s[1] for s in seen)) if seen else None
+        real = [s for y in range(wanted[k]) if (s := spans[y]) is not None]
+        unit0 = spans[0]
+        # Unit 0 may read nothing (a zero-inserting layer): its start then stays the closed form's.
+        widest = max(last - first + 1 for first, last in real) if real else None
+        found.append((widest, None if unit0 is None else unit0[0]) if widest is not None else None)
+        prev = spans.get  # type: ignore[assignment]
+    return found
 
 
 def exact_fields(layers: list[Resolved]) -> list[Resolved]:
     """Receptive fields after a transposed layer, where neighbouring units' fields step by 0 or 1
-    pixels rather than a fractional jump: the widest field and unit 0's start, by composing each
-    layer's first and last input unit (exact, as the closed form is for strided layers alone)."""
-    if not any(a.transposed for r in layers for a in r.axes):
+    pixels (or some units read nothing) rather than by a fractional jump: the widest field and
+    unit 0's start, by walking every unit's first and last input pixel through the layers (exact,
+    as the closed form is for strided layers alone)."""
+    at = next((i for i, r in enumerate(layers) if any(a.transposed for a in r.axes)), None)
+    if at is None or layers[at].field is None:
         return layers
-    ndim = len(layers[0].input.spatial)
-    chains: list[list[Axis]] = [[] for _ in range(ndim)]
-    out = []
-    for r in layers:
+    ndim = len(layers[at].input.spatial)
+    base = layers[at - 1].field if at else tuple(Field(1, 1, 0) for _ in range(ndim))
+    if base is None:
+        return layers
+    span = [r for r in layers[at:] if r.field is not None]
+    windowed = [r for r in span if r.axes]
+    per_axis = [
+        _axis_fields(base[j], [r.axes[j] for r in windowed], [r.output.spatial[j] for r in windowed])
+        for j in range(ndim)
+    ]
+    exact: dict[int, tuple[Field, ...]] = {}
+    for n, r in enumerate(windowed):
+        assert r.field is not None
+        exact[r.index] = tuple(
+            f if got is None else Field(size=got[0], jump=f.jump, start=f.start if got[1] is None else got[1])
+            for f, got in zip(r.field, (per_axis[j][n] for j in range(ndim)), strict=True)
+        )
+    out = list(layers[:at])
+    latest: tuple[Field, ...] | None = None
+    for r in layers[at:]:
         if r.field is None:
             out.append(r)
             continue
-        fields = []
-        for j, f in enumerate(r.field):
-            if r.axes:
-                chains[j].append(r.axes[j])
-            spans = [_span(chains[j], y) for y in range(min(r.output.spatial[j], _WIDEST_UNITS))]
-            real = [s for s in spans if s is not None]
-            if not real or spans[0] is None:
-                fields.append(f)
-                continue
-            size = max(hi - lo + 1 for lo, hi in real)
-            fields.append(Field(size=size, jump=f.jump, start=spans[0][0]))
-        out.append(_with_field(r, tuple(fields)))
+        latest = exact.get(r.index, latest)
+        out.append(_with_field(r, latest) if latest is not None else r)
     return out
 
 

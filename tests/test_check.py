@@ -15,7 +15,28 @@ from hypothesis import strategies as st
 from convcalc import check, kernels
 from convcalc.check import CheckStatus, LayerCheck, MemoryLimit
 from convcalc.loader import parse, read
-from convcalc.model import Code, Network, Severity, Shape
+from convcalc.model import (
+    FC,
+    Act,
+    Axis,
+    BatchNorm,
+    Code,
+    Conv,
+    Deconv,
+    Dropout,
+    Flatten,
+    Fn,
+    GlobalPool,
+    Layer,
+    Network,
+    PadMode,
+    Pool,
+    PoolMode,
+    Resolved,
+    Severity,
+    Shape,
+    Spec,
+)
 from convcalc.resolver import resolve
 
 SPECS = Path(__file__).parent.parent / "specs"
@@ -290,6 +311,7 @@ class Geometry:
     dilation: tuple[int, ...]
     groups: int
     band: int
+    pad_end: tuple[int, ...]
 
 
 @st.composite
@@ -298,9 +320,10 @@ def geometries(draw: st.DrawFn) -> Geometry:
     dims, groups = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     size, stride, dilation = (tuple(draw(st.integers(1, 3)) for _ in range(dims)) for _ in range(3))
     pad = tuple(draw(st.integers(0, 2)) for _ in range(dims))
+    ends = tuple(draw(st.integers(0, 2)) for _ in range(dims)) if draw(st.booleans()) else pad
     n = tuple(
-        max(1, d * (f - 1) + 1 - 2 * p) + draw(st.integers(0, 9))
-        for f, d, p in zip(size, dilation, pad, strict=True)
+        max(1, d * (f - 1) + 1 - p - e) + draw(st.integers(0, 9))
+        for f, d, p, e in zip(size, dilation, pad, ends, strict=True)
     )
     channels, filters = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
     return Geometry(
@@ -312,18 +335,19 @@ def geometries(draw: st.DrawFn) -> Geometry:
         dilation=dilation,
         groups=groups,
         band=draw(st.integers(1, 4096)),
+        pad_end=ends,
     )
 
 
 @settings(max_examples=80, deadline=None)
 @given(geometries())
 def test_banded_conv_equals_the_kernel(g: Geometry) -> None:
-    """Running a conv band by band gives exactly what one kernel call gives, values included."""
+    """Running a conv band by band gives exactly what one kernel call gives, values and per-side pads too."""
     rng = np.random.default_rng(g.seed)
     x, weight, bias = (
         rng.uniform(-1, 1, shape).astype(np.float32) for shape in (g.x, g.weight, g.weight[:1])
     )
-    geometry = {"stride": g.stride, "pad": g.pad, "dilation": g.dilation}
+    geometry = {"stride": g.stride, "pad": g.pad, "pad_end": g.pad_end, "dilation": g.dilation}
     expected = kernels.conv(x, weight, bias, groups=g.groups, **geometry)
     actual = check.banded_conv(x, weight, bias, groups=g.groups, band=g.band, **geometry)
     assert actual.shape == expected.shape
@@ -338,3 +362,335 @@ def test_bands_bound_the_im2col_memory() -> None:
     assert layer == "wide"
     # input, output, the padded copy and the output's bands before they are joined
     assert 3 * activation + padded < needed <= 3 * activation + padded + weights + check.BAND
+
+
+def hand(input: Shape, *steps: tuple[Layer, Shape, tuple[Axis, ...]]) -> Network:
+    """A network resolved by hand: each layer with its output and axes, the input chained through."""
+    layers, shape = [], input
+    for index, (layer, output, axes) in enumerate(steps, start=1):
+        layers.append(Resolved(index, layer, shape, output, axes, params=0, fc_params=None, macs=0))
+        shape = output
+    spec = Spec(input=input.dims, layers=tuple(step[0] for step in steps))
+    return Network(spec=spec, input=input, layers=tuple(layers), findings=())
+
+
+def windows(
+    ns: tuple[int, ...], outs: tuple[int, ...], **geometry: int | tuple[int, ...]
+) -> tuple[Axis, ...]:
+    """One Axis per spatial axis; a tuple value gives one number per axis, an int the same for all."""
+    per_axis = [
+        {key: value[k] if isinstance(value, tuple) else value for key, value in geometry.items()}
+        for k in range(len(ns))
+    ]
+    return tuple(Axis(n=n, out=o, **g) for n, o, g in zip(ns, outs, per_axis, strict=True))  # type: ignore[arg-type]
+
+
+CONV_SAME = Conv("conv", filters=4, size=(3,), stride=(2,), pad=(0,), pad_end=(1,), pad_mode=PadMode.SAME)
+DECONV = Deconv("up", filters=4, size=(4,), stride=(2,), pad=(1,))
+DECONV_SAME = Deconv("up", filters=6, size=(3,), stride=(2,), pad=(0,), pad_end=(1,), pad_mode=PadMode.SAME)
+AVG_SAME = Pool("pool", size=(2,), stride=(2,), pad=(0,), pad_end=(1,), mode=PoolMode.AVG, count_pad=False)
+MAX_SIDES = Pool("pool", size=(3,), stride=(2,), pad=(1,), pad_end=(0,))
+
+KINDS = [
+    pytest.param(
+        hand(
+            Shape((8, 8), 3),
+            (CONV_SAME, Shape((4, 4), 4), windows((8, 8), (4, 4), size=3, stride=2, pad=0, pad_end=1)),
+        ),
+        id="conv-same-stride-2",
+    ),
+    pytest.param(
+        hand(
+            Shape((9,), 2),
+            (CONV_SAME, Shape((5,), 4), windows((9,), (5,), size=3, stride=2, pad=1, pad_end=1)),
+        ),
+        id="conv-1d",
+    ),
+    pytest.param(
+        hand(
+            Shape((8, 8), 3),
+            (DECONV, Shape((16, 16), 4), windows((8, 8), (16, 16), size=4, stride=2, pad=1, transposed=True)),
+        ),
+        id="deconv-2d",
+    ),
+    pytest.param(
+        hand(
+            Shape((5,), 2),
+            (
+                DECONV_SAME,
+                Shape((10,), 6),
+                windows((5,), (10,), size=3, stride=2, pad=0, pad_end=1, transposed=True),
+            ),
+        ),
+        id="deconv-same-1d",
+    ),
+    pytest.param(
+        hand(
+            Shape((3, 4, 5), 4),
+            (
+                dataclasses.replace(DECONV, filters=6, size=(1, 2, 3), groups=2, output_pad=(1, 0, 1)),
+                Shape((6, 6, 9), 6),
+                windows(
+                    (3, 4, 5),
+                    (6, 6, 9),
+                    size=(1, 2, 3),
+                    stride=2,
+                    pad=(0, 1, 1),
+                    pad_end=(0, 1, 2),
+                    output_pad=(1, 0, 1),
+                    transposed=True,
+                ),
+            ),
+        ),
+        id="deconv-3d-groups-per-side-output-pad",
+    ),
+    pytest.param(
+        hand(
+            Shape((5, 7), 2),
+            (AVG_SAME, Shape((3, 4), 2), windows((5, 7), (3, 4), size=2, stride=2, pad=0, pad_end=1)),
+        ),
+        id="avg-pool-same",
+    ),
+    pytest.param(
+        hand(
+            Shape((4, 5, 6), 2),
+            (
+                MAX_SIDES,
+                Shape((2, 2, 3), 2),
+                windows((4, 5, 6), (2, 2, 3), size=3, stride=2, pad=1, pad_end=0),
+            ),
+        ),
+        id="max-pool-per-side-3d",
+    ),
+    pytest.param(
+        hand(
+            Shape((7, 5), 3), (Pool("ada", size=(1,), output=(3,), mode=PoolMode.AVG), Shape((3, 3), 3), ())
+        ),
+        id="adaptive-avg-broadcast",
+    ),
+    pytest.param(
+        hand(Shape((4,), 3), (Pool("ada", size=(1,), output=(6,)), Shape((6,), 3), ())),
+        id="adaptive-max-1d-upsampling",
+    ),
+    pytest.param(
+        hand(
+            Shape((3, 4, 5), 2),
+            (GlobalPool("gap"), Shape((1, 1, 1), 2), ()),
+            (GlobalPool("gmp", mode=PoolMode.MAX), Shape((1, 1, 1), 2), ()),
+        ),
+        id="global-pools-3d",
+    ),
+    pytest.param(
+        hand(
+            Shape((6, 5), 3),
+            (BatchNorm("bn"), Shape((6, 5), 3), ()),
+            (BatchNorm("bn2", affine=False), Shape((6, 5), 3), ()),
+            *((Act(fn.value, fn=fn), Shape((6, 5), 3), ()) for fn in Fn),
+            (Dropout("drop", p=0.3), Shape((6, 5), 3), ()),
+            (Flatten("flat"), Shape((), 90), ()),
+            (FC("fc", units=7), Shape((), 7), ()),
+            (Act("softmax", fn=Fn.SOFTMAX), Shape((), 7), ()),
+        ),
+        id="shape-preserving-kinds",
+    ),
+]
+
+
+@pytest.mark.parametrize("net", KINDS)
+def test_every_kind_runs(net: Network) -> None:
+    """Each kind, hand-resolved in 1-D, 2-D or 3-D, runs and gives the shape written down for it."""
+    assert check.run(net) == tuple(LayerCheck(r.index, OK, r.output.dims) for r in net.layers)
+
+
+@pytest.mark.parametrize("net", KINDS)
+def test_estimate_bounds_every_kind(net: Network) -> None:
+    """What numpy allocates for each kind stays within the estimate."""
+    tracemalloc.start()
+    try:
+        check.run(net)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= check.estimate(net)[0] + 64 * KIB
+
+
+def test_a_banded_deconv_stays_within_the_estimate() -> None:
+    """A 64x64x32 deconv to 128x128x32 needs 32 MiB of im2col in one piece, so it runs in bands."""
+    axes = windows((64, 64), (128, 128), size=4, stride=2, pad=1, transposed=True)
+    net = hand(Shape((64, 64), 32), (dataclasses.replace(DECONV, filters=32), Shape((128, 128), 32), axes))
+    tracemalloc.start()
+    try:
+        assert check.run(net) == (LayerCheck(1, OK, (128, 128, 32)),)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    needed = check.estimate(net)[0]
+    assert peak <= needed + 64 * KIB
+    assert needed < 32 * MIB + 3 * 128 * 128 * 32 * 4
+
+
+@pytest.mark.parametrize("fn", list(Fn), ids=lambda fn: fn.value)
+def test_estimate_bounds_every_activation(fn: Fn) -> None:
+    """Every activation's temporaries are in the estimate, GELU's two buffers included."""
+    net = hand(Shape((64, 64), 16), (Act("act", fn=fn), Shape((64, 64), 16), ()))
+    tracemalloc.start()
+    try:
+        check.run(net)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= check.estimate(net)[0] + 64 * KIB
+
+
+def deconv_net(*, groups: int = 1, output_pad: int = 0, dilation: int = 1) -> Network:
+    """A 1-D 4x4 deconv to 4 filters, stride 2, with its output size worked out."""
+    layer = Deconv(
+        "up", filters=4, size=(3,), stride=(2,), dilation=(dilation,), groups=groups, output_pad=(output_pad,)
+    )
+    out = 3 * 2 + dilation * 2 + output_pad + 1
+    axes = windows(
+        (4,), (out,), size=3, stride=2, pad=0, dilation=dilation, output_pad=output_pad, transposed=True
+    )
+    return hand(Shape((4,), 4), (layer, Shape((out,), 4), axes), (FC("fc", units=2), Shape((), 2), ()))
+
+
+def pool_net(layer: Pool, ns: tuple[int, ...], outs: tuple[int, ...], **geometry: int) -> Network:
+    """One pooling layer on 2 channels with its axes."""
+    axes = windows(ns, outs, size=layer.size[0], stride=layer.size[0], **geometry)
+    return hand(Shape(ns, 2), (layer, Shape(outs, 2), axes))
+
+
+@pytest.mark.parametrize(
+    ("net", "expected"),
+    [
+        pytest.param(deconv_net(output_pad=1), [OK, OK], id="deconv-output-pad-below-stride"),
+        pytest.param(deconv_net(output_pad=2), [SKIPPED, SKIPPED], id="deconv-output-pad-at-stride"),
+        pytest.param(deconv_net(output_pad=2, dilation=3), [OK, OK], id="deconv-output-pad-below-dilation"),
+        pytest.param(deconv_net(groups=3), [SKIPPED, SKIPPED], id="deconv-groups-mismatch"),
+        pytest.param(deconv_net(groups=2), [OK, OK], id="deconv-groups"),
+        pytest.param(
+            pool_net(Pool("p", size=(2,), pad=(2,)), (4, 4), (4, 4), pad=2),
+            [SKIPPED],
+            id="pool-pad-too-large",
+        ),
+        pytest.param(
+            pool_net(Pool("p", size=(2,), pad=(0,), pad_end=(2,)), (4, 4), (3, 3), pad=0, pad_end=2),
+            [OK],
+            id="per-side-pool-pad-is-not-pytorch",
+        ),
+        pytest.param(
+            pool_net(Pool("p", size=(3,), mode=PoolMode.AVG, pad=(1,)), (2, 6, 6), (1, 2, 2), pad=1),
+            [SKIPPED],
+            id="avg-pool-3d-input-below-window",
+        ),
+        pytest.param(
+            pool_net(Pool("p", size=(3,), pad=(1,)), (2, 6, 6), (1, 2, 2), pad=1),
+            [OK],
+            id="max-pool-3d-small",
+        ),
+        pytest.param(
+            pool_net(Pool("p", size=(3,), mode=PoolMode.AVG, pad=(1,)), (2, 6), (1, 2), pad=1),
+            [OK],
+            id="avg-pool-2d-small",
+        ),
+        pytest.param(
+            pool_net(
+                Pool("p", size=(3,), mode=PoolMode.AVG, pad=(1,), pad_end=(0,), count_pad=False),
+                (2, 6, 6),
+                (1, 2, 2),
+                pad=1,
+                pad_end=0,
+            ),
+            [OK],
+            id="avg-pool-3d-small-per-side",
+        ),
+    ],
+)
+def test_what_pytorch_refuses_is_skipped(net: Network, expected: list[CheckStatus]) -> None:
+    """Output padding at the stride and dilation, groups that do not divide, PyTorch's pool limits."""
+    assert statuses(check.run(net)) == expected
+
+
+def every_kind(dims: int) -> str:
+    """A spec using every kind and option, with per-side pads written for `dims` spatial axes."""
+    sides = "[" + ", ".join(f"[{k % 2}, {1 + k % 3}]" for k in range(dims)) + "]"
+    inputs = {1: "17x3", 2: "17x13x3", 3: "9x11x7x3"}
+    return (
+        f"input: {inputs[dims]}\nlayers:\n"
+        "  - {type: conv, filters: 8, size: 3, stride: 2, pad: same}\n"
+        "  - {type: bn}\n"
+        "  - {type: act, fn: relu}\n"
+        f"  - {{type: conv, filters: 8, size: 3, pad: {sides}, groups: 2}}\n"
+        "  - {type: bn, affine: false}\n"
+        "  - {type: pool, mode: avg, size: 3, stride: 2, pad: same}\n"
+        "  - {type: deconv, filters: 6, size: 4, stride: 2, pad: 1}\n"
+        "  - {type: deconv, filters: 4, size: 3, stride: 2, pad: same}\n"
+        "  - {type: deconv, filters: 4, size: 1, stride: 2, pad: same}\n"
+        f"  - {{type: deconv, filters: 4, size: 3, stride: 2, output_pad: 1, groups: 2, pad: {sides}}}\n"
+        f"  - {{type: pool, size: 3, stride: 2, pad: {sides}}}\n"
+        "  - {type: pool, mode: avg, size: 2, pad: 1, ceil: true, count_pad: false}\n"
+        "  - {type: pool, mode: max, size: 2, stride: 2, pad: same}\n"
+        "  - {type: pool, mode: avg, output: 3}\n"
+        "  - {type: act, fn: gelu}\n"
+        "  - {type: dropout, p: 0.2}\n"
+        "  - {type: pool, mode: max, output: 2}\n"
+        "  - {type: global_pool, mode: max}\n"
+        "  - {type: global_pool}\n"
+        "  - {type: flatten}\n"
+        "  - {type: fc, units: 5}\n"
+        "  - {type: act, fn: softmax}\n"
+    )
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_every_kind_resolves_and_checks_ok(dims: int) -> None:
+    """Every kind and option resolved from a spec in 1-D, 2-D and 3-D runs and gives the resolved shape."""
+    net = check.checked(net_of(every_kind(dims)))
+    assert net.checks is not None
+    assert statuses(net.checks) == [OK] * len(net.layers)
+    assert [c.shape for c in net.checks] == [r.output.dims for r in net.layers]
+    assert not [f for f in net.findings if f.code is Code.CHECK_MISMATCH]
+
+
+@pytest.mark.parametrize("fn", list(Fn), ids=lambda fn: fn.value)
+def test_every_activation_resolves_and_checks_ok(fn: Fn) -> None:
+    """Each activation from a spec keeps its input's shape when run."""
+    net = net_of(f"input: 6x5x3\nlayers:\n  - {{type: act, fn: {fn.value}}}\n")
+    assert check.run(net) == (LayerCheck(1, OK, (6, 5, 3)),)
+
+
+@pytest.mark.parametrize(
+    ("layer", "input", "shape"),
+    [
+        ("{type: conv, filters: 2, size: 3, stride: 2, pad: same}", "8x7x1", (4, 4, 2)),
+        ("{type: conv, filters: 2, size: 4, stride: 2, pad: same}", "9x1", (5, 2)),
+        ("{type: conv, filters: 2, size: 3, pad: [[0, 2], [1, 0]]}", "5x5x1", (5, 4, 2)),
+        ("{type: pool, mode: avg, size: 3, stride: 2, pad: same}", "6x5x4x2", (3, 3, 2, 2)),
+        ("{type: pool, size: 2, stride: 2, pad: same}", "5x5x1", (3, 3, 1)),
+        ("{type: deconv, filters: 4, size: 4, stride: 2, pad: 1}", "8x8x3", (16, 16, 4)),
+        ("{type: deconv, filters: 3, size: 3, stride: 2, pad: same}", "5x4x3x2", (10, 8, 6, 3)),
+        ("{type: deconv, filters: 3, size: 2, stride: 3, pad: same}", "4x2", (12, 3)),
+        ("{type: deconv, filters: 3, size: 3, stride: 2, output_pad: 1, pad: [[1, 0]]}", "4x4x2", (9, 9, 3)),
+        ("{type: pool, mode: avg, output: 7x7}", "13x9x3", (7, 7, 3)),
+        ("{type: global_pool}", "4x5x6x3", (1, 1, 1, 3)),
+        ("{type: flatten}", "4x5x3", (60,)),
+    ],
+)
+def test_resolved_shapes_of_new_kinds_run(layer: str, input: str, shape: tuple[int, ...]) -> None:
+    """`same` with stride 2 (odd pixel after), per-side pads and the new kinds: resolved and real agree."""
+    net = net_of(f"input: {input}\nlayers:\n  - {layer}\n")
+    assert net.layers[0].output.dims == shape
+    assert check.run(net) == (LayerCheck(1, OK, shape),)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+def test_estimate_bounds_every_kind_from_a_spec(dims: int) -> None:
+    """The memory estimate holds for the every-kind spec too."""
+    net = net_of(every_kind(dims))
+    tracemalloc.start()
+    try:
+        check.run(net)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak <= check.estimate(net)[0] + 64 * KIB
