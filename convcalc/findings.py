@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from math import gcd
 
-from . import arith, solve
+from . import arith
 from . import formulas as fm
 from .model import (
     Axis,
@@ -79,6 +79,8 @@ def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
 
 def _exact_pad(a: Axis, limit: int | None) -> int | None:
     """The smallest pad the solver finds to fit this axis exactly, at the layer's own filter and stride."""
+    from . import solve  # only a fractional layer needs it: keep a plain `convcalc layer` light
+
     pads = [
         s.pad
         for t in (a.out, a.out + 1)

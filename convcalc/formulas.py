@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from fractions import Fraction
+from typing import TYPE_CHECKING
 
 from .model import FC, Axis, BatchNorm, Conv, Deconv, Field, GlobalPool, Pool, Resolved, Shape
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 AXIS_NAMES = {1: ("position",), 2: ("row", "column"), 3: ("frame", "row", "column")}
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
 from .model import (
@@ -24,6 +23,9 @@ from .model import (
     Pool,
     Resolved,
 )
+
+if TYPE_CHECKING:
+    from fractions import Fraction
 
 JSON_VERSION = 1
 

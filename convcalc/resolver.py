@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fractions import Fraction
 from math import prod
 
 from . import arith
@@ -167,6 +166,8 @@ def field(r: Resolved, before: tuple[Field, ...] | None) -> tuple[Field, ...] | 
             # from ceil((P_b - E + 1)/S) for the first output, at most ceil(E/S) of them.
             first = -((a.extent - 1 - a.pad) // a.stride)
             size = f.size + (-(-a.extent // a.stride) - 1) * f.jump
+            from fractions import Fraction  # only upsampling makes a jump fractional
+
             fields.append(Field(size=size, jump=Fraction(f.jump) / a.stride, start=f.start + first * f.jump))
         else:
             fields.append(
@@ -209,7 +210,7 @@ Span = tuple[int, int] | None
 
 def _axis_fields(base: Field, axes: list[Axis], outs: list[int]) -> list[tuple[int, int | None] | None]:
     """The widest field and unit 0's start after each of `axes`, by walking every unit's span."""
-    wanted = [min(o, _WIDEST_UNITS) for o in outs]
+    wanted = [max(0, min(o, _WIDEST_UNITS)) for o in outs]
     need: list[tuple[int, int]] = [(0, 0)] * len(axes)
     lo, hi = 0, -1
     for k in range(len(axes) - 1, -1, -1):
@@ -232,7 +233,7 @@ def _axis_fields(base: Field, axes: list[Axis], outs: list[int]) -> list[tuple[i
             seen = [s for s in map(prev, _taps(a, y)) if s is not None]
             spans[y] = (min(s[0] for s in seen), max(s[1] for s in seen)) if seen else None
         real = [s for y in range(wanted[k]) if (s := spans[y]) is not None]
-        unit0 = spans[0]
+        unit0 = spans.get(0)
         # Unit 0 may read nothing (a zero-inserting layer): its start then stays the closed form's.
         widest = max(last - first + 1 for first, last in real) if real else None
         found.append((widest, None if unit0 is None else unit0[0]) if widest is not None else None)
