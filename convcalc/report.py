@@ -228,7 +228,8 @@ def window_cell(r: Resolved) -> str:
     if all(a.symmetric for a in r.axes):
         cell += fm.setting([a.pad for a in r.axes])
     else:
-        cell += "x".join(f"{a.pad}+{a.end_pad}" for a in r.axes)
+        sides = [f"{a.pad}+{a.end_pad}" for a in r.axes]
+        cell += sides[0] if len(set(sides)) == 1 else "x".join(f"({side})" for side in sides)
     if getattr(layer, "pad_mode", PadMode.EXPLICIT) is PadMode.SAME:
         cell += " same"
     if isinstance(layer, Deconv) and any(a.output_pad for a in r.axes):

@@ -241,3 +241,23 @@ def test_layer_refuses_with_one_line(runner: CliRunner, args: str, message: str)
     assert code == 2
     assert message in err
     assert "Traceback" not in err
+
+
+def test_window_cell_shows_the_padding_chosen(runner: CliRunner, tmp_path: Path) -> None:
+    spec = tmp_path / "pads.yaml"
+    spec.write_text(
+        "input: 9x9x4\nlayers:\n"
+        "  - {type: conv, filters: 8, size: 3, pad: [[0, 1], [1, 2]]}\n"
+        "  - {type: pool, mode: avg, size: 3, stride: 2, pad: same}\n"
+        "  - {type: deconv, filters: 4, size: 4, stride: 2, pad: 1, output_pad: 1, dilation: 2}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(main, ["run", str(spec), "--columns", "name,window,output", "--format", "csv"])
+    rows = [line.split(",")[1:] for line in result.stdout.splitlines()[1:]]
+    # conv: 9 - 3 + 0 + 1 = 7 rows + 1; 9 - 3 + 1 + 2 = 9 columns + 1.  pool same: ceil(8/2), ceil(10/2),
+    # total (4-1)2 + 3 - 8 = 1 -> 0 before, 1 after.  deconv: (4-1)2 - 2 + 2(4-1) + 1 + 1 = 12.
+    assert rows == [
+        ["conv1", "3/1/(0+1)x(1+2)", "8x10x8"],
+        ["pool1", "3/2/0+1 same", "4x5x8"],
+        ["deconv1", "4/2/1 op1 d2", "12x14x4"],
+    ]
