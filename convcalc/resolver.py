@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from math import prod
+from itertools import pairwise
+from math import gcd, prod
 
 from . import arith
 from .errors import SpecError
@@ -180,64 +181,100 @@ def field(r: Resolved, before: tuple[Field, ...] | None) -> tuple[Field, ...] | 
     return tuple(fields)
 
 
-_WIDEST_UNITS = 4096
-"""Units per axis searched for the widest field after a transposed layer (the pattern repeats sooner)."""
+_PERIOD_LIMIT = 1 << 16
+"""Units in one period of an axis's field pattern beyond which the exact walk gives up."""
 
-
-def _taps(a: Axis, y: int) -> list[int]:
-    """The input units output unit y reads: all of its window, or a transposed layer's scattered ones."""
-    if not a.transposed:
-        base = y * a.stride - a.pad
-        return [base + k * a.dilation for k in range(a.size)]
-    # Output y sits at y + P_b on the uncropped grid, where input x and tap k land at x S + k D.
-    return [
-        (y + a.pad - k * a.dilation) // a.stride
-        for k in range(a.size)
-        if (y + a.pad - k * a.dilation) % a.stride == 0
-    ]
-
-
-def _reads(a: Axis, lo: int, hi: int) -> tuple[int, int]:
-    """The input units outputs lo to hi may read (a superset is fine)."""
-    if not a.transposed:
-        return lo * a.stride - a.pad, hi * a.stride - a.pad + a.extent - 1
-    return (lo + a.pad - a.extent + 1) // a.stride, (hi + a.pad) // a.stride
-
+_TAP_BUDGET = 1_000_000
+"""Input units looked at per axis before the exact walk gives up and keeps the closed form."""
 
 Span = tuple[int, int] | None
 """The first and last network input pixel a unit sees; None when it reads no input at all."""
 
 
+class _Unbounded(Exception):
+    """The exact walk would take too long: keep the closed form from here on."""
+
+
+class _Pattern:
+    """Every unit's span on one axis, stored for one period: span(y + period) = span(y) + shift."""
+
+    def __init__(self, spans: list[Span], shift: int) -> None:
+        self.spans, self.period, self.shift = spans, len(spans), shift
+        seen = [s for s in spans if s is not None]
+        if seen:
+            seen.append((seen[0][0] + shift, seen[0][1] + shift))
+        self.monotone = all(a[0] <= b[0] and a[1] <= b[1] for a, b in pairwise(seen))
+
+    def __call__(self, x: int) -> Span:
+        turns, at = divmod(x, self.period)
+        s = self.spans[at]
+        return None if s is None else (s[0] + turns * self.shift, s[1] + turns * self.shift)
+
+
+def _taps(a: Axis, y: int) -> tuple[int, int, int]:
+    """The input units output unit y reads, in increasing order: the first, the step and how many."""
+    if not a.transposed:
+        return y * a.stride - a.pad, a.dilation, a.size
+    # Output y sits at y + P_b on the uncropped grid, where input x and tap k land at x S + k D.
+    at, g = y + a.pad, gcd(a.dilation, a.stride)
+    if at % g:
+        return 0, 1, 0
+    period = a.stride // g
+    k = (at // g) * pow(a.dilation // g, -1, period) % period
+    if k >= a.size:
+        return 0, 1, 0
+    count = (a.size - 1 - k) // period + 1
+    last_k = k + (count - 1) * period
+    return (at - last_k * a.dilation) // a.stride, a.dilation // g, count
+
+
+def _next(a: Axis, before: _Pattern) -> tuple[int, int]:
+    """The period and shift of the pattern after `a`."""
+    if a.transposed:  # y + S P moves every tap by P units of the input
+        return a.stride * before.period, before.shift
+    g = gcd(before.period, a.stride)
+    return before.period // g, before.shift * (a.stride // g)
+
+
 def _axis_fields(base: Field, axes: list[Axis], outs: list[int]) -> list[tuple[int, int | None] | None]:
-    """The widest field and unit 0's start after each of `axes`, by walking every unit's span."""
-    wanted = [max(0, min(o, _WIDEST_UNITS)) for o in outs]
-    need: list[tuple[int, int]] = [(0, 0)] * len(axes)
-    lo, hi = 0, -1
-    for k in range(len(axes) - 1, -1, -1):
-        lo, hi = min(lo, 0), max(hi, wanted[k] - 1)
-        need[k] = (lo, hi)
-        lo, hi = _reads(axes[k], lo, hi)
+    """The widest field among each layer's units and unit 0's start, by walking one period of
+    every unit's first and last input pixel through the layers; None where the walk gives up."""
     start, size, jump = int(base.start), int(base.size), int(base.jump)
-
-    def first(x: int) -> Span:  # before the first transposed layer fields are uniform
-        return start + x * jump, start + x * jump + size - 1
-
-    def prev(x: int) -> Span:
-        return first(x)
-
+    before = _Pattern([(start, start + size - 1)], jump)
     found: list[tuple[int, int | None] | None] = []
-    for k, a in enumerate(axes):
-        lo, hi = need[k]
-        spans: dict[int, Span] = {}
-        for y in range(lo, hi + 1):
-            seen = [s for s in map(prev, _taps(a, y)) if s is not None]
-            spans[y] = (min(s[0] for s in seen), max(s[1] for s in seen)) if seen else None
-        real = [s for y in range(wanted[k]) if (s := spans[y]) is not None]
-        unit0 = spans.get(0)
-        # Unit 0 may read nothing (a zero-inserting layer): its start then stays the closed form's.
-        widest = max(last - first + 1 for first, last in real) if real else None
-        found.append((widest, None if unit0 is None else unit0[0]) if widest is not None else None)
-        prev = spans.get  # type: ignore[assignment]
+    budget = _TAP_BUDGET
+    try:
+        for k, a in enumerate(axes):
+            period, shift = _next(a, before)
+            last = k == len(axes) - 1
+            units = min(period, max(outs[k], 1)) if last else period
+            if units > _PERIOD_LIMIT:
+                raise _Unbounded
+            spans: list[Span] = []
+            for y in range(units):
+                x, step, count = _taps(a, y)
+                if before.monotone:  # the outermost taps that see input decide the span
+                    i, j = 0, count - 1
+                    while i <= j and (lo := before(x + i * step)) is None:
+                        i += 1
+                    while j > i and (hi := before(x + j * step)) is None:
+                        j -= 1
+                    budget -= i + count - j
+                    spans.append(None if i > j else (lo[0], (lo if i == j else hi)[1]))  # type: ignore[index]
+                else:
+                    seen = [s for s in map(before, range(x, x + count * step, step)) if s is not None]
+                    budget -= count
+                    spans.append((min(s[0] for s in seen), max(s[1] for s in seen)) if seen else None)
+                if budget < 0:
+                    raise _Unbounded
+            # Past one period the pattern repeats, shifted: the widest is within it.
+            real = [s for s in spans[: outs[k]] if s is not None]
+            widest = max((s[1] - s[0] + 1 for s in real), default=None)
+            found.append(None if widest is None else (widest, None if spans[0] is None else spans[0][0]))
+            if not last:
+                before = _Pattern(spans, shift)
+    except _Unbounded:
+        found += [None] * (len(axes) - len(found))
     return found
 
 

@@ -445,3 +445,83 @@ def test_conv_after_zero_inserting_deconv() -> None:
     last = net_of(8, layers).layers[-1]
     assert last.field is not None
     assert last.field[0].size == 1
+
+
+@st.composite
+def holey_stacks(draw: st.DrawFn) -> tuple[int, list[dict[str, Any]], list[Window]]:
+    """Convs and deconvs of any size, stride and dilation in any order: units that read nothing
+    (zero insertion) and dilated taps over them, where fields need not grow with the unit."""
+    n = draw(st.integers(3, 12))
+    layers: list[dict[str, Any]] = []
+    windows: list[Window] = []
+    kinds = draw(st.lists(st.sampled_from(["conv", "deconv"]), min_size=1, max_size=4))
+    assume("deconv" in kinds)
+    for kind in kinds:
+        size, stride, dilation = draw(st.integers(1, 4)), draw(st.integers(1, 4)), draw(st.integers(1, 3))
+        pad = draw(st.integers(0, 3))
+        layers.append(
+            {"type": kind, "filters": 1, "size": size, "stride": stride, "dilation": dilation, "pad": pad}
+        )
+        windows.append(Window(size, stride, dilation, pad, pad, transposed=kind == "deconv"))
+    return n, layers, windows
+
+
+@settings(max_examples=400, deadline=None)
+@given(case=holey_stacks())
+def test_every_field_after_a_deconv_against_brute_force(
+    case: tuple[int, list[dict[str, Any]], list[Window]],
+) -> None:
+    """Each layer from the first deconv on: size = the widest span among its units that read input,
+    start = unit 0's first input when it reads any; the walk covers one period of the pattern."""
+    n, layers, windows = case
+    sizes = sizes_along(n, windows)
+    assume(all(s >= 1 for s in sizes))
+    net = net_of(n, layers)
+    first = next(i for i, w in enumerate(windows) if w.transposed)
+    for depth in range(first + 1, len(windows) + 1):
+        units = [field_set(windows[:depth], y) for y in range(sizes[depth])]
+        spans = [max(u) - min(u) + 1 for u in units if u]
+        field = net.layers[depth - 1].field
+        assert field is not None
+        if spans:
+            assert field[0].size == max(spans), f"layer {depth}"
+        if units[0]:
+            assert field[0].start == min(units[0]), f"layer {depth}"
+
+
+@pytest.mark.parametrize(
+    ("n", "layers"),
+    [
+        # A filter of 2**62 scattered once: one unit, the closed form.
+        (30, [{"type": "deconv", "filters": 1, "size": 2**62}]),
+        (1, [{"type": "deconv", "filters": 1, "size": 100_000}]),
+        # A stride of 2**20 after a deconv of 2**40 outputs: one period is one unit.
+        (
+            2**40 + 1,
+            [
+                {"type": "deconv", "filters": 1, "size": 1},
+                {"type": "conv", "filters": 1, "size": 1, "stride": 2**20},
+            ],
+        ),
+        (16_000, [{"type": "deconv", "filters": 1, "size": 4096, "stride": 4}]),
+        (30, [{"type": "deconv", "filters": 1, "size": 3, "dilation": 10**9}]),
+    ],
+)
+def test_huge_windows_resolve_at_once(n: int, layers: list[dict[str, Any]]) -> None:
+    """Sizes that once made the exact walk loop for hours: it now walks one period of each pattern
+    (for these, a handful of units) with the outermost taps that read input."""
+    last = net_of(n, layers).layers[-1]
+    assert last.field is not None
+
+
+def test_exact_walk_gives_up_to_the_closed_form(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Three deconvs of stride 64 repeat every 64**3 units, past the walk's limit: the fields are
+    the closed form's, an upper bound on the widest, rather than a walk of 262,144 units."""
+    from convcalc import resolver
+
+    layers = [{"type": "deconv", "filters": 1, "size": 100, "stride": 64}] * 3
+    walked = net_of(2, layers)
+    monkeypatch.setattr(resolver, "exact_fields", lambda layers: layers)
+    closed = net_of(2, layers)
+    assert walked.layers[-1].field == closed.layers[-1].field
+    assert [r.field for r in walked.layers[:2]] != [r.field for r in closed.layers[:2]]
