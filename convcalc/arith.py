@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from math import gcd, isqrt
 
 from .model import Axis
 
@@ -113,23 +115,45 @@ def drops_input(a: Axis) -> bool:
 
 
 def smallest_pad(a: Axis, *, limit: int | None = None) -> int | None:
-    """The smallest symmetric padding that makes this axis fit, or None."""
-    top = max(0, (a.extent - a.n + 1) // 2) + a.stride
-    if limit is not None:
-        top = min(top, limit)
-    for p in range(top + 1):
-        numerator = a.n + 2 * p - a.extent
-        if numerator >= 0 and numerator % a.stride == 0:
-            return p
-    return None
+    """The smallest symmetric padding that makes this axis fit, or None (at most `limit`).
+
+    N + 2P - E must be a multiple of S and not negative: 2P = E - N (mod S), 2P >= E - N.
+    """
+    d, g = a.extent - a.n, gcd(2, a.stride)
+    if d % g:
+        return None  # an even stride keeps N + 2P - E as odd as N - E
+    m = a.stride // g
+    residue = (d // g) * pow(2 // g, -1, m) % m
+    low = max(0, -(-d // 2))
+    p = low + (residue - low) % m
+    return None if limit is not None and p > limit else p
 
 
-def near_strides(a: Axis) -> tuple[int | None, int | None]:
-    """The nearest strides below and above that fit, leaving no holes between windows."""
+_SCAN = 1 << 16
+"""Candidates tried one by one before a search switches to listing divisors."""
+
+
+def _divisors(m: int) -> list[int]:
+    small = [d for d in range(1, isqrt(m) + 1) if m % d == 0]
+    return sorted({*small, *(m // d for d in small)})
+
+
+def _nearest_divisor(m: int, lo: int, hi: int, *, highest: bool, ok: Callable[[int], bool]) -> int | None:
+    """The highest (or lowest) divisor of m from lo to hi that passes `ok`; a bounded search."""
+    if lo > hi:
+        return None
+    if hi - lo < _SCAN or m >= 1 << 40:  # a short range, or too many divisors to list: scan its near end
+        scan = range(hi, max(lo, hi - _SCAN) - 1, -1) if highest else range(lo, min(hi, lo + _SCAN) + 1)
+        return next((s for s in scan if m % s == 0 and ok(s)), None)
+    found = [d for d in _divisors(m) if lo <= d <= hi and ok(d)]
+    return (found[-1] if highest else found[0]) if found else None
+
+
+def near_strides(a: Axis, ok: Callable[[int], bool] = lambda s: True) -> tuple[int | None, int | None]:
+    """The nearest strides below and above that fit (and pass `ok`), the one above within the window."""
     m = a.numerator
     if m <= 0:
         return None, None
-    top = max(a.extent, a.stride)
-    below = next((s for s in range(a.stride - 1, 0, -1) if m % s == 0), None)
-    above = next((s for s in range(a.stride + 1, min(m, top) + 1) if m % s == 0), None)
+    below = _nearest_divisor(m, 1, min(a.stride - 1, m), highest=True, ok=ok)
+    above = _nearest_divisor(m, a.stride + 1, min(m, a.extent), highest=False, ok=ok)
     return below, above

@@ -77,32 +77,25 @@ def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
     return fm.product((channels, *dims) if layout is Layout.CHW else (*dims, channels))
 
 
-def _exact_pad(a: Axis, limit: int | None) -> int | None:
-    """The smallest pad the solver finds to fit this axis exactly, at the layer's own filter and stride."""
-    from . import solve  # only a fractional layer needs it: keep a plain `convcalc layer` light
-
-    pads = [
-        s.pad
-        for t in (a.out, a.out + 1)
-        if t > 0
-        for s in solve.solutions(n=a.n, out=t, size=a.size, stride=a.stride, dilation=a.dilation)
-        if s.kind is solve.Fit.EXACT and (limit is None or s.pad <= limit)
-    ]
-    return min(pads, default=None)
+def _pad_limit(r: Resolved, a: Axis) -> int:
+    """The most padding worth suggesting: half a pool's window (PyTorch's cap), D(F-1) otherwise."""
+    return a.extent // 2 if isinstance(r.layer, Pool) else a.extent - 1
 
 
 def _pad_fix(r: Resolved) -> tuple[str | None, str | None]:
     """The smallest symmetric pad that fits on every axis, or why there is none."""
-    limit_of = (lambda a: a.extent // 2) if isinstance(r.layer, Pool) else (lambda a: None)
     pads, outs = [], []
     for a in r.axes:
-        p = _exact_pad(a, limit_of(a)) if a.fractional else a.pad
+        limit = _pad_limit(r, a)
+        p = arith.smallest_pad(a, limit=limit) if a.fractional else a.pad
         if p is None:
-            why = (
-                f"no symmetric pad fits at stride {a.stride}: {a.n} - {a.extent} = {a.n - a.extent} is odd"
-                if a.stride % 2 == 0 and (a.n - a.extent) % 2
-                else f"no pad fits within the {a.extent // 2} a pool allows"
-            )
+            if a.stride % 2 == 0 and (a.n - a.extent) % 2:
+                odd = f"{a.n} - {a.extent} = {a.n - a.extent}"
+                why = f"no symmetric pad fits at stride {a.stride}: {odd} is odd"
+            elif isinstance(r.layer, Pool):
+                why = f"no pad fits within the {limit} a pool allows"
+            else:
+                why = f"no pad from 0 to D(F-1) = {limit} fits"
             return None, why
         pads.append(p)
         outs.append(arith.out_size(n=a.n, size=a.size, stride=a.stride, pad=p, dilation=a.dilation))
@@ -110,26 +103,33 @@ def _pad_fix(r: Resolved) -> tuple[str | None, str | None]:
 
 
 def _stride_fixes(r: Resolved) -> list[str]:
+    """The nearest strides below and above that fit, unless they would leave input unread."""
     fixes = []
     for side in (0, 1):
         strides, outs = [], []
         for a in r.axes:
-            s = arith.near_strides(a)[side] if a.fractional else a.stride
+            s: int | None = a.stride
+            if a.fractional:
+                s = arith.near_strides(a, functools.partial(_no_more_holes, a))[side]
             if s is None:
                 break
             strides.append(s)
-            outs.append(arith.out_size(n=a.n, size=a.size, stride=s, pad=a.pad, dilation=a.dilation))
+            outs.append(_again(a, stride=s).out)
         else:
             fixes.append(f"stride {fm.setting(strides)} -> {fm.product(tuple(outs))}")
     return fixes
 
 
-def _again(p: Axis, n: int) -> Axis:
-    """The same window on an input of size n."""
+def _no_more_holes(a: Axis, stride: int) -> bool:
+    return _holes(a, stride) <= _holes(a)
+
+
+def _again(p: Axis, n: int | None = None, *, stride: int | None = None) -> Axis:
+    """The same window on an input of size n, or at another stride; per-side pads and ceil kept."""
     return arith.axis(
-        n=n,
+        n=p.n if n is None else n,
         size=p.size,
-        stride=p.stride,
+        stride=p.stride if stride is None else stride,
         pad=p.pad,
         dilation=p.dilation,
         ceil=p.ceil,
@@ -144,11 +144,17 @@ def _carry(x: int, j: int, before: tuple[Resolved, ...], a: Axis) -> int | None:
     n = x
     for prev in before:
         step = _again(prev.axes[j], n)
-        if step.out < 1 or arith.drops_input(step):
+        if step.out < 1 or arith.drops_input(step) or _shrinks_below_window(prev.axes[j], n):
             return None
         n = step.out
     here = _again(a, n)
-    return here.out if arith.fits(here) else None
+    return here.out if arith.fits(here) and not _shrinks_below_window(a, n) else None
+
+
+def _shrinks_below_window(a: Axis, n: int) -> bool:
+    """Whether an input of size n would be smaller than a window the layer's own input covers
+    (some kernels, avg_pool3d's among them, refuse that even with padding)."""
+    return not a.transposed and n < a.size <= a.n
 
 
 def _carriable(r: Resolved) -> bool:
@@ -337,6 +343,11 @@ def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
     fixes: tuple[str, ...] = ()
     if isinstance(r.layer, Deconv):
         how = "PyTorch's ConvTranspose crops alike on both sides; crop the output yourself"
+    elif isinstance(r.layer, Pool) and r.layer.mode is PoolMode.AVG and not r.layer.count_pad:
+        how = (
+            "PyTorch's pools pad alike on both sides, and zeros from F.pad would count in the divisor; "
+            "average the real pixels only as avg_pool(F.pad(x)) / avg_pool(F.pad(ones)), padding 0"
+        )
     elif isinstance(r.layer, Pool):
         how = (
             "PyTorch's pools pad alike on both sides; pad first with F.pad (value -inf for a max pool) "
@@ -392,9 +403,9 @@ def _holes(a: Axis, stride: int | None = None) -> int:
     return _unread(a.size, a.dilation, stride or a.stride)
 
 
-@functools.lru_cache(maxsize=1024)
 def _unread(size: int, dilation: int, stride: int) -> int:
-    return stride - len({(dilation * k) % stride for k in range(min(size, stride))})
+    """Taps k D (k < F) land on min(F, S/gcd(D, S)) distinct positions modulo S; the rest are unread."""
+    return stride - min(size, stride // gcd(dilation, stride))
 
 
 def _skips(spec: Spec, r: Resolved) -> Finding | None:
@@ -410,7 +421,10 @@ def _skips(spec: Spec, r: Resolved) -> Finding | None:
     if not groups:
         return None
     message = "; ".join(f"{unread} input {' and '.join(names)}" for unread, names in groups.items())
-    strides = [next(s for s in range(a.stride, 0, -1) if not _holes(a, s)) for a in r.axes]
+    # No holes needs F >= S and D coprime to S: the largest such stride is near min(S, F).
+    strides = [
+        next(s for s in range(min(a.stride, a.size), 0, -1) if gcd(a.dilation, s) == 1) for a in r.axes
+    ]
     fix = f"stride {fm.setting(strides)}"
     return _finding(spec, r, Severity.WARNING, Code.STRIDE_SKIPS_INPUT, message, key="stride", fixes=(fix,))
 

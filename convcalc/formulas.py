@@ -24,15 +24,19 @@ def exact(value: float) -> str:
 
 
 def ratio(a: Axis) -> str:
-    """(N + 2P - E)/S + 1 to two decimals, in integers so that huge sizes stay exact: 2.33."""
+    """(N + 2P - E)/S + 1 in integers, so that huge sizes stay exact: 2.33, or as many decimals
+    as it takes to show it is not whole (1.000000031), never rounded to a whole number."""
     whole, rest = divmod(a.numerator, a.stride)
     whole += 1
     if rest == 0:
         return str(whole)
-    hundredths = (rest * 200 + a.stride) // (2 * a.stride)
-    if hundredths == 100:
-        return str(whole + 1)
-    return f"{whole}.{hundredths:02d}".rstrip("0")
+    digits = 2
+    while True:
+        scale = 10**digits
+        rounded = (2 * rest * scale + a.stride) // (2 * a.stride)  # half up
+        if 0 < rounded < scale:
+            return f"{whole}.{rounded:0{digits}d}".rstrip("0")
+        digits += 1
 
 
 def product(values: tuple[int, ...]) -> str:
@@ -46,10 +50,13 @@ def setting(values: list[int]) -> str:
 
 
 def fraction(x: int | Fraction) -> str:
-    """A receptive-field number: 16, or 0.5 after upsampling."""
+    """A receptive-field number: 16, 0.5 or 0.0625 after upsampling, 1/3 when no short decimal is exact."""
     if isinstance(x, int) or x.denominator == 1:
         return str(x.numerator)
-    return f"{float(x):.3f}".rstrip("0")
+    for digits in range(1, 5):
+        if (x * 10**digits).denominator == 1:
+            return f"{float(x):.{digits}f}"
+    return f"{x.numerator}/{x.denominator}"
 
 
 def fractions(values: list[int | Fraction]) -> str:
@@ -152,7 +159,8 @@ def params_line(r: Resolved) -> str:
         return f"0 (affine: false){stats}"
     if isinstance(layer, Pool | GlobalPool):
         return "0 (pooling has no weights)"
-    return f"0 (a {layer.kind.value} layer has no weights)"
+    article = "an" if layer.kind.value[0] in "aeiou" else "a"
+    return f"0 ({article} {layer.kind.value} layer has no weights)"
 
 
 def fc_line(r: Resolved) -> str | None:
