@@ -205,7 +205,33 @@ def exit_code(nets: list[Network]) -> int:
     return 1 if any(n.worst is Severity.ERROR for n in nets) else 0
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _one_line(e: click.UsageError) -> Invalid:
+    """A usage error as one line naming the command, where click would print three."""
+    where = e.ctx.command_path if e.ctx is not None else "convcalc"
+    return Invalid(f"{where}: error: {e.format_message().rstrip('.')} (see '{where} --help')")
+
+
+class _Cli(click.Group):
+    """convcalc's commands, whose usage errors (bad options, missing ones) print one line."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as e:
+            raise _one_line(e) from None
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as e:
+            raise _one_line(e) from None
+
+
+@click.group("convcalc", cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="convcalc")
 def main() -> None:
     """Layer arithmetic for convolutional networks, exactly as PyTorch does it."""
@@ -282,7 +308,7 @@ def layer(
     try:
         net = resolve(spec, sizing=_sizing(dtype, batch, optimizer))
     except SpecError as e:
-        raise click.UsageError(e.message) from None
+        raise click.UsageError(e.message) from None  # the options' fault: no file to name
     if check:
         try:
             net = _checked(net, seed=seed, max_memory=max_memory)
@@ -519,13 +545,16 @@ def solve(
     convcalc solve --in 32 --filter 5 --stride 1 --out same
     convcalc solve --in 224 --filter 11 --out 55
     """
-    from .solve import parse_target, render, search
+    from .solve import TooBroad, parse_target, render, search
 
     try:
         target = parse_target(out)
     except ValueError as e:
         raise click.BadParameter(str(e), param_hint="'--out'") from None
-    found = search(n=in_, out=target, size=size, stride=stride, pad=pad, dilation=dilation)
+    try:
+        found = search(n=in_, out=target, size=size, stride=stride, pad=pad, dilation=dilation)
+    except TooBroad as e:
+        raise click.UsageError(f"the search is too broad: {e}") from None
     click.echo(render(found, fmt), nl=False)
     sys.exit(0 if found.solutions else 1)
 

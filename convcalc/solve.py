@@ -18,6 +18,13 @@ FILTERS = (1, 11)
 
 JSON_VERSION = 1
 
+MAX_TRIED = 200_000
+"""Settings a search may try; a wider one (a huge filter or dilation) asks for more options."""
+
+
+class TooBroad(ValueError):
+    """The search would try more settings than MAX_TRIED."""
+
 
 class Fit(enum.Enum):
     """How a solution reaches its output size."""
@@ -100,12 +107,24 @@ def search(
 ) -> Search:
     """Every setting of the missing ones (None) that takes n to out; exact ones first."""
     sizes = range(size, size + 1) if size is not None else range(FILTERS[0], FILTERS[1] + 1)
+
+    def strides(extent: int) -> range:
+        return range(stride, stride + 1) if stride is not None else range(1, extent + 1)
+
+    def pads(extent: int, s: int) -> range:
+        return range(pad, pad + 1) if pad is not None else _pads(n, extent, s, target(n=n, stride=s, out=out))
+
+    extents = [dilation * (f - 1) + 1 for f in sizes]
+    pairs = sum(len(strides(e)) for e in extents)
+    if pairs > MAX_TRIED:
+        raise TooBroad(f"{pairs:,} filter and stride pairs to try (more than {MAX_TRIED:,}); give --stride")
+    tried = sum(len(pads(e, s)) for e in extents for s in strides(e))
+    if tried > MAX_TRIED:
+        raise TooBroad(f"{tried:,} settings to try (more than {MAX_TRIED:,}); give --stride or --pad")
     found = []
-    for f in sizes:
-        extent = dilation * (f - 1) + 1
-        for s in range(stride, stride + 1) if stride is not None else range(1, extent + 1):
-            t = target(n=n, stride=s, out=out)
-            for p in range(pad, pad + 1) if pad is not None else _pads(n, extent, s, t):
+    for f, extent in zip(sizes, extents, strict=True):
+        for s in strides(extent):
+            for p in pads(extent, s):
                 solution = _solution(n, f, s, p, dilation, out)
                 if solution is not None:
                     found.append(solution)

@@ -381,6 +381,30 @@ def test_layer_usage_errors(runner: CliRunner, args: list[str], fragment: str) -
     assert result.exit_code == 2
     assert result.stdout == ""
     assert fragment in result.stderr
+    assert result.stderr.startswith("convcalc layer: error: ")
+    assert result.stderr.endswith(" (see 'convcalc layer --help')\n")
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "where"),
+    [
+        (["--bogus"], "convcalc"),
+        (["nosuch"], "convcalc"),
+        (["run"], "convcalc run"),
+        (["solve", "--in", "7"], "convcalc solve"),
+    ],
+)
+def test_usage_errors_are_one_line(runner: CliRunner, args: list[str], where: str) -> None:
+    result = run(runner, *args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert result.stderr.startswith(f"{where}: error: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_no_command_prints_help(runner: CliRunner) -> None:
+    result = run(runner)
+    assert "Commands:" in result.stdout + result.stderr
 
 
 def test_layer_pool(runner: CliRunner) -> None:

@@ -420,7 +420,8 @@ def test_unknown_code_is_usage_error(runner: CliRunner, option: str) -> None:
     result = cli(runner, option, "fractional-size,fractional-sise", fx("groups.yaml"))
     assert result.exit_code == 2
     assert result.stdout == ""
-    assert "Usage:" in result.stderr
+    assert result.stderr.startswith("convcalc lint: error: Invalid value for")
+    assert result.stderr.count("\n") == 1  # one line, not click's usage block
     assert "unknown rule code fractional-sise" in result.stderr
 
 

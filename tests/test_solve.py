@@ -259,3 +259,26 @@ def test_cli_usage_errors_exit_2(args: list[str], message: str) -> None:
     assert code == 2
     assert out == ""
     assert message in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--in", "7", "--out", "1", "--filter", "1000000000"], "1,000,000,000 filter and stride pairs"),
+        (["--in", "7", "--out", "3", "--dilation", "1000000"], "55,000,011 filter and stride pairs"),
+        (["--in", "100000", "--out", "same", "--filter", "99999"], "2,499,984,653 settings to try"),
+    ],
+)
+def test_too_broad_a_search_says_what_to_give(args: list[str], message: str) -> None:
+    """A window of a billion once meant a billion strides tried: now one line, before any is tried."""
+    code, out, err = _run(*args)
+    assert (code, out) == (2, "")
+    assert err.startswith("convcalc solve: error: the search is too broad: ")
+    assert message in err
+    assert err.count("\n") == 1
+
+
+def test_a_narrowed_search_of_a_huge_window_answers() -> None:
+    """The same window with the stride given: one exact pad, 49,999 = (3 x 33,333 - 100,000 + 99,999)/2."""
+    found = search(n=100_000, out="same", size=99_999, stride=3)
+    assert [s.pad for s in found.solutions if s.kind is Fit.EXACT] == [49_999]
