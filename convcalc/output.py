@@ -20,6 +20,7 @@ from .report import (
     finding_line,
     numeric,
     rows,
+    sees_everything,
     summary,
     to_json,
     totals_row,
@@ -243,8 +244,10 @@ def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[s
         )
     elif r.field is not None:
         put("receptive field", [f"{fm.fractions([f.size for f in r.field])} (unchanged)"])
-    elif net.input.spatial:
+    elif net.input.spatial and sees_everything(r, net):
         put("receptive field", ["the whole input"])
+    elif net.input.spatial:
+        put("receptive field", ["not computed: an adaptive pool's windows vary in size"])
     put("activations", [_activation_line(r, net)])
     return lines
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
 from .model import (
+    FC,
     Act,
     BatchNorm,
     CheckStatus,
@@ -46,11 +47,24 @@ def _none(net: Network) -> str:
     return ""
 
 
+def sees_everything(r: Resolved, net: Network) -> bool:
+    """Whether a layer without a field sees the whole input: after an fc or a global pool it does;
+    after an adaptive pool (windows of varying size) and until one of those, it need not."""
+    everything = True
+    for p in net.layers[: r.index]:
+        if isinstance(p.layer, Pool) and p.layer.adaptive:
+            everything = all(o == 1 for o in p.output.spatial)
+        elif isinstance(p.layer, FC | GlobalPool):
+            everything = True
+    return everything
+
+
 def _rf_cell(r: Resolved, net: Network) -> str:
     """196 (16): the field's size and, in brackets, its jump; per axis when they differ."""
     if r.field is None:
-        # No field per axis: every unit sees the whole input (after an fc or a global or adaptive pool).
-        return "" if not net.input.spatial or r.layer.kind is Kind.FLATTEN else "all"
+        if not net.input.spatial or r.layer.kind is Kind.FLATTEN:
+            return ""
+        return "all" if sees_everything(r, net) else "varies"
     size = fm.fractions([f.size for f in r.field])
     jump = fm.fractions([f.jump for f in r.field])
     return f"{size} ({jump})"

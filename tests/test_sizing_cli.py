@@ -261,3 +261,39 @@ def test_window_cell_shows_the_padding_chosen(runner: CliRunner, tmp_path: Path)
         ["pool1", "3/2/0+1 same", "4x5x8"],
         ["deconv1", "4/2/1 op1 d2", "12x14x4"],
     ]
+
+
+ADAPTIVE = """\
+input: 16x16x3
+layers:
+  - {type: conv, filters: 4, size: 3}
+  - {type: pool, mode: avg, output: 5x5}
+  - {type: conv, filters: 4, size: 3}
+  - {type: global_pool}
+  - {type: fc, units: 2}
+"""
+
+
+def test_adaptive_pool_field_varies_until_a_global_pool(runner: CliRunner, tmp_path: Path) -> None:
+    """14 -> 5 adaptive windows are 3 or 4 wide: no one field, so 'varies' (not 'all', which a global
+    pool and an fc layer earn); null in JSON either way."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text(ADAPTIVE, encoding="utf-8")
+    net = resolve(read(spec))
+    table = to_text([net], Format.TABLE, view=View(columns=("name", "rf")), width=80)
+    cells = {line.split()[0]: line.split()[1:] for line in table.splitlines() if line.strip()}
+    assert cells["conv1"] == ["3", "(1)"]
+    assert cells["pool1"] == ["varies"]
+    assert cells["conv2"] == ["varies"]
+    assert cells["global_pool1"] == ["all"]
+    assert cells["fc1"] == ["all"]
+    explained = runner.invoke(main, ["run", str(spec), "--explain"]).stdout
+    assert explained.count("receptive field  not computed: an adaptive pool's windows vary in size") == 2
+    assert explained.count("receptive field  the whole input") == 2
+    assert [r["receptive_field"] for r in run_json(runner, tmp_path, ADAPTIVE)["layers"]][1:] == [None] * 4
+
+
+def test_layer_without_weights_reads_well(runner: CliRunner) -> None:
+    code, out, _ = layer(runner, "--in", "8x8x3", "--type", "act", "--explain")
+    assert code == 0
+    assert "0 (an act layer has no weights)" in out
