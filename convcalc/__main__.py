@@ -474,12 +474,12 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set
     if value is None:
         return None
     codes = {c.strip() for c in value.split(",") if c.strip()}
-    known = [code for code in RULES if code not in ("spec-invalid", "check-mismatch")]
+    known = [code for code in RULES if code not in ("spec-invalid", "spec-unreadable", "check-mismatch")]
     unknown = sorted(codes - set(known))
     if unknown:
         raise click.BadParameter(
             f"unknown rule code {', '.join(unknown)} (expected: {', '.join(known)}; "
-            "spec-invalid always fails and check-mismatch needs run --check)"
+            "spec-invalid and spec-unreadable always fail and check-mismatch needs run --check)"
         )
     return codes
 
@@ -497,22 +497,44 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set
 @click.option("--select", callback=_codes, help="Report only these rule codes (comma-separated).")
 @click.option("--ignore", callback=_codes, help="Do not report these rule codes (comma-separated).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
+@click.option(
+    "--exclude",
+    metavar="GLOB",
+    multiple=True,
+    help="Skip matching files and directories in directory walks (repeatable): a glob without / "
+    "matches names at any depth, one with / the path.",
+)
 def lint(
-    paths: tuple[str, ...], fmt: str, select: set[str] | None, ignore: set[str] | None, strict: bool
+    paths: tuple[str, ...],
+    fmt: str,
+    select: set[str] | None,
+    ignore: set[str] | None,
+    strict: bool,
+    exclude: tuple[str, ...],
 ) -> None:
     """Lint spec files and directories (*.yaml, *.yml; - reads stdin) the way CI expects.
 
+    Directory walks skip hidden directories, virtual environments,
+    node_modules, what .gitignore ignores (with git), symbolic links that
+    leave the tree, and YAML files without a top-level layers key.
+
     Exit status: 0 clean, 1 an error finding (or a warning with --strict),
-    2 a file that cannot be read or is not a valid spec; the highest wins.
+    2 a file that cannot be read or is not a valid spec, or a directory
+    holding no spec file; the highest wins.
     """
     import gc
 
     from .lint import FORMATS
     from .lint import lint as run_lint
+    from .walk import shown
 
     gc.disable()  # one short-lived process for many files
-    report = run_lint(paths, select=select, ignore=ignore)
+    report = run_lint(paths, select=select, ignore=ignore, exclude=exclude)
+    for note in report.notes:
+        click.echo(f"convcalc lint: note: {note}", err=True)
     click.echo(FORMATS[fmt](report), nl=False)
+    for directory in report.empty:
+        click.echo(f"convcalc lint: error: no spec files found under {shown(directory)}", err=True)
     sys.exit(report.exit_code(strict=strict))
 
 

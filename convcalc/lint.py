@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import quote
 
 from . import __version__
 from .errors import SpecError
 from .model import Code, Finding, Severity
 from .report import finding_json, location
+from .walk import has_layers, shown, walk
 
 SPEC_INVALID = "spec-invalid"
 """Not a finding: the file cannot be read or is not a valid spec (exit 2)."""
@@ -28,6 +29,7 @@ RULES: dict[str, str] = {
     Code.SUSPICIOUS_LAYOUT.value: "An hwc input that looks channels-first, like 3x224x224.",
     Code.EXPECT_MISMATCH.value: "A shape, parameter or MAC count differs from the spec's expect:.",
     Code.CHECK_MISMATCH.value: "Running the layer gave another shape than the resolver (--check).",
+    Code.SPEC_UNREADABLE.value: "A file or directory the walk found could not be read (it vanished, say).",
     SPEC_INVALID: "The file is not a valid spec: bad YAML, an unknown key or type, a bad value.",
 }
 """Every code lint can print, with its one-line description (README and SARIF use these)."""
@@ -42,6 +44,10 @@ class Report:
     invalid: tuple[SpecError, ...]
     order: tuple[str, ...] = ()
     """The files in the order they were linted, to print in that order."""
+    notes: tuple[str, ...] = ()
+    """What the directory walks skipped and why, one line each (printed on stderr)."""
+    empty: tuple[str, ...] = ()
+    """Directories given that hold no spec file (exit 2)."""
 
     def entries(self) -> list[Finding | SpecError]:
         """Invalid files and findings together, file by file, then by line."""
@@ -58,46 +64,71 @@ class Report:
         return sum(f.severity is severity for f in self.findings)
 
     def exit_code(self, *, strict: bool) -> int:
-        """2 for any invalid file, else 1 for errors (or warnings when strict), else 0."""
-        if self.invalid:
+        """2 for any invalid or unreadable file or empty directory, else 1 for errors (or warnings
+        when strict), else 0."""
+        if self.invalid or self.empty or any(f.code is Code.SPEC_UNREADABLE for f in self.findings):
             return 2
         failing = self.count(Severity.ERROR) + (self.count(Severity.WARNING) if strict else 0)
         return 1 if failing else 0
 
 
-def spec_files(paths: Iterable[str]) -> Iterator[str]:
-    """Each path, with directories expanded to their *.yaml and *.yml files, sorted."""
-    for path in paths:
-        p = Path(path)
-        if path != "-" and p.is_dir():
-            found = sorted({*p.rglob("*.yaml"), *p.rglob("*.yml")})
-            yield from (str(f) for f in found if f.is_file())
-        else:
-            yield path
+def spec_files(paths: Iterable[str], *, exclude: Iterable[str] = ()) -> Iterator[str]:
+    """Each path, with directories expanded to their *.yaml and *.yml files, sorted (see walk.py)."""
+    yield from (t.path for t in walk(paths, exclude=exclude).targets)
 
 
-def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[str] | None = None) -> Report:
+def _unreadable(path: str, message: str) -> Finding:
+    return Finding(Severity.ERROR, Code.SPEC_UNREADABLE, message, file=path, line=1, column=1)
+
+
+def lint(
+    paths: Iterable[str],
+    *,
+    select: set[str] | None = None,
+    ignore: set[str] | None = None,
+    exclude: Iterable[str] = (),
+) -> Report:
     """Load and resolve every spec; keep the findings whose codes are selected."""
 
     from .loader import read
     from .resolver import resolve
 
-    findings: list[Finding] = []
+    walked = walk(paths, exclude=exclude)
+    findings = [_unreadable(u.path, u.message) for u in walked.unreadable]
     invalid: list[SpecError] = []
-    order: list[str] = []
-    for path in spec_files(paths):
-        order.append("<stdin>" if path == "-" else path)
+    order: list[str] = [u.path for u in walked.unreadable]
+    notes = list(walked.notes)
+    linted: set[str] = set()
+    for target in walked.targets:
+        path = target.path
         try:
             spec = read(path)
-            findings.extend(resolve(spec).findings)
         except SpecError as e:
-            invalid.append(e)
+            if target.root is not None and not os.path.lexists(path):
+                findings.append(_unreadable(path, "the file vanished during the walk"))
+            elif target.root is not None and not has_layers(path):
+                notes.append(f"skipped {shown(path)}: no top-level 'layers' key, so not a spec")
+                continue
+            else:
+                invalid.append(e)
+        else:
+            findings.extend(resolve(spec).findings)
+        order.append("<stdin>" if path == "-" else path)
+        linted.add(target.root or "")
     kept = tuple(
         f
         for f in findings
-        if (select is None or f.code.value in select) and (ignore is None or f.code.value not in ignore)
+        if f.code is Code.SPEC_UNREADABLE
+        or ((select is None or f.code.value in select) and (ignore is None or f.code.value not in ignore))
     )
-    return Report(files=len(order), findings=kept, invalid=tuple(invalid), order=tuple(order))
+    return Report(
+        files=len(order),
+        findings=kept,
+        invalid=tuple(invalid),
+        order=tuple(order),
+        notes=tuple(notes),
+        empty=tuple(r for r in walked.roots if r not in linted),
+    )
 
 
 def _fixes(f: Finding) -> str:

@@ -129,6 +129,7 @@ class Code(enum.Enum):
     EXPECT_MISMATCH = "expect-mismatch"
     WINDOW_EXCEEDS_INPUT = "window-exceeds-input"
     CHECK_MISMATCH = "check-mismatch"
+    SPEC_UNREADABLE = "spec-unreadable"
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,7 +87,9 @@ KIND_NAMES = ", ".join(k.value for k in Kind)
 EXPECT_KEYS = ("output", "params", "macs")
 _KINDS = {k.value: k for k in Kind}
 _ALLOWED = {kind: frozenset(keys) for kind, keys in LAYER_KEYS.items()}
-CODES = tuple(c.value for c in Code if c not in (Code.CHECK_MISMATCH, Code.SUSPICIOUS_LAYOUT))
+CODES = tuple(
+    c.value for c in Code if c not in (Code.CHECK_MISMATCH, Code.SUSPICIOUS_LAYOUT, Code.SPEC_UNREADABLE)
+)
 """The codes a layer may `allow`: those about a layer (not check-mismatch, nor the input's layout)."""
 REQUIRED: dict[Kind, tuple[str, ...]] = {
     Kind.CONV: ("filters", "size"),
