@@ -440,6 +440,11 @@ def run(
 ) -> None:
     """Resolve network specs and print every layer's shapes and counts.
 
+    A spec is a YAML file with an input shape and a list of layers:
+    'convcalc example' prints a commented one to start from, 'convcalc
+    schema' the JSON Schema of every key, and the README's "The spec
+    format" explains them.
+
     Exit status: 0 clean (or only warnings and notes), 1 an error finding,
     2 an invalid spec or usage; with several files, the highest.
     """
@@ -544,6 +549,14 @@ def schema() -> None:
     from .schema import text
 
     click.echo(text(), nl=False)
+
+
+@main.command()
+def example() -> None:
+    """Print a commented starter spec (a small CNN) that lints clean: convcalc example > net.yaml."""
+    from importlib.resources import files
+
+    click.echo(files("convcalc").joinpath("example.yaml").read_text(encoding="utf-8"), nl=False)
 
 
 @main.command()
