@@ -78,20 +78,25 @@ def _skipped_dir(entry: os.DirEntry[str]) -> bool:
     return any(os.path.lexists(os.path.join(entry.path, m)) for m in ENV_MARKERS)
 
 
-def git_files(root: str) -> frozenset[str] | None:
-    """Files under root that git does not ignore (tracked or not), relative to root; None outside git."""
+def _git(root: str, *args: str) -> subprocess.CompletedProcess[bytes] | None:
     try:
-        done = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            check=False,
-            timeout=60,
-        )
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, check=False, timeout=60)
     except (OSError, subprocess.SubprocessError):
         return None
-    if done.returncode != 0:
+
+
+def git_files(root: str) -> frozenset[str] | None:
+    """Files under root that git does not ignore (tracked or not), relative to root; None outside git
+    (or when the directory, named on the command line, is itself ignored)."""
+    done = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if done is None or done.returncode != 0:
         return None
-    return frozenset(os.fsdecode(p) for p in done.stdout.split(b"\0") if p)
+    files = frozenset(os.fsdecode(p) for p in done.stdout.split(b"\0") if p)
+    if not files:
+        ignored = _git(root, "check-ignore", "-q", ".")
+        if ignored is not None and ignored.returncode == 0:
+            return None
+    return files
 
 
 class _Walker:

@@ -209,6 +209,8 @@ def test_gitignore_is_honoured(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert linted(cli(tmp_path, monkeypatch, "specs")) == linted(result)
     named = cli(tmp_path, monkeypatch, "build/out.yaml")
     assert linted(named) == ["build/out.yaml"]
+    ignored_root = cli(tmp_path, monkeypatch, "build")
+    assert linted(ignored_root) == ["build/out.yaml"]
 
 
 def test_no_spec_files_exits_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
