@@ -122,7 +122,7 @@ def lint(
         or ((select is None or f.code.value in select) and (ignore is None or f.code.value not in ignore))
     )
     return Report(
-        files=len(order),
+        files=len(order) - len(walked.unreadable),
         findings=kept,
         invalid=tuple(invalid),
         order=tuple(order),
