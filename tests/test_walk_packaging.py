@@ -140,11 +140,13 @@ def test_wheel_and_sdist_build_check_install_and_run(tmp_path: Path) -> None:
         text=True,
         check=True,
     ).stdout.strip()
-    here = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
-    Path(purelib, "_test_deps.pth").write_text("\n".join(here) + "\n")  # click, rich... without a download
     pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps", str(wheel)]
     done = sh(pip, tmp_path, environ)
     assert done.returncode == 0, done.stdout + done.stderr
+    # Then click, rich... from this environment, without a download (after the install, so that pip
+    # does not take this environment's own convcalc for the wheel's).
+    here = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
+    Path(purelib, "_test_deps.pth").write_text("\n".join(here) + "\n")
 
     site = sh([str(python), "-c", "import convcalc; print(convcalc.__file__)"], tmp_path, environ)
     assert site.stdout.startswith(str(fresh)), site.stdout + site.stderr
