@@ -6,11 +6,14 @@ import gc
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from convcalc import walk as walk_module
 from convcalc.__main__ import main
@@ -345,3 +348,43 @@ def test_control_characters_in_note_paths_are_escaped(
     assert result.stderr.splitlines() == [
         "convcalc lint: note: skipped specs/x\\n::error::y.yaml: no top-level 'layers' key, so not a spec"
     ]
+
+
+# a model of the walk, on random trees
+
+NAMES = st.sampled_from(["a", "b", ".h", "node_modules", "__pycache__", "venv", "x.yaml", "y.yml", ".z.yaml"])
+TREES = st.lists(st.lists(NAMES, min_size=1, max_size=4).map(tuple), max_size=12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(TREES)
+def test_walk_matches_a_model(paths: list[tuple[str, ...]]) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        files: set[tuple[str, ...]] = set()
+        for parts in paths:
+            *dirs, name = parts
+            where = root.joinpath(*dirs)
+            if any(root.joinpath(*parts[:i]).is_file() for i in range(1, len(parts))):
+                continue
+            if (where / name).is_dir():
+                continue
+            where.mkdir(parents=True, exist_ok=True)
+            (where / name).write_text(CLEAN)
+            files.add(parts)
+        venvs = {d for d in {p[:i] for p in files for i in range(1, len(p))} if d[-1] == "venv"}
+        for d in venvs:
+            (root.joinpath(*d) / "pyvenv.cfg").write_text("home = /usr/bin\n")
+
+        def kept(parts: tuple[str, ...]) -> bool:
+            *dirs, name = parts
+            if name.startswith(".") or not name.endswith((".yaml", ".yml")):
+                return False
+            return not any(
+                d.startswith(".") or d in ("node_modules", "__pycache__") or d == "venv" for d in dirs
+            )
+
+        expected = sorted(root.joinpath(*p) for p in files if kept(p))
+        found = walk([tmp])
+        assert [t.path for t in found.targets] == [str(p) for p in expected]
+        assert found.notes == found.unreadable == ()
