@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import shutil
 import subprocess
@@ -388,3 +389,28 @@ def test_walk_matches_a_model(paths: list[tuple[str, ...]]) -> None:
         found = walk([tmp])
         assert [t.path for t in found.targets] == [str(p) for p in expected]
         assert found.notes == found.unreadable == ()
+
+
+@pytest.mark.parametrize("fmt", ["json", "github", "sarif"])
+def test_vanished_file_in_every_format(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    tree(tmp_path, {"specs/a.yaml": CLEAN, "specs/b.yaml": CLEAN})
+
+    def vanishing(paths: list[str], **kwargs: object) -> walk_module.Walk:
+        found = walk(paths, **kwargs)  # type: ignore[arg-type]
+        (tmp_path / "specs" / "b.yaml").unlink()
+        return found
+
+    monkeypatch.setattr("convcalc.lint.walk", vanishing)
+    result = cli(tmp_path, monkeypatch, "specs", "--format", fmt)
+    assert result.exit_code == 2
+    if fmt == "json":
+        [finding] = json.loads(result.stdout)["findings"]
+        assert (finding["file"], finding["line"], finding["code"]) == ("specs/b.yaml", 1, "spec-unreadable")
+    elif fmt == "github":
+        assert result.stdout.splitlines()[0] == (
+            "::error file=specs/b.yaml,line=1,col=1,title=spec-unreadable::the file vanished during the walk"
+        )
+    else:
+        [run] = json.loads(result.stdout)["runs"]
+        assert [r["ruleId"] for r in run["results"]] == ["spec-unreadable"]
+        assert "spec-unreadable" in [r["id"] for r in run["tool"]["driver"]["rules"]]
