@@ -32,8 +32,9 @@ from .model import (
     Sizing,
     Spec,
 )
-from .output import Format, View, render, sheet
+from .output import Format, View, render, sheet, write_json
 from .spec import parse_dims
+from .streams import glyphs, guarded
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -142,8 +143,12 @@ class Invalid(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        """Print the one line, nothing else."""
-        click.echo(self.message, err=True)
+        """Print the one line, nothing else (control characters escaped; a closed stderr is no crash)."""
+        from .safe import visible
+        from .streams import guarded
+
+        with guarded():
+            click.echo(visible(self.message), err=True)
 
 
 def format_option(f: F) -> F:
@@ -223,12 +228,17 @@ class _Cli(click.Group):
             raise _one_line(e) from None
 
     def invoke(self, ctx: click.Context) -> Any:
+        from .streams import WriteFailed, prepare
+
+        prepare()
         try:
             return super().invoke(ctx)
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as e:
             raise _one_line(e) from None
+        except WriteFailed as e:
+            raise Invalid(f"convcalc: error: {e}") from None
 
 
 @click.group("convcalc", cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -315,10 +325,11 @@ def layer(
         except ConvcalcError as e:
             raise Invalid(f"error: {e}") from None
     chosen = Format(fmt)
-    if chosen is Format.TABLE and columns is None:
-        click.echo(sheet(net, explain=explain), nl=False)
-    else:
-        render([net], chosen, sys.stdout, View(columns=columns, explain=explain))
+    with guarded():
+        if chosen is Format.TABLE and columns is None:
+            click.echo(sheet(net, explain=explain, glyph=glyphs(sys.stdout)), nl=False)
+        else:
+            render([net], chosen, sys.stdout, View(columns=columns, explain=explain), err=sys.stderr)
     sys.exit(exit_code([net]))
 
 
@@ -414,8 +425,11 @@ def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
 
 def fail(errors: list[SpecError]) -> NoReturn:
     """Print every invalid spec's one line and exit 2."""
-    for e in errors[:-1]:
-        click.echo(str(e), err=True)
+    from .safe import visible
+
+    with guarded():
+        for e in errors[:-1]:
+            click.echo(visible(str(e)), err=True)
     raise Invalid(str(errors[-1]))
 
 
@@ -449,19 +463,24 @@ def run(
     from .resolver import resolve
 
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
-    nets: list[Network] = []
-    errors: list[SpecError] = []
+    results: list[Network | SpecError] = []
     sizing = _sizing(dtype, batch, optimizer)
     for path in specs:
         try:
             net = resolve(read(path), input=input_, sizing=sizing)
-            nets.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
+            results.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
         except SpecError as e:
-            errors.append(e)
+            results.append(e)
         except ConvcalcError as e:  # the memory guard: this file is refused, the others still run
-            errors.append(SpecError(str(e), file=path))
-    if nets:
-        render(nets, Format(fmt), sys.stdout, View(columns=columns, explain=explain))
+            results.append(SpecError(str(e), file=path))
+    nets = [r for r in results if isinstance(r, Network)]
+    errors = [r for r in results if isinstance(r, SpecError)]
+    view = View(columns=columns, explain=explain)
+    with guarded():
+        if Format(fmt) is Format.JSON:  # one object per file asked for, invalid ones included
+            write_json(results, sys.stdout, view, several=len(specs) > 1)
+        elif nets:
+            render(nets, Format(fmt), sys.stdout, view, err=sys.stderr)
     if errors:
         fail(errors)
     sys.exit(exit_code(nets))
@@ -512,7 +531,8 @@ def lint(
 
     gc.disable()  # one short-lived process for many files
     report = run_lint(paths, select=select, ignore=ignore)
-    click.echo(FORMATS[fmt](report), nl=False)
+    with guarded():
+        click.echo(FORMATS[fmt](report), nl=False)
     sys.exit(report.exit_code(strict=strict))
 
 
@@ -521,7 +541,8 @@ def schema() -> None:
     """Print the JSON Schema of spec files, for editors and CI (draft 2020-12)."""
     from .schema import text
 
-    click.echo(text(), nl=False)
+    with guarded():
+        click.echo(text(), nl=False)
 
 
 @main.command()
@@ -555,7 +576,8 @@ def solve(
         found = search(n=in_, out=target, size=size, stride=stride, pad=pad, dilation=dilation)
     except TooBroad as e:
         raise click.UsageError(f"the search is too broad: {e}") from None
-    click.echo(render(found, fmt), nl=False)
+    with guarded():
+        click.echo(render(found, fmt), nl=False)
     sys.exit(0 if found.solutions else 1)
 
 
