@@ -127,7 +127,19 @@ def test_exact_output_is_rounded_alike_in_run_layer_and_solve(
 
 def test_exact_output_of_a_third_is_the_same_everywhere() -> None:
     _, text, _ = invoke(
-        "layer", "--in", "7x7x1", "--filter", "3", "--stride", "3", "--pad", "2", "--format", "json"
+        "layer",
+        "--in",
+        "7x7x1",
+        "--filter",
+        "3",
+        "--stride",
+        "3",
+        "--pad",
+        "2",
+        "-k",
+        "1",
+        "--format",
+        "json",
     )
     assert json.loads(text)["layers"][0]["exact_output"] == [3.6667, 3.6667]
     assert _solve_exact(7, 3, 3, 2, 3) == 3.6667
