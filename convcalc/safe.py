@@ -8,7 +8,7 @@ _INVISIBLE = [0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x
 _CONTROLS = {c: _NAMED.get(chr(c), f"\\x{c:02x}") for c in (*range(0x20), *range(0x7F, 0xA0))} | {
     c: f"\\u{c:04x}" for c in _INVISIBLE
 }
-_MARKDOWN = {ord(c): "\\" + c for c in "\\`*_[]<|~&"}
+_MARKDOWN = {ord(c): "\\" + c for c in "\\`*_[]<|~&#"}
 
 
 def visible(text: str) -> str:
@@ -20,6 +20,6 @@ def visible(text: str) -> str:
 
 
 def markdown(text: str) -> str:
-    """The text as a literal Markdown inline: controls escaped, then emphasis, links, HTML (`<`, `&`),
-    code spans and table pipes quoted with backslashes (CommonMark removes them when rendering)."""
+    """The text as a literal Markdown inline: controls escaped, then emphasis, links, HTML (`<`, `&`), code
+    spans, a heading's closing `#` and table pipes quoted with backslashes (a renderer removes them)."""
     return visible(text).translate(_MARKDOWN)
