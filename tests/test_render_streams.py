@@ -57,7 +57,7 @@ def test_a_closed_stdout_still_reports_on_stderr() -> None:
 
 
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
-@pytest.mark.parametrize("args", [["lint", "specs"]])
+@pytest.mark.parametrize("args", [["run", GOOD]])
 def test_a_full_disk_is_one_line_and_exit_2(args: list[str]) -> None:
     with open("/dev/full", "w") as full:
         done = subprocess.run(
