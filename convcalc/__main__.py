@@ -33,6 +33,7 @@ from .model import (
     Spec,
 )
 from .output import Format, View, render, sheet, write_json
+from .safe import visible
 from .spec import parse_dims
 from .streams import glyphs, guarded
 
@@ -144,9 +145,6 @@ class Invalid(click.ClickException):
 
     def show(self, file: Any = None) -> None:
         """Print the one line, nothing else (control characters escaped; a closed stderr is no crash)."""
-        from .safe import visible
-        from .streams import guarded
-
         with guarded():
             click.echo(visible(self.message), err=True)
 
@@ -425,8 +423,6 @@ def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
 
 def fail(errors: list[SpecError]) -> NoReturn:
     """Print every invalid spec's one line and exit 2."""
-    from .safe import visible
-
     with guarded():
         for e in errors[:-1]:
             click.echo(visible(str(e)), err=True)
