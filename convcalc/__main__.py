@@ -35,7 +35,7 @@ from .model import (
 from .output import Format, View, render, sheet, write_json
 from .safe import visible
 from .spec import parse_dims
-from .streams import glyphs, guarded
+from .streams import glyphs, guarded, width
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -325,7 +325,9 @@ def layer(
     chosen = Format(fmt)
     with guarded():
         if chosen is Format.TABLE and columns is None:
-            click.echo(sheet(net, explain=explain, glyph=glyphs(sys.stdout)), nl=False)
+            click.echo(
+                sheet(net, explain=explain, glyph=glyphs(sys.stdout), width=width(sys.stdout)), nl=False
+            )
         else:
             render([net], chosen, sys.stdout, View(columns=columns, explain=explain), err=sys.stderr)
     sys.exit(exit_code([net]))

@@ -349,9 +349,11 @@ def _activation_line(r: Resolved, net: Network) -> str:
     return text + f", {fm.size(r.activations * s.batch * s.dtype.bytes)} {s.dtype.value}"
 
 
-def sheet(net: Network, *, explain: bool = False, glyph: streams.Glyphs = streams.UNICODE) -> str:
+def sheet(
+    net: Network, *, explain: bool = False, glyph: streams.Glyphs = streams.UNICODE, width: int | None = None
+) -> str:
     """The formula sheet of a single layer, as `convcalc layer` prints it; explain adds the
-    receptive field and the activations."""
+    receptive field and the activations; lines wrap at spaces to `width`, continuations indented."""
     r = net.layers[0]
     lines = [f"{safe.visible(r.layer.name)}: {r.input} -> {r.output}"]
     body = explain_lines(r, net)
@@ -365,10 +367,12 @@ def sheet(net: Network, *, explain: bool = False, glyph: streams.Glyphs = stream
             "mismatch": f"ran it with numpy: {fm.product(c.shape or ())} {glyph.bad}",
         }
         lines.append(f"  {'check':<17}{ran.get(c.status.value, 'not run (PyTorch would refuse this layer)')}")
-    text = "\n".join(lines) + "\n"
+    lines = [part for line in lines for part in grid.wrap(line, width, 19)]
     if net.findings:
-        text += "\n" + "\n".join(findings_text(net)) + "\n"
-    return text
+        lines.append("")
+        for line in findings_text(net):
+            lines.extend(grid.wrap(line, width, 9 if line.startswith("    fix: ") else 4))
+    return "\n".join(lines) + "\n"
 
 
 class Progress:

@@ -240,3 +240,13 @@ def test_findings_wrap_at_spaces_with_the_continuation_indented(monkeypatch: pyt
     assert fix > 1
     assert all(line.startswith(" " * 9) for line in block[fix + 1 :])
     assert len(block) > fix + 1
+
+
+def test_the_layer_sheet_fits_too() -> None:
+    args = ["layer", "--in", "7x7x1", "--filter", "3", "--stride", "3", "-k", "2", "--explain"]
+    narrow = CliRunner().invoke(main, args, env={"COLUMNS": "60"}).stdout.splitlines()
+    wide = CliRunner().invoke(main, args).stdout.splitlines()
+    assert max(len(line) for line in narrow) <= 60 < max(len(line) for line in wide)
+    assert " ".join(narrow).split() == " ".join(wide).split()
+    assert "                   connected" in narrow
+    assert "         2x2 or input 9x9x1 -> 3x3" in narrow
