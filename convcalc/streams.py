@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -49,10 +50,20 @@ def _terminal(stream: TextIO) -> int | None:
         return None
 
 
+def _piped(stream: TextIO) -> bool:
+    """Whether the stream is a pipe (to `less`, `cat`, `head`), not a file."""
+    try:
+        return stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
 def width(out: TextIO) -> int | None:
-    """The width to fit: COLUMNS when set to a positive number, else the terminal's (of `out`, or of
-    stderr when `out` is piped), else None: no limit, one line per finding for files and CI logs."""
-    return _columns_variable() or _terminal(out) or (None if out is sys.stderr else _terminal(sys.stderr))
+    """The width to fit: COLUMNS when set to a positive number, else the terminal's: of `out`, or of
+    stderr when `out` is a pipe to a pager; else None: no limit for files and CI logs."""
+    if (columns := _columns_variable() or _terminal(out)) is not None:
+        return columns
+    return _terminal(sys.stderr) if out is not sys.stderr and _piped(out) else None
 
 
 def colour(out: TextIO) -> bool:

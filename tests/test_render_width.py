@@ -250,3 +250,24 @@ def test_the_layer_sheet_fits_too() -> None:
     assert " ".join(narrow).split() == " ".join(wide).split()
     assert "                   connected" in narrow
     assert "         2x2 or input 9x9x1 -> 3x3" in narrow
+
+
+def test_piped_to_a_pager_it_fits_the_terminal_but_a_file_gets_everything(tmp_path: Path) -> None:
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 70, 0, 0))
+    environ = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+    command = [sys.executable, "-m", "convcalc", "run", "specs/alexnet.yaml"]
+    try:
+        piped = subprocess.run(
+            command, stdout=subprocess.PIPE, stderr=slave, cwd=ROOT, env=environ, check=True
+        )
+        with open(tmp_path / "out.txt", "w") as file:
+            subprocess.run(command, stdout=file, stderr=slave, cwd=ROOT, env=environ, check=True)
+    finally:
+        os.close(slave)
+        os.close(master)
+    check_fits(piped.stdout.decode(), 70)
+    written = (tmp_path / "out.txt").read_text(encoding="utf-8")
+    assert "not shown" not in written
+    assert "FC-equivalent" in written
+    assert max(len(line) for line in written.splitlines()) > 100
