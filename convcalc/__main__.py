@@ -32,8 +32,10 @@ from .model import (
     Sizing,
     Spec,
 )
-from .output import Format, View, render, sheet
+from .output import Format, View, render, sheet, write_json
+from .safe import visible
 from .spec import parse_dims
+from .streams import glyphs, guarded, width
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -142,8 +144,9 @@ class Invalid(click.ClickException):
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        """Print the one line, nothing else."""
-        click.echo(self.message, err=True)
+        """Print the one line, nothing else (control characters escaped; a closed stderr is no crash)."""
+        with guarded():
+            click.echo(visible(self.message), err=True)
 
 
 def format_option(f: F) -> F:
@@ -223,12 +226,17 @@ class _Cli(click.Group):
             raise _one_line(e) from None
 
     def invoke(self, ctx: click.Context) -> Any:
+        from .streams import WriteFailed, prepare
+
+        prepare()
         try:
             return super().invoke(ctx)
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as e:
             raise _one_line(e) from None
+        except WriteFailed as e:
+            raise Invalid(f"convcalc: error: {e}") from None
 
 
 @click.group("convcalc", cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
@@ -315,10 +323,13 @@ def layer(
         except ConvcalcError as e:
             raise Invalid(f"error: {e}") from None
     chosen = Format(fmt)
-    if chosen is Format.TABLE and columns is None:
-        click.echo(sheet(net, explain=explain), nl=False)
-    else:
-        render([net], chosen, sys.stdout, View(columns=columns, explain=explain))
+    with guarded():
+        if chosen is Format.TABLE and columns is None:
+            click.echo(
+                sheet(net, explain=explain, glyph=glyphs(sys.stdout), width=width(sys.stdout)), nl=False
+            )
+        else:
+            render([net], chosen, sys.stdout, View(columns=columns, explain=explain), err=sys.stderr)
     sys.exit(exit_code([net]))
 
 
@@ -414,8 +425,9 @@ def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
 
 def fail(errors: list[SpecError]) -> NoReturn:
     """Print every invalid spec's one line and exit 2."""
-    for e in errors[:-1]:
-        click.echo(str(e), err=True)
+    with guarded():
+        for e in errors[:-1]:
+            click.echo(visible(str(e)), err=True)
     raise Invalid(str(errors[-1]))
 
 
@@ -454,19 +466,24 @@ def run(
     from .resolver import resolve
 
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
-    nets: list[Network] = []
-    errors: list[SpecError] = []
+    results: list[Network | SpecError] = []
     sizing = _sizing(dtype, batch, optimizer)
     for path in specs:
         try:
             net = resolve(read(path), input=input_, sizing=sizing)
-            nets.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
+            results.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
         except SpecError as e:
-            errors.append(e)
+            results.append(e)
         except ConvcalcError as e:  # the memory guard: this file is refused, the others still run
-            errors.append(SpecError(str(e), file=path))
-    if nets:
-        render(nets, Format(fmt), sys.stdout, View(columns=columns, explain=explain))
+            results.append(SpecError(str(e), file=path))
+    nets = [r for r in results if isinstance(r, Network)]
+    errors = [r for r in results if isinstance(r, SpecError)]
+    view = View(columns=columns, explain=explain)
+    with guarded():
+        if Format(fmt) is Format.JSON:  # one object per file asked for, invalid ones included
+            write_json(results, sys.stdout, view, several=len(specs) > 1)
+        elif nets:
+            render(nets, Format(fmt), sys.stdout, view, err=sys.stderr)
     if errors:
         fail(errors)
     sys.exit(exit_code(nets))
@@ -535,11 +552,12 @@ def lint(
 
     gc.disable()  # one short-lived process for many files
     report = run_lint(paths, select=select, ignore=ignore, exclude=exclude)
-    for note in report.notes:
-        click.echo(f"convcalc lint: note: {note}", err=True)
-    click.echo(FORMATS[fmt](report), nl=False)
-    for directory in report.empty:
-        click.echo(f"convcalc lint: error: no spec files found under {shown(directory)}", err=True)
+    with guarded():
+        for note in report.notes:
+            click.echo(f"convcalc lint: note: {note}", err=True)
+        click.echo(FORMATS[fmt](report), nl=False)
+        for directory in report.empty:
+            click.echo(f"convcalc lint: error: no spec files found under {shown(directory)}", err=True)
     sys.exit(report.exit_code(strict=strict))
 
 
@@ -548,7 +566,8 @@ def schema() -> None:
     """Print the JSON Schema of spec files, for editors and CI (draft 2020-12)."""
     from .schema import text
 
-    click.echo(text(), nl=False)
+    with guarded():
+        click.echo(text(), nl=False)
 
 
 @main.command()
@@ -556,7 +575,8 @@ def example() -> None:
     """Print a commented starter spec (a small CNN) that lints clean: convcalc example > net.yaml."""
     from importlib.resources import files
 
-    click.echo(files("convcalc").joinpath("example.yaml").read_text(encoding="utf-8"), nl=False)
+    with guarded():
+        click.echo(files("convcalc").joinpath("example.yaml").read_text(encoding="utf-8"), nl=False)
 
 
 @main.command()
@@ -590,7 +610,8 @@ def solve(
         found = search(n=in_, out=target, size=size, stride=stride, pad=pad, dilation=dilation)
     except TooBroad as e:
         raise click.UsageError(f"the search is too broad: {e}") from None
-    click.echo(render(found, fmt), nl=False)
+    with guarded():
+        click.echo(render(found, fmt), nl=False)
     sys.exit(0 if found.solutions else 1)
 
 

@@ -11,7 +11,8 @@ from urllib.parse import quote
 from . import __version__
 from .errors import SpecError
 from .model import Code, Finding, Severity
-from .report import finding_json, location
+from .report import finding_json, finding_text
+from .safe import visible
 from .walk import has_layers, shown, walk
 
 SPEC_INVALID = "spec-invalid"
@@ -158,9 +159,11 @@ def text(report: Report) -> str:
     lines = []
     for f in report.entries():
         if isinstance(f, SpecError):
-            lines.append(f"{f.file}:{f.line or 1}:{f.column or 1}: error[{SPEC_INVALID}] {f.message}")
+            lines.append(
+                visible(f"{f.file}:{f.line or 1}:{f.column or 1}: error[{SPEC_INVALID}] {f.message}")
+            )
         else:
-            lines.append(f"{location(f)}: {f.severity.value}[{f.code.value}] {f.message}{_fixes(f)}")
+            lines.append(finding_text(f))
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -194,8 +197,9 @@ def as_json(report: Report) -> str:
 
 
 def _escape(value: str, *, property: bool = False) -> str:
-    """GitHub's workflow-command escaping."""
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """GitHub's workflow-command escaping, after control characters are shown escaped: no name can start
+    a line of its own (`::add-mask::`) nor reach the log raw."""
+    value = visible(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return value.replace(":", "%3A").replace(",", "%2C") if property else value
 
 

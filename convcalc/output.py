@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import enum
 import io
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from . import formulas as fm
-from .model import Field, Network, Resolved, Severity
+from . import grid, safe, streams
+from .errors import SpecError
+from .model import Field, LayerCheck, Network, Resolved, Severity
 from .report import (
     COLUMN_SET,
     NARROW_ORDER,
     column_keys,
     columns,
+    exact_text,
     finding_line,
+    finding_text,
+    invalid_json,
     numeric,
     rows,
     sees_everything,
@@ -26,7 +30,11 @@ from .report import (
     totals_row,
 )
 
-_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+_STYLE: dict[Severity, str | None] = {
+    Severity.ERROR: "bold red",
+    Severity.WARNING: "yellow",
+    Severity.INFO: "cyan",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,77 +75,128 @@ def _explained(net: Network) -> dict[str, object]:
     return data
 
 
-def write_json(nets: list[Network], out: TextIO, view: View = View()) -> None:
-    """One network as an object, several as a list; with explain, each layer's formulas as lines."""
-    texts = [_json_text(_explained(n) if view.explain else to_json(n)) for n in nets]
-    out.write((texts[0] if len(texts) == 1 else "[\n" + ",\n".join(texts) + "\n]") + "\n")
+def write_json(
+    nets: Sequence[Network | SpecError], out: TextIO, view: View = View(), *, several: bool | None = None
+) -> None:
+    """One network as an object, several as a list (always, when several files were asked for: an
+    invalid one is an entry with its diagnostic); with explain, each layer's formulas as lines."""
+    texts = [
+        _json_text(
+            invalid_json(n) if isinstance(n, SpecError) else _explained(n) if view.explain else to_json(n)
+        )
+        for n in nets
+    ]
+    listed = len(texts) != 1 if several is None else several
+    out.write(("[\n" + ",\n".join(texts) + "\n]" if listed else texts[0]) + "\n")
+
+
+def _csv_cells(key: str, r: Resolved, net: Network, check: LayerCheck | None) -> tuple[object, ...]:
+    """A column's cells for CSV: numbers as plain numbers, the exact size in a column of its own."""
+    batch = r.activations * net.sizing.batch
+    raw: dict[str, tuple[object, ...]] = {
+        "params": (r.params,),
+        "fc": ("" if r.fc_params is None else r.fc_params,),
+        "macs": (r.macs,),
+        "activations": (batch,),
+        "memory": (batch * net.sizing.dtype.bytes if r.activations else "",),
+        "output": (str(r.output), exact_text(r)),
+        "check": ("" if check is None else check.status.value,),
+    }
+    if key == "rf":
+        if r.field is None:
+            return (COLUMN_SET["rf"].cell(r, net), "")
+        return (fm.fractions([f.size for f in r.field]), fm.fractions([f.jump for f in r.field]))
+    return raw.get(key) or (safe.visible(COLUMN_SET[key].cell(r, net)),)
+
+
+_CSV_TITLES = {"output": ("output", "exact_output"), "rf": ("RF", "RF jump"), "memory": ("memory (bytes)",)}
 
 
 def write_csv(nets: list[Network], out: TextIO, view: View = View()) -> None:
-    """Plain numbers (no separators) with a leading spec column, one header for all."""
+    """One row per layer under one header, with a leading spec column: plain numbers (no separators),
+    the exact fractional size in `exact_output`, the receptive field and its jump apart."""
     import csv
 
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("spec", *columns(nets[0], view.columns)))
+    keys = column_keys(nets[0], view.columns)
+    titles = columns(nets[0], view.columns)
+    head = (t for k, title in zip(keys, titles, strict=True) for t in _CSV_TITLES.get(k, (title,)))
+    writer.writerow(("spec", *head))
     for net in nets:
-        spec = net.spec.file or net.spec.name or ""
-        for row in rows(net, view.columns):
-            writer.writerow((spec, *(c.replace(",", "") if c[:1].isdigit() else c for c in row)))
-
-
-def _escape(cell: str) -> str:
-    return cell.replace("|", "\\|")
+        spec = safe.visible(net.spec.file or net.spec.name or "")
+        checks = net.checks if net.checks is not None else [None] * len(net.layers)
+        for r, c in zip(net.layers, checks, strict=True):
+            writer.writerow((spec, *(v for k in keys for v in _csv_cells(k, r, net, c))))
 
 
 def markdown(net: Network, view: View = View()) -> str:
-    """A GitHub-flavoured Markdown table, the totals, and the findings as a list."""
+    """A GitHub-flavoured Markdown table, the totals, and the findings as a list; user strings are text,
+    never Markdown or HTML."""
+    md = safe.markdown
     title = net.spec.name or net.spec.file or "network"
     keys = column_keys(net, view.columns)
     titles = columns(net, view.columns)
-    lines = [f"### {title}", "", "| " + " | ".join(titles) + " |"]
+    lines = [f"### {md(title)}", "", "| " + " | ".join(titles) + " |"]
     lines.append("|" + "|".join("---:" if numeric(k) else "---" for k in keys) + "|")
-    for row in [
-        *rows(net, view.columns),
-        tuple(f"**{c}**" if c else "" for c in totals_row(net, view.columns)),
-    ]:
-        lines.append("| " + " | ".join(_escape(c) for c in row) + " |")
+    body = [tuple(md(c) for c in row) for row in rows(net, view.columns)]
+    total = tuple(f"**{md(c)}**" if c else "" for c in totals_row(net, view.columns))
+    lines.extend("| " + " | ".join(row) + " |" for row in [*body, total])
     lines.append("")
     lines.extend(f"- {line}" for line in summary(net))
     if view.explain:
         for r in net.layers:
-            lines.extend(["", f"**{_escape(r.layer.name)}**: {r.input} -> {r.output}", "", "```"])
-            lines.extend(explain_lines(r, net))
+            lines.extend(["", f"**{md(r.layer.name)}**: {r.input} -> {r.output}", "", "```"])
+            lines.extend(safe.visible(line) for line in explain_lines(r, net))
             lines.append("```")
     if net.findings:
         lines.append("")
         for f in net.findings:
-            fixes = f"; fix: {' or '.join(f.fixes)}" if f.fixes else ""
-            lines.append(f"- `{f.severity.value}[{f.code.value}]` {_escape(f.message)}{fixes}")
+            fixes = f"; fix: {md(' or '.join(f.fixes))}" if f.fixes else ""
+            lines.append(f"- `{f.severity.value}[{f.code.value}]` {md(f.message)}{fixes}")
     return "\n".join(lines) + "\n"
 
 
 def findings_text(net: Network) -> list[str]:
-    """The findings as linter lines, each followed by its fixes."""
+    """The findings as linter lines, each followed by its fixes; user strings escaped."""
     out = []
     for f in net.findings:
-        out.append(finding_line(f))
+        out.append(safe.visible(finding_line(f)))
         if f.fixes:
-            out.append(f"    fix: {' or '.join(f.fixes)}")
+            out.append(safe.visible(f"    fix: {' or '.join(f.fixes)}"))
     return out
 
 
-def _natural(net: Network, keys: Sequence[str]) -> int:
-    """The width a table needs without folding any cell (SIMPLE_HEAD: one space either side)."""
-    cells = [columns(net, keys), totals_row(net, keys), *rows(net, keys)]
-    return sum(max(len(row[i]) for row in cells) + 2 for i in range(len(keys)))
+_FOLD = {"name": grid.Fold.NAME, "type": grid.Fold.WORDS, "window": grid.Fold.WORDS}
 
 
-def fit(net: Network, width: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The default columns that fit in `width`, dropping the least needed first, and those dropped."""
+def _grid(net: Network, keys: Sequence[str] | None, glyph: streams.Glyphs) -> list[grid.Column]:
+    """The table's columns as plain text: user strings escaped, ✓ and ✗ as the stream can write them."""
+    chosen = column_keys(net, keys)
+    titles = columns(net, keys)
+    cells = [*rows(net, keys), totals_row(net, keys)]
+    marks = {"✓": glyph.ok, "✗": glyph.bad}
+    return [
+        grid.Column(
+            title=title,
+            cells=tuple(
+                marks[c[:1]] + c[1:] if k == "check" and c[:1] in marks else safe.visible(c)
+                for c in (row[i] for row in cells)
+            ),
+            right=numeric(k),
+            fold=_FOLD.get(k, grid.Fold.NEVER),
+        )
+        for i, (k, title) in enumerate(zip(chosen, titles, strict=True))
+    ]
+
+
+def fit(net: Network, width: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The default columns that fit in `width` (titles may take two lines), dropping the least needed
+    first, and those dropped."""
     keys = list(column_keys(net))
+    every = dict(zip(keys, _grid(net, keys, streams.UNICODE), strict=True))
     dropped = []
     for key in NARROW_ORDER:
-        if _natural(net, keys) <= width:
+        if width is None or grid.span([grid.compact(every[k]) for k in keys]) <= width:
             break
         if key in keys:
             keys.remove(key)
@@ -145,65 +204,81 @@ def fit(net: Network, width: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(keys), tuple(dropped)
 
 
-def table(
-    nets: list[Network], out: TextIO = sys.stdout, *, width: int | None = None, view: View = View()
-) -> None:
-    """A rich table per network, its totals, then diagnostics with their fixes; plain when not a terminal."""
-    from rich import box
+Line = tuple[str, str | None]
+"""A line of output and its rich style (None: plain)."""
+
+
+def _table_lines(net: Network, width: int | None, view: View, glyph: streams.Glyphs) -> list[Line]:
+    """One network's table, totals, explanations and findings, as lines no wider than `width`."""
+    out: list[Line] = []
+    title = safe.visible(net.spec.name or net.spec.file or "")
+    out.extend((t, None) for t in grid.wrap(title, width) if title)
+    out.append(("", None))
+    keys, dropped = (view.columns, ()) if view.columns else fit(net, width)
+    cols = _grid(net, keys, glyph)
+    count = len(net.layers)
+    for text, row in grid.render(cols, width, rule=glyph.rule, ellipsis=glyph.ellipsis):
+        style = "bold" if row in (-1, count) else None
+        out.append((text, "yellow" if 0 <= row < count and net.layers[row].fractional else style))
+    out.append(("", None))
+    if dropped:
+        hidden = ", ".join(COLUMN_SET[k].title for k in dropped)
+        note = f"(not shown to fit {width} columns: {hidden}; choose with --columns)"
+        out.extend((t, "dim") for t in grid.wrap(note, width, 1))
+    for total_line in summary(net):
+        out.extend((t, None) for t in grid.wrap(total_line, width, 13))
+    if view.explain:
+        for r in net.layers:
+            head = f"{r.index}. {safe.visible(r.layer.name)}: {r.input} -> {r.output}"
+            out.append(("", None))
+            out.extend((t, "bold") for t in grid.wrap(head, width))
+            for explained in explain_lines(r, net):
+                out.extend((t, None) for t in grid.wrap(explained, width, 19))
+    if net.findings:
+        out.append(("", None))
+    for f in net.findings:
+        out.extend((t, _STYLE[f.severity]) for t in grid.wrap(safe.visible(finding_line(f)), width))
+        if f.fixes:
+            fixes = safe.visible(f"    fix: {' or '.join(f.fixes)}")
+            out.extend((t, None) for t in grid.wrap(fixes, width, 9))
+    return out
+
+
+def _write(out: TextIO, lines: list[Line], colour: bool) -> None:
+    """Plain lines, or coloured by rich (styles only: the text is never read as markup)."""
+    if not colour:
+        out.write("".join(text + "\n" for text, _ in lines))
+        return
     from rich.console import Console
-    from rich.table import Table
     from rich.text import Text
 
-    terminal = out.isatty() and not os.environ.get("NO_COLOR")
-    buffer = None if terminal else io.StringIO()
-    console = Console(file=buffer or out, width=width or (None if terminal else 200), highlight=False)
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, force_terminal=True, color_system="standard", width=1 << 20, highlight=False
+    )
+    for text, style in lines:
+        console.print(Text(text, style=style or ""), soft_wrap=True, markup=False, emoji=False)
+    out.write(buffer.getvalue())
+
+
+def table(
+    nets: list[Network],
+    out: TextIO = sys.stdout,
+    *,
+    width: int | None = None,
+    view: View = View(),
+    colour: bool | None = None,
+) -> None:
+    """A table per network, its totals, then diagnostics with their fixes, fitted to the width (COLUMNS,
+    the terminal, or none when piped); coloured on a terminal; ASCII when the encoding needs it."""
+    glyph = streams.glyphs(out)
+    fitted = width if width is not None else streams.width(out)
+    lines: list[Line] = []
     for net in nets:
-        title = net.spec.name or net.spec.file
-        keys, dropped = (view.columns, ()) if view.columns else fit(net, console.width)
-        grid = Table(title=title, box=box.SIMPLE_HEAD, show_footer=False, title_justify="left")
-        cells = rows(net, keys)
-        total = totals_row(net, keys)
-        for i, key in enumerate(column_keys(net, keys)):
-            fixed = key == "check" or COLUMN_SET[key].fixed
-            title_text = columns(net, keys)[i]
-            grid.add_column(
-                title_text,
-                justify="right" if numeric(key) else "left",
-                no_wrap=fixed,
-                overflow="fold",
-                min_width=max(len(title_text), len(total[i]), *(len(c[i]) for c in cells)) if fixed else None,
-            )
-        for r, row in zip(net.layers, cells, strict=True):
-            style = "yellow" if r.fractional else None
-            grid.add_row(*row, style=style)
-        grid.add_section()
-        grid.add_row(*total, style="bold")
-        console.print(grid)
-        if dropped:
-            hidden = ", ".join(COLUMN_SET[k].title for k in dropped)
-            console.print(
-                f"(not shown to fit {console.width} columns: {hidden}; choose with --columns)", style="dim"
-            )
-        for total_line in summary(net):
-            console.print(total_line, highlight=False)
-        if view.explain:
-            for r in net.layers:
-                console.print()
-                console.print(
-                    f"{r.index}. {r.layer.name}: {r.input} -> {r.output}", style="bold", highlight=False
-                )
-                for explained in explain_lines(r, net):
-                    console.print(explained, highlight=False, soft_wrap=True)
-        if net.findings:
-            console.print()
-        for f in net.findings:
-            console.print(Text(finding_line(f), style=_STYLE[f.severity]), soft_wrap=True)
-            if f.fixes:
-                console.print(f"    fix: {' or '.join(f.fixes)}", soft_wrap=True, highlight=False)
+        lines.extend(_table_lines(net, fitted, view, glyph))
         if net is not nets[-1]:
-            console.print()
-    if buffer is not None:
-        out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+            lines.append(("", None))
+    _write(out, lines, streams.colour(out) if colour is None else colour)
 
 
 def _field_before(r: Resolved, net: Network) -> tuple[Field, ...] | None:
@@ -274,11 +349,13 @@ def _activation_line(r: Resolved, net: Network) -> str:
     return text + f", {fm.size(r.activations * s.batch * s.dtype.bytes)} {s.dtype.value}"
 
 
-def sheet(net: Network, *, explain: bool = False) -> str:
+def sheet(
+    net: Network, *, explain: bool = False, glyph: streams.Glyphs = streams.UNICODE, width: int | None = None
+) -> str:
     """The formula sheet of a single layer, as `convcalc layer` prints it; explain adds the
-    receptive field and the activations."""
+    receptive field and the activations; lines wrap at spaces to `width`, continuations indented."""
     r = net.layers[0]
-    lines = [f"{r.layer.name}: {r.input} -> {r.output}"]
+    lines = [f"{safe.visible(r.layer.name)}: {r.input} -> {r.output}"]
     body = explain_lines(r, net)
     if not explain:
         body = [line for line in body if not line.startswith(("  receptive field", "  activations"))]
@@ -286,14 +363,16 @@ def sheet(net: Network, *, explain: bool = False) -> str:
     if net.checks is not None:
         (c,) = net.checks
         ran = {
-            "ok": f"ran it with numpy: {fm.product(c.shape or ())} ✓",
-            "mismatch": f"ran it with numpy: {fm.product(c.shape or ())} ✗",
+            "ok": f"ran it with numpy: {fm.product(c.shape or ())} {glyph.ok}",
+            "mismatch": f"ran it with numpy: {fm.product(c.shape or ())} {glyph.bad}",
         }
         lines.append(f"  {'check':<17}{ran.get(c.status.value, 'not run (PyTorch would refuse this layer)')}")
-    text = "\n".join(lines) + "\n"
+    lines = [part for line in lines for part in grid.wrap(line, width, 19)]
     if net.findings:
-        text += "\n" + "\n".join(findings_text(net)) + "\n"
-    return text
+        lines.append("")
+        for line in findings_text(net):
+            lines.extend(grid.wrap(line, width, 9 if line.startswith("    fix: ") else 4))
+    return "\n".join(lines) + "\n"
 
 
 class Progress:
@@ -315,18 +394,22 @@ class Progress:
             if not sys.stderr.isatty() or time.monotonic() - self.start < 1.0 or done >= total:
                 return
             from rich.console import Console
+            from rich.markup import escape
             from rich.progress import Progress as Bar
 
             self.bar = Bar(console=Console(stderr=True), transient=True)
             self.bar.start()
-            self.task = self.bar.add_task(self.label, total=total)
+            self.task = self.bar.add_task(escape(safe.visible(self.label)), total=total)
         self.bar.update(self.task, completed=done)
         if done >= total:
             self.bar.stop()
 
 
-def render(nets: list[Network], fmt: Format, out: TextIO, view: View = View()) -> None:
-    """Write networks in the chosen format."""
+def render(
+    nets: list[Network], fmt: Format, out: TextIO, view: View = View(), *, err: TextIO | None = None
+) -> None:
+    """Write networks in the chosen format; CSV and Markdown also write the findings to `err` in lint's
+    text format, so an exit 1 always has a printed reason."""
     if fmt is Format.JSON:
         write_json(nets, out, view)
     elif fmt is Format.CSV:
@@ -335,6 +418,8 @@ def render(nets: list[Network], fmt: Format, out: TextIO, view: View = View()) -
         out.write("\n".join(markdown(n, view) for n in nets))
     else:
         table(nets, out, view=view)
+    if err is not None and fmt in (Format.CSV, Format.MARKDOWN):
+        err.write("".join(finding_text(f) + "\n" for n in nets for f in n.findings))
 
 
 def to_text(nets: list[Network], fmt: Format, *, width: int = 120, view: View = View()) -> str:

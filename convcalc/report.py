@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
+from . import safe
 from .model import (
     FC,
     Act,
@@ -27,6 +28,8 @@ from .model import (
 
 if TYPE_CHECKING:
     from fractions import Fraction
+
+    from .errors import SpecError
 
 JSON_VERSION = 1
 
@@ -108,8 +111,9 @@ COLUMN_SET: dict[str, Column] = {
 }
 """Every column a table can show, by the name `--columns` takes."""
 DEFAULT_COLUMNS = ("index", "name", "type", "window", "input", "output", "params", "fc", "macs")
-NARROW_ORDER = ("fc", "input", "activations", "memory", "rf", "type", "window", "macs", "index")
-"""Columns dropped first when a table does not fit its width; name, output and params stay."""
+NARROW_ORDER = ("fc", "input", "activations", "memory", "rf", "window", "type", "macs", "index")
+"""Columns dropped first when a table does not fit its width; name, output and params stay; the type
+outlives the window, which alone cannot tell a conv from a pool."""
 COLUMNS = tuple(COLUMN_SET[k].title for k in DEFAULT_COLUMNS)
 """The default column titles, shared by the table, Markdown and CSV writers."""
 
@@ -158,6 +162,25 @@ def field_json(r: Resolved) -> dict[str, list[int | float]] | None:
     return {key: [_json_number(getattr(f, key)) for f in r.field] for key in ("size", "jump", "start")}
 
 
+def exact_number(x: float | Fraction) -> float:
+    """An exact fractional size as JSON gives it (run, layer and solve alike): four decimals, more when
+    four would make a fraction look whole."""
+    value = float(x)
+    for digits in range(4, 10):
+        rounded = round(value, digits)
+        if rounded != int(rounded) or value == int(value):
+            return rounded
+    return value
+
+
+def exact_text(r: Resolved) -> str:
+    """The exact output size per axis for CSV: 2.3333, or 2.3333x5.5 when the axes differ; blank if whole."""
+    if not r.fractional:
+        return ""
+    values = [repr(exact_number(a.exact)) for a in r.axes]
+    return values[0] if len(set(values)) == 1 else "x".join(values)
+
+
 def _type(r: Resolved) -> str:
     return r.layer.kind.value
 
@@ -180,7 +203,7 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
         "activation_bytes": r.activations * net.sizing.batch * net.sizing.dtype.bytes,
         "receptive_field": field_json(r),
         "fractional": r.fractional,
-        "exact_output": [round(a.exact, 4) for a in r.axes] if r.fractional else None,
+        "exact_output": [exact_number(a.exact) for a in r.axes] if r.fractional else None,
         "window": _window(r),
         "mode": layer.mode.value if isinstance(layer, Pool | GlobalPool) else None,
         "adaptive_output": list(r.output.spatial) if isinstance(layer, Pool) and layer.adaptive else None,
@@ -349,3 +372,32 @@ def finding_line(f: Finding) -> str:
     where = location(f)
     head = f"{where}: " if where else ""
     return f"{head}{f.severity.value}[{f.code.value}] {f.message}"
+
+
+def finding_text(f: Finding) -> str:
+    """One finding as lint's text format prints it, fixes included, control characters escaped."""
+    fixes = f"; fix: {' or '.join(f.fixes)}" if f.fixes else ""
+    return safe.visible(f"{location(f)}: {f.severity.value}[{f.code.value}] {f.message}{fixes}")
+
+
+def invalid_json(e: SpecError) -> dict[str, Any]:
+    """A file that is not a valid spec, as an entry among networks: no layers, its one diagnostic."""
+    return {
+        "version": JSON_VERSION,
+        "name": None,
+        "file": e.file,
+        "valid": False,
+        "diagnostics": [
+            {
+                "file": e.file,
+                "line": e.line,
+                "column": e.column,
+                "severity": "error",
+                "code": "spec-invalid",
+                "layer": None,
+                "layer_name": None,
+                "message": e.message,
+                "fixes": [],
+            }
+        ],
+    }

@@ -185,9 +185,17 @@ COLUMNS = ("filter", "stride", "pad", "dilation", "output", "kind", "exact_outpu
 
 
 def records(r: Search) -> list[dict[str, Any]]:
-    """One JSON object per solution, keyed by COLUMNS."""
+    """One JSON object per solution, keyed by COLUMNS; the exact size rounded as `run` rounds it."""
+    from .report import exact_number
+
     return [
-        dict(zip(COLUMNS, (s.size, s.stride, s.pad, s.dilation, s.out, s.kind.value, s.exact), strict=True))
+        dict(
+            zip(
+                COLUMNS,
+                (s.size, s.stride, s.pad, s.dilation, s.out, s.kind.value, exact_number(s.exact)),
+                strict=True,
+            )
+        )
         for s in r.solutions
     ]
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from .safe import visible
+
 SUFFIXES = (".yaml", ".yml")
 SKIPPED_DIRS = frozenset({"node_modules", "__pycache__", "site-packages"})
 """Directory names never walked into, besides hidden ones and virtual environments."""
@@ -20,7 +22,6 @@ ENV_MARKERS = ("pyvenv.cfg", "conda-meta")
 SNIFF_BYTES = 1 << 20
 """How much of a walked file that is not a valid spec is read to look for a top-level `layers` key."""
 _LAYERS_LINE = re.compile(r"""^["']?layers["']?[ \t]*:|[{,][ \t]*["']?layers["']?[ \t]*:""", re.MULTILINE)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +54,7 @@ class Walk:
 
 def shown(path: str) -> str:
     """A path for a note line: control characters escaped, so a file name cannot inject lines."""
-    return _CONTROL.sub(lambda m: repr(m[0])[1:-1], path)
+    return visible(path)
 
 
 def _excluded(rel: str, display: str, globs: tuple[str, ...]) -> bool:

@@ -26,3 +26,9 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 def runner() -> CliRunner:
     """A click test runner; click 8.2+ keeps stderr apart from stdout."""
     return CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _no_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tables fit COLUMNS when it is set: tests that want a width set it, the others see none."""
+    monkeypatch.delenv("COLUMNS", raising=False)

@@ -95,10 +95,10 @@ def test_several_files_exit_with_the_highest(
     paths = {"lenet5": LENET, "alexnet": ALEXNET, "misfit": MISFIT, "bad": str(bad)}
     result = run(runner, "run", *(paths[f] for f in files), "--format", "json")
     assert result.exit_code == code
-    valid = [f for f in files if f != "bad"]
     data = json.loads(result.stdout)
-    data = data if isinstance(data, list) else [data]
-    assert [d["file"] for d in data] == [paths[f] for f in valid]
+    assert isinstance(data, list)  # several files: always a list, an invalid one as an entry
+    assert [d["file"] for d in data] == [paths[f] for f in files]
+    assert [d.get("valid", True) for d in data] == [f != "bad" for f in files]
     if "bad" in files:
         assert (
             result.stderr == f"{bad}:3:12: error: layer 1: unknown type 'cnov'; did you mean 'conv'? "
@@ -195,7 +195,7 @@ def test_format_json_several_files_is_a_list(runner: CliRunner) -> None:
 def test_format_csv(runner: CliRunner) -> None:
     result = run(runner, "run", LENET, "--format", "csv")
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["spec", *COLUMNS]
+    assert rows[0] == ["spec", *COLUMNS[:5], "output", "exact_output", *COLUMNS[6:]]
     assert len(rows) == 1 + 7
     assert all(len(r) == len(rows[0]) for r in rows)
     body = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
@@ -212,7 +212,8 @@ def test_format_csv_several_files_one_header(runner: CliRunner) -> None:
     assert rows[0][0] == "spec"
     assert len(rows) == 1 + 7 + 1
     assert rows[-1][0] == MISFIT
-    assert rows[-1][COLUMNS.index("output") + 1] == "2x2x1 (2.33)"
+    last = dict(zip(rows[0], rows[-1], strict=True))
+    assert (last["output"], last["exact_output"], last["params"]) == ("2x2x1", "2.3333", "10")
 
 
 def markdown_rows(text: str) -> list[list[str]]:
@@ -499,7 +500,7 @@ def test_layer_formats(runner: CliRunner, fmt: str) -> None:
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(result.stdout)))
         assert len(rows) == 2
-        assert rows[1][COLUMNS.index("params") + 1] == "760"
+        assert rows[1][rows[0].index("params")] == "760"
     else:
         assert "| 760 |" in result.stdout
 

@@ -72,7 +72,10 @@ def test_a_memory_refusal_leaves_the_other_files_running(monkeypatch: pytest.Mon
         main, ["run", "specs/cs231n.yaml", "tests/data/huge.yaml", "--check", "--format", "json"]
     )
     assert result.exit_code == 2
-    assert json.loads(result.stdout)["name"] == "cs231n example"
+    good, refused = json.loads(result.stdout)
+    assert good["name"] == "cs231n example"
+    assert refused["file"] == "tests/data/huge.yaml"
+    assert refused["diagnostics"][0]["message"].startswith("conv1: checking needs about ")
     assert result.stderr.startswith("tests/data/huge.yaml: error: conv1: checking needs about ")
 
 
