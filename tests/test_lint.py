@@ -16,6 +16,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+import sarif_schema
 import yaml
 from click.testing import CliRunner, Result
 
@@ -612,6 +613,7 @@ def sarif_of(runner: CliRunner, *paths: str) -> dict[str, Any]:
     log: dict[str, Any] = json.loads(result.stdout)
     jsonschema.Draft202012Validator.check_schema(SARIF_SUBSET)
     jsonschema.validate(log, SARIF_SUBSET, cls=jsonschema.Draft202012Validator)
+    sarif_schema.validator().validate(log)
     return log
 
 
@@ -678,6 +680,7 @@ def test_sarif_uri_is_a_uri_reference(
         result = cli(runner, "--format", "sarif", "-", stdin=text)
     log = json.loads(result.stdout)
     jsonschema.validate(log, SARIF_SUBSET, cls=jsonschema.Draft202012Validator)
+    sarif_schema.validator().validate(log)
     uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert URI_REFERENCE.fullmatch(uri), uri
 
