@@ -175,6 +175,17 @@ class Bytes(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(e), param, ctx)
 
 
+def max_spec_size_option(f: F) -> F:
+    """--max-spec-size, shared by run and lint."""
+    return click.option(
+        "--max-spec-size",
+        type=Bytes(),
+        default=64 * 1024**2,
+        show_default="64M",
+        help="Refuse a spec file larger than this (512K, 1G).",
+    )(f)
+
+
 def check_options(f: F) -> F:
     """--check, --seed and --max-memory, shared by layer and run."""
     f = click.option(
@@ -422,12 +433,14 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--input", "input_", type=Dims(most=4), help="Try another input shape, e.g. 227x227x3.")
+@max_spec_size_option
 @check_options
 @view_options
 @format_option
 def run(
     specs: tuple[str, ...],
     input_: tuple[int, ...] | None,
+    max_spec_size: int,
     fmt: str,
     check: bool,
     seed: int,
@@ -454,7 +467,7 @@ def run(
     sizing = _sizing(dtype, batch, optimizer)
     for path in specs:
         try:
-            net = resolve(read(path), input=input_, sizing=sizing)
+            net = resolve(read(path, max_size=max_spec_size), input=input_, sizing=sizing)
             nets.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
         except SpecError as e:
             errors.append(e)
@@ -497,8 +510,14 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set
 @click.option("--select", callback=_codes, help="Report only these rule codes (comma-separated).")
 @click.option("--ignore", callback=_codes, help="Do not report these rule codes (comma-separated).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
+@max_spec_size_option
 def lint(
-    paths: tuple[str, ...], fmt: str, select: set[str] | None, ignore: set[str] | None, strict: bool
+    paths: tuple[str, ...],
+    fmt: str,
+    select: set[str] | None,
+    ignore: set[str] | None,
+    strict: bool,
+    max_spec_size: int,
 ) -> None:
     """Lint spec files and directories (*.yaml, *.yml; - reads stdin) the way CI expects.
 
@@ -511,7 +530,7 @@ def lint(
     from .lint import lint as run_lint
 
     gc.disable()  # one short-lived process for many files
-    report = run_lint(paths, select=select, ignore=ignore)
+    report = run_lint(paths, select=select, ignore=ignore, max_spec_size=max_spec_size)
     click.echo(FORMATS[fmt](report), nl=False)
     sys.exit(report.exit_code(strict=strict))
 

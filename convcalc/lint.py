@@ -12,6 +12,7 @@ from . import __version__
 from .errors import SpecError
 from .model import Code, Finding, Severity
 from .report import finding_json, location
+from .source import MAX_SPEC_SIZE
 
 SPEC_INVALID = "spec-invalid"
 """Not a finding: the file cannot be read or is not a valid spec (exit 2)."""
@@ -76,7 +77,13 @@ def spec_files(paths: Iterable[str]) -> Iterator[str]:
             yield path
 
 
-def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[str] | None = None) -> Report:
+def lint(
+    paths: Iterable[str],
+    *,
+    select: set[str] | None = None,
+    ignore: set[str] | None = None,
+    max_spec_size: int = MAX_SPEC_SIZE,
+) -> Report:
     """Load and resolve every spec; keep the findings whose codes are selected."""
 
     from .loader import read
@@ -88,7 +95,7 @@ def lint(paths: Iterable[str], *, select: set[str] | None = None, ignore: set[st
     for path in spec_files(paths):
         order.append("<stdin>" if path == "-" else path)
         try:
-            spec = read(path)
+            spec = read(path, max_size=max_spec_size)
             findings.extend(resolve(spec).findings)
         except SpecError as e:
             invalid.append(e)
