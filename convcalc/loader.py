@@ -13,7 +13,7 @@ import yaml
 from .errors import SpecError
 from .model import Spec
 from .source import MAX_SPEC_SIZE, read_text
-from .spec import Located, LocatedList, build, show
+from .spec import Located, LocatedList, build, excerpt, show
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
@@ -167,9 +167,9 @@ class _Frame:
             if key is _MERGE:
                 self.merged.extend(value if isinstance(value, list) else [value])
             elif not isinstance(key, str):
-                raise _error(f"keys must be names, got {key!r}", key_event)
+                raise _error(f"keys must be names, got {excerpt(key)}", key_event)
             elif key in self.items:
-                raise _error(f"duplicate key '{key}' (first on line {self.at[key][0]})", key_event)
+                raise _error(f"duplicate key {excerpt(key)} (first on line {self.at[key][0]})", key_event)
             else:
                 self.items[key] = value
                 self.at[key] = _pos(event.start_mark)

@@ -159,6 +159,11 @@ def show(value: object, limit: int = SHOWN) -> str:
         return "true" if value else "false"
     if value is None:
         return "null"
+    return excerpt(value, limit)
+
+
+def excerpt(value: object, limit: int = SHOWN) -> str:
+    """Python's repr of a value, cut to `limit` characters, never built whole."""
     text = _excerpt(value, limit + 1)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
