@@ -17,7 +17,7 @@ from .spec import Located, LocatedList, build, excerpt, show
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
-"""Plain decimal integers as YAML 1.1 reads them (08 is text, 010 octal: left to PyYAML)."""
+"""Plain decimal integers, typed at once (08 is text; 010, octal, is refused with a reason)."""
 _DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
 """The one integer form that reads the same in YAML 1.1 and 1.2 (and as people read it)."""
 _SCALARS = yaml.SafeLoader("")
@@ -37,7 +37,7 @@ _CONTAINER_TAGS = {
     yaml.SequenceStartEvent: (None, "!", _Y + "seq"),
 }
 _CONSTRUCT = yaml.SafeLoader.yaml_constructors
-_FORMS = {"x": "hexadecimal", "b": "binary", "o": "octal"}
+_FORMS = {"x": "hexadecimal", "b": "binary"}
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
 
@@ -124,6 +124,8 @@ def _scalar(event: Any) -> Any:
         message = _surprise(text, tag, value)
         if message is not None:
             raise _error(message, event)
+    elif kind == "timestamp":
+        raise _error(f"{_cut(text)[1:-1]} is a date in YAML 1.1; quote it ({_cut(text)}) for text", event)
     return value
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -270,6 +271,12 @@ def test_any_yaml_11_integer_form_says_how_it_reads(case: tuple[int, str]) -> No
     )
 
 
+def test_a_date_is_refused_as_text_would_not_be() -> None:
+    e = refusal("input: 8\nname: 2024-01-31\nlayers: []\n")
+    assert str(e) == "2:7: error: 2024-01-31 is a date in YAML 1.1; quote it ('2024-01-31') for text"
+    assert loader.parse("input: 8\nname: '2024-01-31'\nlayers: []\n").name == "2024-01-31"
+
+
 @pytest.mark.parametrize("text", ["10", "+10", "1_000", "0", "-0", "0.5", "1e3", "08", "'064'"])
 def test_decimal_numbers_still_read(text: str) -> None:
     assert loader.parse(f"input: 8\nx-v: {text}\nlayers: []\n").input == (8,)
@@ -325,6 +332,24 @@ def test_fifo_is_read(runner: CliRunner, tmp_path: Path) -> None:
     writer.join(timeout=10)
     assert (code, err) == (0, "")
     assert json.loads(out)["output_shape"] == [30, 30, 4]
+
+
+def test_endless_fifo_stops_at_the_limit(runner: CliRunner, tmp_path: Path) -> None:
+    fifo = tmp_path / "endless.yaml"
+    os.mkfifo(fifo)
+
+    def endless() -> None:
+        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as f:
+            while True:
+                f.write(b"# " + b"x" * 65_533 + b"\n")
+
+    writer = threading.Thread(target=endless, daemon=True)
+    writer.start()
+    code, out, err = run_file(runner, fifo, "--max-spec-size", "1M")
+    writer.join(timeout=10)
+    assert (code, out) == (2, "")
+    assert err == f"{fifo}: error: larger than 1 MiB, the limit for a spec (raise it with --max-spec-size)\n"
+    assert not writer.is_alive()
 
 
 # --- 25: no state kept between analyses -----------------------------------------------------
