@@ -178,6 +178,17 @@ class Bytes(click.ParamType):  # type: ignore[type-arg]
             self.fail(str(e), param, ctx)
 
 
+def max_spec_size_option(f: F) -> F:
+    """--max-spec-size, shared by run and lint."""
+    return click.option(
+        "--max-spec-size",
+        type=Bytes(),
+        default=64 * 1024**2,
+        show_default="64M",
+        help="Refuse a spec file larger than this (512K, 1G).",
+    )(f)
+
+
 def check_options(f: F) -> F:
     """--check, --seed and --max-memory, shared by layer and run."""
     f = click.option(
@@ -434,12 +445,14 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--input", "input_", type=Dims(most=4), help="Try another input shape, e.g. 227x227x3.")
+@max_spec_size_option
 @check_options
 @view_options
 @format_option
 def run(
     specs: tuple[str, ...],
     input_: tuple[int, ...] | None,
+    max_spec_size: int,
     fmt: str,
     check: bool,
     seed: int,
@@ -470,7 +483,7 @@ def run(
     sizing = _sizing(dtype, batch, optimizer)
     for path in specs:
         try:
-            net = resolve(read(path), input=input_, sizing=sizing)
+            net = resolve(read(path, max_size=max_spec_size), input=input_, sizing=sizing)
             results.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
         except SpecError as e:
             results.append(e)
@@ -526,6 +539,7 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set
     help="Skip matching files and directories in directory walks (repeatable): a glob without / "
     "matches names at any depth, one with / the path.",
 )
+@max_spec_size_option
 def lint(
     paths: tuple[str, ...],
     fmt: str,
@@ -533,6 +547,7 @@ def lint(
     ignore: set[str] | None,
     strict: bool,
     exclude: tuple[str, ...],
+    max_spec_size: int,
 ) -> None:
     """Lint spec files and directories (*.yaml, *.yml; - reads stdin) the way CI expects.
 
@@ -551,7 +566,7 @@ def lint(
     from .walk import shown
 
     gc.disable()  # one short-lived process for many files
-    report = run_lint(paths, select=select, ignore=ignore, exclude=exclude)
+    report = run_lint(paths, select=select, ignore=ignore, exclude=exclude, max_spec_size=max_spec_size)
     with guarded():
         for note in report.notes:
             click.echo(f"convcalc lint: note: {note}", err=True)

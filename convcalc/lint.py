@@ -13,6 +13,7 @@ from .errors import SpecError
 from .model import Code, Finding, Severity
 from .report import finding_json, finding_text
 from .safe import visible
+from .source import MAX_SPEC_SIZE
 from .walk import has_layers, shown, walk
 
 SPEC_INVALID = "spec-invalid"
@@ -88,6 +89,7 @@ def lint(
     select: set[str] | None = None,
     ignore: set[str] | None = None,
     exclude: Iterable[str] = (),
+    max_spec_size: int = MAX_SPEC_SIZE,
 ) -> Report:
     """Load and resolve every spec; keep the findings whose codes are selected."""
 
@@ -103,7 +105,7 @@ def lint(
     for target in walked.targets:
         path = target.path
         try:
-            spec = read(path)
+            spec = read(path, max_size=max_spec_size)
         except SpecError as e:
             if target.root is not None and not os.path.lexists(path):
                 findings.append(_unreadable(path, "the file vanished during the walk"))

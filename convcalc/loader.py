@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,33 @@ import yaml
 
 from .errors import SpecError
 from .model import Spec
-from .spec import Located, LocatedList, build
+from .source import MAX_SPEC_SIZE, read_text
+from .spec import Located, LocatedList, build, excerpt, show
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
-"""Plain decimal integers as YAML 1.1 reads them (08 is text, 010 octal: left to PyYAML)."""
+"""Plain decimal integers, typed at once (08 is text; 010, octal, is refused with a reason)."""
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+"""The one integer form that reads the same in YAML 1.1 and 1.2 (and as people read it)."""
 _SCALARS = yaml.SafeLoader("")
 _NOT_YET = object()
+_CACHED = 64
+"""Plain scalars up to this length are typed through the cache; longer ones are rare and may be huge."""
+
+MAX_DEPTH = 64
+"""The deepest nesting of lists and mappings a spec may have."""
+MAX_ALIAS_NODES = 100_000
+"""The most values that aliases (*name, <<: *name) may add to a spec by expansion."""
+
+_Y = "tag:yaml.org,2002:"
+_SCALAR_TAGS = frozenset(_Y + t for t in ("str", "int", "float", "bool", "null"))
+_CONTAINER_TAGS = {
+    yaml.MappingStartEvent: (None, "!", _Y + "map"),
+    yaml.SequenceStartEvent: (None, "!", _Y + "seq"),
+}
+_CONSTRUCT = yaml.SafeLoader.yaml_constructors
+_FORMS = {"x": "hexadecimal", "b": "binary"}
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
 
 def _pos(mark: Any) -> tuple[int, int]:
@@ -31,13 +50,48 @@ def _error(message: str, event: Any) -> SpecError:
     return SpecError(message, line=line, column=column)
 
 
-@functools.lru_cache(maxsize=8192)
-def _plain(text: str) -> tuple[str, Any]:
-    """The tag of a plain scalar and, for the common ones, its value: keys and settings repeat."""
+def _typed(text: str) -> tuple[str, Any]:
+    """The tag of a plain scalar and, for the common ones, its value."""
     if _PLAIN_INT.fullmatch(text) and len(text) < 40:
         return "int", int(text)
     tag = _SCALARS.resolve(yaml.ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
     return tag, text if tag == "tag:yaml.org,2002:str" else _NOT_YET
+
+
+_cached = functools.lru_cache(maxsize=8192)(_typed)
+"""Keys and settings repeat: type each short text once."""
+
+
+def _plain(text: str) -> tuple[str, Any]:
+    return _cached(text) if len(text) <= _CACHED else _typed(text)
+
+
+def _cut(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+def _tag_name(tag: str) -> str:
+    """A tag as people write it: !!timestamp, !custom."""
+    name = "!!" + tag[len(_Y) :] if tag.startswith(_Y) else tag
+    return name if len(name) <= 40 else name[:37] + "..."
+
+
+def _surprise(text: str, tag: str, value: Any) -> str | None:
+    """Why an int or float is refused: a YAML 1.1 form (octal 064, hex, base-60 1:30) that misleads."""
+    if (tag == _Y + "int" and _DECIMAL.fullmatch(text)) or (tag == _Y + "float" and ":" not in text):
+        return None
+    digits = text.lstrip("+-").replace("_", "")
+    if ":" in text:
+        form = "a base-60 number"
+    elif digits[1:2].lower() in _FORMS:
+        form = f"a {_FORMS[digits[1].lower()]} number"
+    else:
+        form = "an octal number (a leading 0 means octal)"
+    quote = "for sizes per axis" if form.startswith("a hex") and digits[2:].isdigit() else "for text"
+    return (
+        f"{_cut(text)[1:-1]} is {form} in YAML 1.1 and reads as {show(value)}; "
+        f"write the plain number you mean, or quote it ({_cut(text)}) {quote}"
+    )
 
 
 def _scalar(event: Any) -> Any:
@@ -49,32 +103,55 @@ def _scalar(event: Any) -> Any:
             return value
     elif event.tag not in (None, "!"):
         tag = event.tag
+        if tag not in _SCALAR_TAGS:
+            raise _error(f"unsupported YAML tag {_tag_name(tag)}: write a plain value without a tag", event)
+        if tag == _Y + "str":
+            return text
     else:
         return text
+    kind = tag.rsplit(":", 1)[-1]
+    construct = _CONSTRUCT.get(tag)
+    if construct is None:  # '=' and '<<' out of place: no value of their own in YAML 1.1
+        return text
+    if kind == "null" and text not in _NULLS:
+        raise _error(f"invalid null value {_cut(text)}: expected null, ~ or nothing", event)
     node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
     try:
-        return _SCALARS.construct_object(node)
-    except (yaml.YAMLError, ValueError, TypeError) as e:
-        kind = tag.rsplit(":", 1)[-1]
-        shown = text if len(text) <= 40 else text[:37] + "..."
-        why = (
-            "too many digits"
-            if isinstance(e, ValueError) and "digits" in str(e)
-            else getattr(e, "problem", e)
-        )
-        raise _error(f"invalid {kind} value {shown!r}: {why}", event) from None
+        value = construct(_SCALARS, node)  # not construct_object, which keeps every node it builds
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, IndexError, AttributeError) as e:
+        raise _error(f"invalid {kind} value {_cut(text)}: {_why(kind, e)}", event) from None
+    if kind == "int" or kind == "float":
+        message = _surprise(text, tag, value)
+        if message is not None:
+            raise _error(message, event)
+    elif kind == "timestamp":
+        raise _error(f"{_cut(text)[1:-1]} is a date in YAML 1.1; quote it ({_cut(text)}) for text", event)
+    return value
+
+
+def _why(kind: str, e: Exception) -> str:
+    """What was wrong with a tagged value, in a few words (never the value again)."""
+    if kind == "bool":
+        return "expected true or false"
+    if isinstance(e, ValueError) and "digits" in str(e):
+        return "too many digits"
+    if isinstance(e, yaml.YAMLError) and getattr(e, "problem", None):
+        return str(getattr(e, "problem", ""))[:80]
+    return {"int": "expected an integer", "float": "expected a number"}.get(kind, f"not a YAML {kind}")
 
 
 class _Frame:
     """A mapping or sequence being filled, with the positions of what it holds."""
 
-    __slots__ = ("anchor", "at", "items", "key", "key_event", "merged", "start")
+    __slots__ = ("anchor", "at", "first", "items", "key", "key_event", "merged", "start")
 
-    def __init__(self, event: Any, items: Any) -> None:
+    def __init__(self, event: Any, items: Any, first: tuple[int, int]) -> None:
         self.items = items
         self.at: Any = {} if isinstance(items, dict) else []
         self.start = event
         self.anchor = event.anchor
+        self.first = first
+        """The event count and alias expansion when it started: its size when it ends."""
         self.key: Any = None
         self.key_event: Any = None
         self.merged: list[Any] = []
@@ -92,9 +169,9 @@ class _Frame:
             if key is _MERGE:
                 self.merged.extend(value if isinstance(value, list) else [value])
             elif not isinstance(key, str):
-                raise _error(f"keys must be names, got {key!r}", key_event)
+                raise _error(f"keys must be names, got {excerpt(key)}", key_event)
             elif key in self.items:
-                raise _error(f"duplicate key '{key}' (first on line {self.at[key][0]})", key_event)
+                raise _error(f"duplicate key {excerpt(key)} (first on line {self.at[key][0]})", key_event)
             else:
                 self.items[key] = value
                 self.at[key] = _pos(event.start_mark)
@@ -117,14 +194,26 @@ class _Frame:
 _MERGE = object()
 
 
+def _start(event: Any, stack: list[_Frame], first: tuple[int, int]) -> _Frame:
+    """A new mapping or sequence, refused when nested too deep or tagged as something else."""
+    if len(stack) >= MAX_DEPTH:
+        raise _error(f"lists and mappings nested more than {MAX_DEPTH} deep; a spec needs a few", event)
+    if event.tag not in _CONTAINER_TAGS[type(event)]:
+        raise _error(f"unsupported YAML tag {_tag_name(event.tag)}: write a plain value without a tag", event)
+    return _Frame(event, {} if type(event) is yaml.MappingStartEvent else [], first)
+
+
 def _document(text: str) -> Any:
     """The one document of the text, built straight from parser events (no node tree)."""
     stack: list[_Frame] = []
     anchors: dict[str, Any] = {}
+    sizes: dict[str, int] = {}
+    """How many values each anchor stands for, its aliases expanded."""
+    expanded = 0
     root: list[Any] = []
     documents = 0
     event: Any
-    for event in yaml.parse(text, Loader=_Parser):
+    for count, event in enumerate(yaml.parse(text, Loader=_Parser)):
         kind = type(event)
         if kind is yaml.ScalarEvent:
             top = stack[-1] if stack else None
@@ -135,22 +224,28 @@ def _document(text: str) -> Any:
             value = _scalar(event)
             if event.anchor:
                 anchors[event.anchor] = value
-        elif kind is yaml.MappingStartEvent:
-            stack.append(_Frame(event, {}))
-            continue
-        elif kind is yaml.SequenceStartEvent:
-            stack.append(_Frame(event, []))
+                sizes[event.anchor] = 1
+        elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+            stack.append(_start(event, stack, (count, expanded)))
             continue
         elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
             frame = stack.pop()
             value = frame.done()
             if frame.anchor:
                 anchors[frame.anchor] = value
+                sizes[frame.anchor] = count - frame.first[0] + expanded - frame.first[1]
             event = frame.start
         elif kind is yaml.AliasEvent:
             if event.anchor not in anchors:
-                raise _error(f"unknown alias *{event.anchor}", event)
+                raise _error(f"unknown alias *{_tag_name(event.anchor)}", event)
             value = anchors[event.anchor]
+            expanded += sizes[event.anchor]
+            if expanded > MAX_ALIAS_NODES:
+                raise _error(
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} values (an alias bomb?); "
+                    "a spec's anchors are small: write the values out",
+                    event,
+                )
         elif kind is yaml.DocumentStartEvent:
             documents += 1
             if documents > 1:
@@ -172,6 +267,8 @@ def parse(text: str, *, file: str | None = None) -> Spec:
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "malformed YAML"
+        if "tab" in problem or (mark is not None and text[mark.index : mark.index + 1] == "\t"):
+            problem = "a tab in the indentation: YAML forbids tabs for indentation; indent with spaces"
         line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
         raise SpecError(f"invalid YAML: {problem}", file=file, line=line, column=column) from None
     except yaml.YAMLError as e:
@@ -188,21 +285,9 @@ def parse(text: str, *, file: str | None = None) -> Spec:
     return build(data, file=file)
 
 
-def read(path: str | Path) -> Spec:
+def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
     """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid."""
-    if str(path) == "-":
-        return parse(sys.stdin.read(), file="<stdin>")
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file", file=name) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, expected a spec file", file=name) from None
-    except UnicodeDecodeError as e:
-        raise SpecError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=name) from None
-    except OSError as e:
-        raise SpecError(f"cannot read: {e.strerror}", file=name) from None
+    name, text = read_text(path, limit=max_size)
     return parse(text, file=name)
 
 

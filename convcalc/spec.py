@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from .errors import SpecError
+from .hints import key_hint, type_hint
 from .model import (
     FC,
     Act,
@@ -148,19 +149,79 @@ def _fail(message: str, pos: Pos, file: str | None) -> SpecError:
     return SpecError(message, file=file, line=pos[0], column=pos[1])
 
 
-def show(value: object) -> str:
-    """A value as YAML writes it: true, null, 'text', 3."""
+SHOWN = 60
+"""The most characters of a value that an error message quotes."""
+_DEPTH = 8
+"""How deep an excerpt looks into nested lists and mappings."""
+
+
+def show(value: object, limit: int = SHOWN) -> str:
+    """A value as YAML writes it (true, null, 'text', 3), cut to `limit` characters, never built whole."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return excerpt(value, limit)
+
+
+def excerpt(value: object, limit: int = SHOWN) -> str:
+    """Python's repr of a value, cut to `limit` characters, never built whole."""
+    text = _excerpt(value, limit + 1)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _excerpt(value: object, budget: int) -> str:
+    """Python's repr of a value, stopped soon after `budget` characters and `_DEPTH` levels."""
+    out: list[str] = []
+    size = 0
+
+    def put(text: str) -> None:
+        nonlocal size
+        out.append(text)
+        size += len(text)
+
+    def walk(v: object, depth: int) -> None:
+        if size > budget:
+            return
+        if depth > _DEPTH:
+            put("...")
+        elif isinstance(v, str):
+            put(repr(v[: budget + 1]))
+        elif isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 128:
+            put(f"<an integer of {v.bit_length()} bits>")
+        elif isinstance(v, Mapping):
+            put("{")
+            for i, (key, item) in enumerate(v.items()):
+                if size > budget:
+                    break
+                put(", " if i else "")
+                walk(key, depth + 1)
+                put(": ")
+                walk(item, depth + 1)
+            put("}")
+        elif isinstance(v, list | tuple):
+            put("[" if isinstance(v, list) else "(")
+            for i, item in enumerate(v):
+                if size > budget:
+                    break
+                put(", " if i else "")
+                walk(item, depth + 1)
+            put("]" if isinstance(v, list) else ",)" if len(v) == 1 else ")")
+        else:
+            put(repr(v))
+
+    walk(value, 0)
+    return "".join(out)
 
 
 def _suggest(word: str, choices: tuple[str, ...]) -> str:
     import difflib
 
+    if len(word) > 2 * SHOWN:
+        return ""
+    folded = {c.lower(): c for c in choices}
+    if word.lower() in folded:
+        return f"; did you mean '{folded[word.lower()]}'?"
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
@@ -180,9 +241,9 @@ def parse_dims(value: object, *, minimum: int = 1) -> tuple[int, ...]:
         if isinstance(p, str) and p.strip().isascii() and p.strip().isdigit():
             p = int(p)
         if isinstance(p, bool) or not isinstance(p, int) or p < minimum:
-            raise ValueError(f"expected integers >= {minimum}, got {value!r}")
+            raise ValueError(f"expected integers >= {minimum}, got {show(value)}")
         if p > MAX_SIZE:
-            raise ValueError(f"{p} is too large: PyTorch sizes are 64-bit integers, at most {MAX_SIZE}")
+            raise ValueError(f"{show(p)} is too large: PyTorch sizes are 64-bit integers, at most {MAX_SIZE}")
         out.append(p)
     if not out:
         raise ValueError("expected at least one number")
@@ -239,8 +300,8 @@ class _Reader:
         if "pad" not in self.data:
             return (0,), None, PadMode.EXPLICIT
         value = self.data["pad"]
-        if value in ("same", "valid"):
-            return (0,), None, PadMode(value)
+        if isinstance(value, str) and value.isascii() and value.lower() in ("same", "valid"):
+            return (0,), None, PadMode(value.lower())
         if not isinstance(value, list) or not any(isinstance(v, list) for v in value):
             try:
                 return self.per_axis("pad", (0,), minimum=0), None, PadMode.EXPLICIT
@@ -293,8 +354,9 @@ class _Reader:
         codes = set()
         for code in value:
             if code not in CODES:
+                hint = _suggest(code, CODES) if isinstance(code, str) else ""
                 raise _fail(
-                    f"{self.label}: unknown rule code {show(code)} in 'allow'{_suggest(str(code), CODES)} "
+                    f"{self.label}: unknown rule code {show(code)} in 'allow'{hint} "
                     f"(expected one of: {', '.join(CODES)})",
                     _at(self.data, "allow"),
                     self.file,
@@ -373,7 +435,7 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
     for key in value:
         if key not in EXPECT_KEYS:
             raise _fail(
-                f"{label}unknown key {key!r} in 'expect'{_suggest(str(key), EXPECT_KEYS)} "
+                f"{label}unknown key {show(key)} in 'expect'{_suggest(str(key), EXPECT_KEYS)} "
                 f"(expected one of: {', '.join(EXPECT_KEYS)})",
                 _at(value, key),
                 file,
@@ -416,7 +478,7 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
     type_ = data["type"]
     kind = _KINDS.get(type_) if isinstance(type_, str) else None
     if kind is None:
-        hint = _suggest(str(type_), tuple(_KINDS))
+        hint = (type_hint(type_) or _suggest(type_, tuple(_KINDS))) if isinstance(type_, str) else ""
         raise _fail(
             f"layer {index}: unknown type {show(type_)}{hint} (expected one of: {KIND_NAMES})",
             _at(data, "type"),
@@ -424,9 +486,11 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
         )
     allowed = LAYER_KEYS[kind]
     for key in data.keys() - _ALLOWED[kind]:
-        hint = _suggest(str(key), allowed)
+        hint = ""
+        if isinstance(key, str):
+            hint = key_hint(key, kind, allowed, data[key]) or _suggest(key, allowed)
         raise _fail(
-            f"layer {index}: unknown key {key!r} for a {kind.value} layer{hint} "
+            f"layer {index}: unknown key {show(key)} for a {kind.value} layer{hint} "
             f"(expected one of: {', '.join(allowed)})",
             _at(data, key),
             file,
@@ -439,7 +503,7 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
     name = data.get("name", f"{kind.value}{counts[kind]}")
     if not isinstance(name, str) or not name:
         raise _fail(f"{label}: 'name' must be a non-empty string, got {show(name)}", _at(data, "name"), file)
-    r = _Reader(data, f"layer {index} ({name})", file)
+    r = _Reader(data, f"layer {index} ({name if len(name) <= 40 else name[:37] + '...'})", file)
     common: dict[str, Any] = {"name": name, "where": r.where(), "allow": r.allow()}
     if kind is Kind.POOL:
         return _pool(data, r, name, file)
@@ -479,9 +543,9 @@ def build(data: object, *, file: str | None = None) -> Spec:
         raise _fail(f"a spec must be a mapping with 'input' and 'layers', got {show(data)}", (1, 1), file)
     for key in data:
         if key not in TOP_KEYS and not str(key).startswith("x-"):
-            hint = _suggest(str(key), TOP_KEYS)
+            hint = _suggest(key, TOP_KEYS) if isinstance(key, str) else ""
             raise _fail(
-                f"unknown top-level key {key!r}{hint} "
+                f"unknown top-level key {show(key)}{hint} "
                 f"(expected one of: {', '.join(TOP_KEYS)}, or x-... for anchors)",
                 _at(data, key),
                 file,
@@ -493,7 +557,7 @@ def build(data: object, *, file: str | None = None) -> Spec:
         dims = parse_dims(data["input"])
     except ValueError:
         raise _fail(
-            f"'input' must be a shape like 32x32x3 or [32, 32, 3], got {data['input']!r}",
+            f"'input' must be a shape like 32x32x3 or [32, 32, 3], got {show(data['input'])}",
             _at(data, "input"),
             file,
         ) from None
@@ -504,6 +568,8 @@ def build(data: object, *, file: str | None = None) -> Spec:
             file,
         )
     layout = data.get("layout", "hwc")
+    if isinstance(layout, str) and layout.isascii():
+        layout = layout.lower()
     if layout not in ("hwc", "chw"):
         raise _fail(f"'layout' must be hwc or chw, got {show(layout)}", _at(data, "layout"), file)
     name = data.get("name")
@@ -520,7 +586,7 @@ def build(data: object, *, file: str | None = None) -> Spec:
         layer = _layer(item, i, counts, file, pos)
         if layer.name in seen:
             raise _fail(
-                f"layer {i}: duplicate layer name {layer.name!r} (also layer {seen[layer.name]})",
+                f"layer {i}: duplicate layer name {show(layer.name)} (also layer {seen[layer.name]})",
                 layer.where.of("name"),
                 file,
             )

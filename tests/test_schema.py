@@ -224,9 +224,7 @@ def test_shipped_spec_is_valid(path: Path) -> None:
 
 EDGE_CASES = [
     pytest.param("filters: 08, size: 5", id="08-is-text"),
-    pytest.param("filters: 010, size: 5", id="010-is-octal"),
     pytest.param("filters: 1_0, size: 5", id="underscore-int"),
-    pytest.param("filters: 0x10, size: 5", id="hex-int"),
     pytest.param("filters: 6, size: '\\uff15'", id="fullwidth-digit"),
     pytest.param("filters: 6, size: ['\\u0665']", id="arabic-indic-digit-in-list"),
     pytest.param('filters: 6, size: "\\t3\\nx\\u00a05"', id="unicode-spaces"),
@@ -236,22 +234,20 @@ EDGE_CASES = [
     pytest.param("filters: !!str 6, size: 3", id="tagged-str"),
     pytest.param("filters: 6, size: 3, pad: Same", id="pad-name-capital"),
     pytest.param("filters: 6, size: 3, pad: !!str same", id="pad-name-tagged"),
-    pytest.param("filters: 6, size: 3, pad: [[0x1, 010]]", id="per-side-hex-octal"),
     pytest.param("filters: 6, size: 3, pad: [['0', '1']]", id="per-side-digit-strings"),
     pytest.param("filters: 6, size: 3, pad: [[08, 1]]", id="per-side-08-is-text"),
     pytest.param("filters: 6, size: 3, pad: [[1_0, 0]]", id="per-side-underscore-int"),
 ]
 OTHER_EDGE_CASES = [
-    pytest.param("type: deconv, filters: 6, size: 3, output_pad: 0b1", id="binary-output-pad"),
     pytest.param("type: deconv, filters: 6, size: 3, output_pad: '\uff11'", id="fullwidth-output-pad"),
     pytest.param("type: pool, mode: avg, size: 2, count_pad: off", id="count-pad-yaml-1.1-bool"),
     pytest.param("type: pool, mode: avg, output: '\u0667x7'", id="arabic-indic-output"),
     pytest.param("type: act, fn: RELU", id="fn-capitals"),
     pytest.param("type: dropout, p: 0.5e+0", id="p-exponent"),
     pytest.param("type: dropout, p: 1e0", id="p-1e0-is-text"),
-    pytest.param("type: dropout, p: 0b1", id="p-binary-int"),
     pytest.param("type: dropout, p: 0:30", id="p-sexagesimal"),
     pytest.param("type: dropout, p: -.inf", id="p-minus-inf"),
+    # YAML 1.1 octal, hex and binary numbers: refused by the loader only (tests/test_yaml_hostile.py)
     pytest.param("type: dropout, p: !!float 1", id="p-tagged-float"),
     pytest.param("type: bn, affine: Off", id="affine-yaml-1.1-bool"),
     pytest.param("type: global_pool, mode: !!str max", id="global-mode-tagged"),

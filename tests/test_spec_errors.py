@@ -364,7 +364,7 @@ DICT_CASES = [
         "needs spatial input",
         id="flat",
     ),
-    pytest.param({"input": "32x32x3", "layout": "HWC", "layers": []}, "'layout' must be", id="layout-case"),
+    pytest.param({"input": "32x32x3", "layout": "nhwc", "layers": []}, "'layout' must be", id="layout-nhwc"),
 ]
 
 

@@ -1,0 +1,101 @@
+"""Did-you-mean for the names people bring from PyTorch, Keras and Caffe."""
+
+from __future__ import annotations
+
+import re
+
+from .model import Fn, Kind
+
+_KIND_NAMES = {k.value for k in Kind}
+_FNS = {f.value.replace("_", ""): f.value for f in Fn}
+_SUFFIX = re.compile(r"(?<=[a-z])[123]d$")
+
+TYPES: dict[str, str] = {
+    **dict.fromkeys(("linear", "lazylinear", "dense", "fullyconnected", "innerproduct"), "'fc'"),
+    **dict.fromkeys(("convolution", "convolutional", "lazyconv"), "'conv'"),
+    **dict.fromkeys(
+        (
+            "convtranspose",
+            "conv1dtranspose",
+            "conv2dtranspose",
+            "conv3dtranspose",
+            "convolutiontranspose",
+            "deconvolution",
+            "transposedconv",
+        ),
+        "'deconv'",
+    ),
+    **dict.fromkeys(("maxpool", "maxpooling"), "'pool' with 'mode: max'"),
+    **dict.fromkeys(("avgpool", "averagepool", "avgpooling", "averagepooling"), "'pool' with 'mode: avg'"),
+    **dict.fromkeys(
+        ("adaptiveavgpool", "adaptivemaxpool"), "'pool' with 'output' (adaptive pooling), or 'global_pool'"
+    ),
+    **dict.fromkeys(("globalaveragepooling", "globalavgpool", "globalavgpooling"), "'global_pool'"),
+    **dict.fromkeys(("globalmaxpooling", "globalmaxpool"), "'global_pool' with 'mode: max'"),
+    **dict.fromkeys(("batchnorm", "batchnormalization", "batchnormalisation"), "'bn'"),
+    **dict.fromkeys(("activation", "nonlinearity"), "'act'"),
+    **{name: f"'act' with 'fn: {fn}'" for name, fn in _FNS.items()},
+    "swish": "'act' with 'fn: silu'",
+}
+"""Layer type names from other frameworks, lower case without _ - or spaces or a 1d/2d/3d suffix."""
+
+BRANCHES = frozenset(
+    ("concat", "concatenate", "cat", "add", "sum", "residual", "shortcut", "route", "eltwise", "merge")
+)
+"""Types that join branches, which a chain of layers cannot express."""
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "kernel": ("size",),
+    "kernelsize": ("size",),
+    "ksize": ("size",),
+    "poolsize": ("size",),
+    "padding": ("pad",),
+    "outchannels": ("filters",),
+    "numfilters": ("filters",),
+    "channels": ("filters",),
+    "numoutput": ("filters", "units"),
+    "outfeatures": ("units",),
+    "strides": ("stride",),
+    "dilationrate": ("dilation",),
+    "usebias": ("bias",),
+    "ceilmode": ("ceil",),
+    "countincludepad": ("count_pad",),
+    "outputpadding": ("output_pad",),
+    "outputsize": ("output",),
+    "rate": ("p",),
+    "activation": ("fn",),
+    "function": ("fn",),
+}
+"""Key names from other frameworks, normalised as TYPES, with the keys they may mean."""
+
+_FOLLOWED = frozenset(("inchannels", "infeatures", "numfeatures"))
+
+
+def _normal(word: str) -> str:
+    return _SUFFIX.sub("", re.sub(r"[\s_-]", "", word.lower()))
+
+
+def type_hint(word: str) -> str:
+    """What an unknown layer type probably means, as text to follow its name; empty if unknown."""
+    name = _normal(word)
+    if name in BRANCHES:
+        return "; branches (concat, add, residual) are not yet supported: a spec is one chain of layers"
+    if name in _KIND_NAMES:
+        return f"; did you mean '{name}'?"
+    if name in TYPES:
+        return f"; did you mean {TYPES[name]}?"
+    return ""
+
+
+def key_hint(word: str, kind: Kind, allowed: tuple[str, ...], value: object) -> str:
+    """What an unknown key of a `kind` layer probably means; empty if unknown."""
+    name = _normal(word)
+    if name in _FOLLOWED:
+        return "; convcalc follows the input's channels and features itself: drop it"
+    if name == "activation" and kind is not Kind.ACT:
+        fn = value if isinstance(value, str) and value in {f.value for f in Fn} else "..."
+        return f"; put the activation in a layer of its own after this one: {{type: act, fn: {fn}}}"
+    for key in KEYS.get(name, ()):
+        if key in allowed:
+            return f"; did you mean '{key}'?"
+    return ""
