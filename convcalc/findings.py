@@ -29,6 +29,10 @@ _PASS_THROUGH = frozenset({Kind.BN, Kind.ACT, Kind.DROPOUT})
 
 _MAX_INPUT_STEPS = 4096
 
+_INPUT_BUDGET = 200_000
+"""Layer steps that every input-size fix search of a network takes together, at most: the
+searches share it, so a deep stack with many misfits stays linear in its depth."""
+
 
 def _finding(
     spec: Spec,
@@ -65,12 +69,20 @@ def _lost_text(axes: tuple[Axis, ...]) -> str:
 
 
 def _unused_text(axes: tuple[Axis, ...]) -> str:
-    """Why flooring loses nothing: padding, the stride's own gap, or a ceil-mode overhang."""
-    if any(a.ceil for a in axes if a.fractional):
-        return "the last window runs past the input (ceil mode)"
-    if all(a.lost == 0 for a in axes):
-        return "only padding goes unused"
-    return "the pixels after the last window fall in the stride's regular gap, like every other gap"
+    """Why flooring loses nothing, axis by axis: padding, the stride's own gap, or a ceil-mode overhang."""
+    reasons = []
+    for a in axes:
+        if not a.fractional:
+            continue
+        if fm.rounded_up(a):
+            reasons.append("the last window runs past the input")
+        elif a.lost == 0:
+            reasons.append("only padding goes unused past the last window")
+        else:
+            reasons.append(
+                "the pixels after the last window fall in the stride's regular gap, like every other gap"
+            )
+    return " and ".join(dict.fromkeys(reasons))
 
 
 def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
@@ -164,7 +176,10 @@ def _carriable(r: Resolved) -> bool:
     return bool(r.axes) and getattr(r.layer, "pad_mode", PadMode.EXPLICIT) is not PadMode.SAME
 
 
-def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Resolved) -> list[str]:
+def _input_fixes(
+    spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Resolved, *, budget: int
+) -> list[str]:
+    """Network inputs near the given one that make this layer fit; `budget` bounds the layer steps."""
     if not all(_carriable(p) for p in before):
         return []
     before = tuple(p for p in before if p.axes)
@@ -173,6 +188,7 @@ def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Reso
     steps = min(
         _MAX_INPUT_STEPS,
         max(64, 8 * r.axes[0].stride * max((p.axes[0].stride for p in before), default=1) ** 2),
+        budget // (2 * len(r.axes) * (len(before) + 1)),
     )
     fixes = []
     for direction in (-1, 1):
@@ -201,32 +217,56 @@ def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Reso
     return fixes
 
 
-def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resolved) -> Finding:
-    axes = tuple(a for a in r.axes if a.fractional)
+def _fractional(
+    spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resolved, *, budget: int = _INPUT_BUDGET
+) -> Finding:
     names = fm.AXIS_NAMES[len(r.axes)]
     texts = [
         (n, f"{fm.size_expr(a)} = {fm.ratio(a)}") for n, a in zip(names, r.axes, strict=True) if a.fractional
     ]
-    if len(axes) == len(r.axes) and len({t for _, t in texts}) == 1:
+    if len(texts) == len(r.axes) and len({t for _, t in texts}) == 1:
         formula = texts[0][1]
     else:
         formula = "; ".join(f"{n}s: {t}" for n, t in texts)
-    got = fm.spatial(r.output)
-    rounding = "rounds it up (ceil mode) to" if any(a.ceil for a in axes) else "floors it to"
-    pad, no_pad = _pad_fix(r)
-    fixes = tuple(
-        f for f in (pad, *_stride_fixes(r), *_input_fixes(spec, first, layers[: r.index - 1], r)) if f
-    )
-    message = f"{formula} is not a whole number; PyTorch {rounding} {got}"
-    if any(arith.drops_input(a) for a in r.axes):
-        message += f" and silently drops {_lost_text(r.axes)}"
-        severity = Severity.ERROR
-    else:
+    message = f"{formula} is not a whole number; PyTorch {fm.rounded_to(r.axes, fm.spatial(r.output))}"
+    if not any(arith.drops_input(a) for a in r.axes):
+        # Nothing is lost: a fix may only say how to make the windows fit with the same output.
         message += f", but no input is lost: {_unused_text(r.axes)}"
-        severity = Severity.INFO
+        return _finding(spec, r, Severity.INFO, Code.FRACTIONAL_SIZE, message, fixes=_same_output_fixes(r))
+    message += f" and silently drops {_lost_text(r.axes)}"
+    pad, no_pad = _pad_fix(r)
+    before = layers[: r.index - 1]
+    fixes = tuple(
+        f for f in (pad, *_stride_fixes(r), *_input_fixes(spec, first, before, r, budget=budget)) if f
+    )
     if no_pad:
         message += f" ({no_pad})"
-    return _finding(spec, r, severity, Code.FRACTIONAL_SIZE, message, fixes=fixes)
+    return _finding(spec, r, Severity.ERROR, Code.FRACTIONAL_SIZE, message, fixes=fixes)
+
+
+def _same_output_fixes(r: Resolved) -> tuple[str, ...]:
+    """Per-side padding that makes every window fit exactly and keeps the layer's output and its
+    windows (the padding before stays): the trailing pad shrinks to what the last window uses, or
+    grows to what a ceil-mode window reads. None when the unread pixels lie in a stride's gap."""
+    pairs = []
+    for a in r.axes:
+        total = (a.out - 1) * a.stride + a.extent - a.n
+        if total < a.pad:
+            return ()
+        pairs.append((a.pad, total - a.pad))
+    shown = pairs if len(set(pairs)) > 1 else pairs[:1]
+    text = "pad [" + ", ".join(f"[{b}, {e}]" for b, e in shown) + "]"
+    if isinstance(r.layer, Pool) and r.layer.ceil:
+        text += " and ceil false"
+    text += f" -> {fm.spatial(r.output)}"
+    order = ", ".join(f"{b}, {e}" for b, e in reversed(pairs))  # F.pad and ZeroPad: the last axis first
+    if isinstance(r.layer, Pool) and r.layer.mode is PoolMode.MAX:
+        how = f"F.pad(x, ({order}), value=-inf), then padding 0"
+    elif isinstance(r.layer, Pool):
+        return (text,)  # zeros from F.pad would change an average's divisor: no one-line PyTorch form
+    else:
+        how = f"nn.ZeroPad{len(pairs)}d(({order})), then padding 0"
+    return (f"{text} (in PyTorch: {how})",)
 
 
 def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
@@ -256,9 +296,7 @@ def _groups(spec: Spec, r: Resolved, layer: Conv | Deconv) -> Finding | None:
     c, k, g = r.input.channels, layer.filters, layer.groups
     if c % g == 0 and k % g == 0:
         return None
-    common = gcd(c, k)
-    valid = [d for d in range(1, common + 1) if common % d == 0]
-    near = sorted(valid, key=lambda d: (abs(d - g), d))[:2]
+    near = _near_groups(gcd(c, k), g)
     message = (
         f"groups {g} must divide both the input channels ({c}) and the filters ({k}); PyTorch refuses it"
     )
@@ -269,8 +307,19 @@ def _groups(spec: Spec, r: Resolved, layer: Conv | Deconv) -> Finding | None:
         Code.GROUPS_MISMATCH,
         message,
         key="groups",
-        fixes=tuple(f"groups {d}" for d in sorted(near)),
+        fixes=tuple(f"groups {d}" for d in near),
     )
+
+
+def _near_groups(common: int, g: int) -> list[int]:
+    """The two divisors of gcd(C, K) nearest to g, from its factorisation; when it cannot be
+    factorised in time, the divisors within a bounded scan around g, and 1 and gcd(C, K) themselves."""
+    listed = arith.divisors(common)
+    if listed is None:
+        span = range(max(1, g - (1 << 16)), min(common, g + (1 << 16)) + 1)
+        listed = (1, common, *(d for d in span if common % d == 0))
+    valid = sorted(set(listed))
+    return sorted(sorted(valid, key=lambda d: (abs(d - g), d))[:2])
 
 
 def _pool_pad(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
@@ -475,6 +524,8 @@ def diagnose(
     """
     found: list[Finding | None] = [_layout(spec, dims, first)]
     asserted = dims == spec.input
+    misfits = sum(1 for r in layers if r.fractional and any(arith.drops_input(a) for a in r.axes))
+    budget = _INPUT_BUDGET // max(1, misfits)
     for r in layers:
         if isinstance(r.layer, Conv | Deconv):
             found.append(_groups(spec, r, r.layer))
@@ -491,7 +542,7 @@ def diagnose(
             found.append(_non_positive(spec, r, len(spec.layers) - r.index))
             continue
         if r.fractional:
-            found.append(_fractional(spec, first, layers, r))
+            found.append(_fractional(spec, first, layers, r, budget=budget))
         if asserted:
             found.extend(_expect_mismatches(spec, r, r.output, r.params, r.macs))
     complete = len(layers) == len(spec.layers) and all(

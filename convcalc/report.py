@@ -274,8 +274,7 @@ def output_cell(r: Resolved) -> str:
     """The output shape, with the exact fractional size beside it."""
     text = str(r.output)
     if r.fractional:
-        exacts = [fm.ratio(a) for a in r.axes]
-        text += f" ({exacts[0] if len(set(exacts)) == 1 else 'x'.join(exacts)})"
+        text += f" ({fm.exact_note(r.axes)})"
     return text
 
 
