@@ -279,7 +279,7 @@ def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
         )
     else:
         message = (
-            f"output size {fm.size_expr(bad)} = {fm.ratio(bad)} -> {bad.out}: the window "
+            f"output size {fm.size_expr(bad)} = {fm.ratio(bad)}, no output: the window "
             f"({bad.extent}) is larger than the padded input ({bad.n + bad.pad + bad.end_pad}); "
             "PyTorch refuses it"
         )

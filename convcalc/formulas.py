@@ -225,6 +225,8 @@ def saving_line(r: Resolved) -> str | None:
 def macs_line(r: Resolved) -> str:
     """32x32x10 x 5x5x3 = 768,000 multiply-accumulates."""
     layer = r.layer
+    if not r.output.positive:
+        return "0 (no output)"
     if isinstance(layer, Conv):
         window = product(tuple(a.size for a in r.axes))
         per_group = r.input.channels // layer.groups

@@ -356,14 +356,19 @@ class Shape:
 
     @property
     def elements(self) -> int:
-        """How many numbers the tensor holds."""
+        """How many numbers the tensor holds: none when a spatial size is not positive."""
         n = self.channels
         for s in self.spatial:
             n *= s
-        return n
+        return n if self.positive else 0
+
+    @property
+    def positive(self) -> bool:
+        """Whether every spatial size is at least 1 (a window larger than its input gives none)."""
+        return all(s > 0 for s in self.spatial)
 
     def __str__(self) -> str:
-        return "x".join(map(str, self.dims))
+        return "x".join(map(str, self.dims)) if self.positive else "none"
 
     @staticmethod
     def read(dims: tuple[int, ...], layout: Layout) -> Shape:
@@ -489,8 +494,8 @@ class Resolved:
 
     @property
     def fractional(self) -> bool:
-        """Whether any axis has a fractional output size."""
-        return any(a.fractional for a in self.axes)
+        """Whether any axis has a fractional output size (a layer with no output has no size at all)."""
+        return any(a.fractional for a in self.axes) and self.output.positive
 
     @property
     def activations(self) -> int:

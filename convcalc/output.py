@@ -244,6 +244,8 @@ def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[s
         )
     elif r.field is not None:
         put("receptive field", [f"{fm.fractions([f.size for f in r.field])} (unchanged)"])
+    elif not r.output.positive:
+        put("receptive field", ["none (no output)"])
     elif net.input.spatial and sees_everything(r, net):
         put("receptive field", ["the whole input"])
     elif net.input.spatial:
@@ -265,6 +267,8 @@ def _pad_note(r: Resolved) -> str | None:
 
 
 def _activation_line(r: Resolved, net: Network) -> str:
+    if not r.output.positive:
+        return "0 (no output)"
     if not r.activations:
         return f"0 ({'a view' if r.layer.kind.value == 'flatten' else 'in place'})"
     s = net.sizing

@@ -62,7 +62,7 @@ def sees_everything(r: Resolved, net: Network) -> bool:
 def _rf_cell(r: Resolved, net: Network) -> str:
     """196 (16): the field's size and, in brackets, its jump; per axis when they differ."""
     if r.field is None:
-        if not net.input.spatial or r.layer.kind is Kind.FLATTEN:
+        if not net.input.spatial or r.layer.kind is Kind.FLATTEN or not r.output.positive:
             return ""
         return "all" if sees_everything(r, net) else "varies"
     size = fm.fractions([f.size for f in r.field])
@@ -171,7 +171,7 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
         "type": _type(r),
         "line": layer.where.line,
         "input_shape": list(r.input.dims),
-        "output_shape": list(r.output.dims),
+        "output_shape": list(r.output.dims) if r.output.positive else None,
         "params": r.params,
         "non_trainable_params": r.non_trainable,
         "fc_params": r.fc_params,
@@ -217,7 +217,7 @@ def to_json(net: Network) -> dict[str, Any]:
         "name": net.spec.name,
         "file": net.spec.file,
         "input_shape": list(net.input.dims),
-        "output_shape": list(net.output.dims),
+        "output_shape": list(net.output.dims) if net.output.positive else None,
         "sizing": {
             "dtype": net.sizing.dtype.value,
             "batch": net.sizing.batch,

@@ -140,8 +140,10 @@ def _windowed(index: int, layer: Windowed, shape: Shape, file: str | None) -> Re
         if isinstance(layer, Deconv)
         else layer.filters * (shape.channels // layer.groups) * kernel
     ) + (layer.filters if layer.bias else 0)
-    fc_params = shape.elements * out.elements if min(spatial) > 0 else 0
-    if isinstance(layer, Deconv):
+    fc_params = shape.elements * out.elements if out.positive else None
+    if not out.positive:
+        macs = 0
+    elif isinstance(layer, Deconv):
         macs = prod(shape.spatial) * shape.channels * (layer.filters // layer.groups) * kernel
     else:
         macs = prod(max(0, o) for o in spatial) * layer.filters * (shape.channels // layer.groups) * kernel
@@ -330,7 +332,7 @@ def resolve(spec: Spec, *, input: tuple[int, ...] | None = None, sizing: Sizing 
     layers: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
         resolved = resolve_layer(index, layer, shape, file=spec.file)
-        rf = field(resolved, rf)
+        rf = field(resolved, rf) if resolved.output.positive else None
         if rf is not None:
             resolved = _with_field(resolved, rf)
         layers.append(resolved)
