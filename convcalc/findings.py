@@ -7,6 +7,7 @@ from math import gcd
 
 from . import arith
 from . import formulas as fm
+from .inputs import Source, misreading
 from .model import (
     Axis,
     Code,
@@ -43,6 +44,7 @@ def _finding(
     *,
     key: str | None = None,
     fixes: tuple[str, ...] = (),
+    brief: str | None = None,
 ) -> Finding:
     line, column = r.layer.where.of(key) if key else (r.layer.where.line, r.layer.where.column)
     return Finding(
@@ -55,6 +57,7 @@ def _finding(
         layer=r.index,
         layer_name=r.layer.name,
         fixes=fixes,
+        brief=brief,
     )
 
 
@@ -68,21 +71,34 @@ def _lost_text(axes: tuple[Axis, ...]) -> str:
     return " and ".join(parts)
 
 
-def _unused_text(axes: tuple[Axis, ...]) -> str:
-    """Why flooring loses nothing, axis by axis: padding, the stride's own gap, or a ceil-mode overhang."""
+_UNUSED = {
+    "up": ("the last window runs past the input", "a ceil-mode overhang"),
+    "pad": ("only padding goes unused past the last window", "unused padding"),
+    "gap": (
+        "the pixels after the last window fall in the stride's regular gap, like every other gap",
+        "a stride gap at the end",
+    ),
+}
+"""Why nothing is lost, in a sentence and in a few words, by case."""
+
+
+def _unused(axes: tuple[Axis, ...]) -> list[str]:
+    """Why flooring loses nothing, axis by axis: a ceil-mode overhang, padding, or the stride's own gap."""
     reasons = []
     for a in axes:
-        if not a.fractional:
-            continue
-        if fm.rounded_up(a):
-            reasons.append("the last window runs past the input")
-        elif a.lost == 0:
-            reasons.append("only padding goes unused past the last window")
-        else:
-            reasons.append(
-                "the pixels after the last window fall in the stride's regular gap, like every other gap"
-            )
-    return " and ".join(dict.fromkeys(reasons))
+        if a.fractional:
+            reasons.append("up" if fm.rounded_up(a) else "pad" if a.lost == 0 else "gap")
+    return list(dict.fromkeys(reasons))
+
+
+def _unused_text(axes: tuple[Axis, ...]) -> str:
+    return " and ".join(_UNUSED[k][0] for k in _unused(axes))
+
+
+def _unused_brief(axes: tuple[Axis, ...]) -> str:
+    """unused padding at stride 2: the note in a few words."""
+    strides = fm.setting([a.stride for a in axes])
+    return " and ".join(_UNUSED[k][1] for k in _unused(axes)) + f" at stride {strides}"
 
 
 def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
@@ -232,7 +248,9 @@ def _fractional(
     if not any(arith.drops_input(a) for a in r.axes):
         # Nothing is lost: a fix may only say how to make the windows fit with the same output.
         message += f", but no input is lost: {_unused_text(r.axes)}"
-        return _finding(spec, r, Severity.INFO, Code.FRACTIONAL_SIZE, message, fixes=_same_output_fixes(r))
+        fixes = _same_output_fixes(r)
+        brief = _unused_brief(r.axes)
+        return _finding(spec, r, Severity.INFO, Code.FRACTIONAL_SIZE, message, fixes=fixes, brief=brief)
     message += f" and silently drops {_lost_text(r.axes)}"
     pad, no_pad = _pad_fix(r)
     before = layers[: r.index - 1]
@@ -269,7 +287,7 @@ def _same_output_fixes(r: Resolved) -> tuple[str, ...]:
     return (f"{text} (in PyTorch: {how})",)
 
 
-def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
+def _non_positive(spec: Spec, r: Resolved, rest: int, layout: Finding | None = None) -> Finding:
     bad = next(a for a in r.axes if a.out < 1)
     if bad.transposed:
         message = (
@@ -285,8 +303,11 @@ def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
         )
     if rest:
         message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
-    fixes = []
-    if isinstance(r.layer, Conv):
+    fixes: list[str] = []
+    if layout is not None:  # the input is likely misread: padding it would only hide that
+        message += "; the input looks misread (see the suspicious-layout warning)"
+        fixes.extend(layout.fixes)
+    elif isinstance(r.layer, Conv):
         pad = max(0, (bad.extent - bad.n + 1) // 2)
         fixes.append(f"pad {pad}")
     return _finding(spec, r, Severity.ERROR, Code.NON_POSITIVE_SIZE, message, fixes=tuple(fixes))
@@ -408,27 +429,23 @@ def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
         order = ", ".join(f"{a.pad}, {a.end_pad}" for a in reversed(r.axes))
         fixes = (f"nn.ZeroPad{len(r.axes)}d(({order})) before the layer, then padding 0",)
     message = f"the padding is uneven ({sides}); {how}"
-    return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes)
+    brief = "uneven padding"
+    return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes, brief=brief)
 
 
-def _layout(spec: Spec, dims: tuple[int, ...], first: Shape) -> Finding | None:
-    if spec.layout is not Layout.HWC or len(dims) < 3 or not (dims[0] <= 4 < dims[-1] and dims[0] < dims[-1]):
+def _layout(spec: Spec, dims: tuple[int, ...], layout: Layout, source: Source) -> Finding | None:
+    found = misreading(dims, layout, source)
+    if found is None:
         return None
-    if dims[0] == dims[1]:
-        return None  # square in hwc (4x4x512, a generator's 1x1x100): channels last, as written
-    line, column = spec.input_where
-    spatial = "x".join(map(str, first.spatial))
+    line, column = spec.input_where if source.input_flag is None else (None, None)
     return Finding(
         severity=Severity.WARNING,
         code=Code.SUSPICIOUS_LAYOUT,
-        message=(
-            f"input {fm.product(dims)} is read as {spatial} with {first.channels} channels (layout hwc); "
-            f"if the {dims[0]} comes first as channels, add 'layout: chw'"
-        ),
+        message=found[0],
         file=spec.file,
         line=line,
         column=column,
-        fixes=("layout: chw",),
+        fixes=found[1],
     )
 
 
@@ -516,14 +533,23 @@ def _expect_mismatches(
 
 
 def diagnose(
-    spec: Spec, dims: tuple[int, ...], first: Shape, layers: tuple[Resolved, ...]
+    spec: Spec,
+    dims: tuple[int, ...],
+    first: Shape,
+    layers: tuple[Resolved, ...],
+    *,
+    layout: Layout | None = None,
+    source: Source | None = None,
 ) -> tuple[Finding, ...]:
-    """Every finding about a resolved stack, in layer order; `dims` is the input as given.
+    """Every finding about a resolved stack, in layer order; `dims` is the input as given, read in
+    `layout` (the spec's unless overridden), and `source` says which options gave them.
 
     `expect:` values describe the spec's own input, so they are not checked when another is tried.
     """
-    found: list[Finding | None] = [_layout(spec, dims, first)]
-    asserted = dims == spec.input
+    layout = layout or spec.layout
+    misread = _layout(spec, dims, layout, source or Source())
+    found: list[Finding | None] = [misread]
+    asserted = dims == spec.input and layout is spec.layout
     misfits = sum(1 for r in layers if r.fractional and any(arith.drops_input(a) for a in r.axes))
     budget = _INPUT_BUDGET // max(1, misfits)
     for r in layers:
@@ -539,7 +565,7 @@ def diagnose(
             if not r.axes[0].transposed:
                 found.append(_skips(spec, r))
         if any(a.out < 1 for a in r.axes):
-            found.append(_non_positive(spec, r, len(spec.layers) - r.index))
+            found.append(_non_positive(spec, r, len(spec.layers) - r.index, misread))
             continue
         if r.fractional:
             found.append(_fractional(spec, first, layers, r, budget=budget))
@@ -559,3 +585,40 @@ def diagnose(
 def _allowed(spec: Spec, f: Finding) -> bool:
     """Whether the finding's layer turns its code off with `allow:`."""
     return f.layer is not None and f.code in spec.layers[f.layer - 1].allow
+
+
+def about_input(f: Finding) -> bool:
+    """Whether a finding says how the input itself was read: shown before any result."""
+    return f.code is Code.SUSPICIOUS_LAYOUT
+
+
+def selected(
+    findings: tuple[Finding, ...], *, select: set[str] | None = None, ignore: set[str] | None = None
+) -> tuple[Finding, ...]:
+    """The findings whose codes are selected (all by default) and not ignored, as lint keeps them."""
+    return tuple(
+        f
+        for f in findings
+        if (select is None or f.code.value in select) and (ignore is None or f.code.value not in ignore)
+    )
+
+
+_NAMES_SHOWN = 3
+"""Layer names listed per kind of note in the one-line summary before 'and N more'."""
+
+
+def notes_line(findings: tuple[Finding, ...], *, flag: str = "--notes") -> str | None:
+    """The info findings in one line, grouped by what they say: 5 notes: unused padding at stride 2
+    in conv1, layer2.0.conv1 and 3 more; show them with --notes. None when there are none."""
+    notes = [f for f in findings if f.severity is Severity.INFO]
+    if not notes:
+        return None
+    groups: dict[str, list[str]] = {}
+    for f in notes:
+        groups.setdefault(f.brief or f.code.value, []).append(f.layer_name or "the network")
+    parts = []
+    for brief, names in groups.items():
+        shown = ", ".join(names[:_NAMES_SHOWN])
+        more = len(names) - _NAMES_SHOWN
+        parts.append(f"{brief} in {shown}" + (f" and {more} more" if more > 0 else ""))
+    return f"{fm.plural(len(notes), 'note')}: {'; '.join(parts)}; show them with {flag}"

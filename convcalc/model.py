@@ -370,6 +370,14 @@ class Shape:
     def __str__(self) -> str:
         return "x".join(map(str, self.dims)) if self.positive else "none"
 
+    def written(self, layout: Layout) -> tuple[int, ...]:
+        """The numbers in a layout's order: spatial sizes then channels (hwc), or channels first."""
+        return (self.channels, *self.spatial) if layout is Layout.CHW else self.dims
+
+    def show(self, layout: Layout) -> str:
+        """32x32x3 in hwc, 3x32x32 in chw; none when a size is not positive."""
+        return "x".join(map(str, self.written(layout))) if self.positive else "none"
+
     @staticmethod
     def read(dims: tuple[int, ...], layout: Layout) -> Shape:
         """Numbers as a spec writes them: one is a flat vector, more are spatial and channels."""
@@ -471,6 +479,8 @@ class Finding:
     """1-based index of the layer, or None for the spec as a whole."""
     layer_name: str | None = None
     fixes: tuple[str, ...] = ()
+    brief: str | None = None
+    """A few words for a one-line summary of notes: unused padding at stride 2."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,6 +556,13 @@ class Network:
     checks: tuple[LayerCheck, ...] | None = None
     """Per layer, what running it showed; None when not checked."""
     sizing: Sizing = Sizing()
+    shapes: Layout | None = None
+    """The order shapes are shown in; None for the spec's layout."""
+
+    @property
+    def order(self) -> Layout:
+        """The order shapes are shown in: chosen, else the spec's layout."""
+        return self.shapes or self.spec.layout
 
     @property
     def output(self) -> Shape:

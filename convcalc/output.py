@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from . import formulas as fm
-from .model import Field, Network, Resolved, Severity
+from .findings import about_input, notes_line
+from .model import Field, Finding, Network, Resolved, Severity
 from .report import (
     COLUMN_SET,
     NARROW_ORDER,
@@ -35,6 +36,8 @@ class View:
 
     columns: tuple[str, ...] | None = None
     explain: bool = False
+    notes: bool = True
+    """Every info finding in full; else one line sums them up (run's table, without --notes)."""
 
 
 class Format(enum.Enum):
@@ -105,7 +108,8 @@ def markdown(net: Network, view: View = View()) -> str:
     lines.extend(f"- {line}" for line in summary(net))
     if view.explain:
         for r in net.layers:
-            lines.extend(["", f"**{_escape(r.layer.name)}**: {r.input} -> {r.output}", "", "```"])
+            shapes = f"{r.input.show(net.order)} -> {r.output.show(net.order)}"
+            lines.extend(["", f"**{_escape(r.layer.name)}**: {shapes}", "", "```"])
             lines.extend(explain_lines(r, net))
             lines.append("```")
     if net.findings:
@@ -116,10 +120,10 @@ def markdown(net: Network, view: View = View()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def findings_text(net: Network) -> list[str]:
-    """The findings as linter lines, each followed by its fixes."""
+def findings_text(net: Network, findings: Sequence[Finding] | None = None) -> list[str]:
+    """The findings (the network's by default) as linter lines, each followed by its fixes."""
     out = []
-    for f in net.findings:
+    for f in net.findings if findings is None else findings:
         out.append(finding_line(f))
         if f.fixes:
             out.append(f"    fix: {' or '.join(f.fixes)}")
@@ -163,6 +167,14 @@ def table(
         grid = Table(title=title, box=box.SIMPLE_HEAD, show_footer=False, title_justify="left")
         cells = rows(net, keys)
         total = totals_row(net, keys)
+        early = [f for f in net.findings if about_input(f)]  # how the input was read comes first
+        shown = [
+            f for f in net.findings if not about_input(f) and (view.notes or f.severity is not Severity.INFO)
+        ]
+        for f in early:
+            console.print(Text(finding_line(f), style=_STYLE[f.severity]), soft_wrap=True)
+            if f.fixes:
+                console.print(f"    fix: {' or '.join(f.fixes)}", soft_wrap=True, highlight=False)
         for i, key in enumerate(column_keys(net, keys)):
             fixed = key == "check" or COLUMN_SET[key].fixed
             title_text = columns(net, keys)[i]
@@ -190,16 +202,21 @@ def table(
             for r in net.layers:
                 console.print()
                 console.print(
-                    f"{r.index}. {r.layer.name}: {r.input} -> {r.output}", style="bold", highlight=False
+                    f"{r.index}. {r.layer.name}: {r.input.show(net.order)} -> {r.output.show(net.order)}",
+                    style="bold",
+                    highlight=False,
                 )
                 for explained in explain_lines(r, net):
                     console.print(explained, highlight=False, soft_wrap=True)
-        if net.findings:
+        noted = None if view.notes else notes_line(net.findings)
+        if shown or noted:
             console.print()
-        for f in net.findings:
+        for f in shown:
             console.print(Text(finding_line(f), style=_STYLE[f.severity]), soft_wrap=True)
             if f.fixes:
                 console.print(f"    fix: {' or '.join(f.fixes)}", soft_wrap=True, highlight=False)
+        if noted:
+            console.print(Text(noted, style=_STYLE[Severity.INFO]), soft_wrap=True)
         if net is not nets[-1]:
             console.print()
     if buffer is not None:
@@ -278,11 +295,13 @@ def _activation_line(r: Resolved, net: Network) -> str:
     return text + f", {fm.size(r.activations * s.batch * s.dtype.bytes)} {s.dtype.value}"
 
 
-def sheet(net: Network, *, explain: bool = False) -> str:
+def sheet(net: Network, *, explain: bool = False, note: str | None = None) -> str:
     """The formula sheet of a single layer, as `convcalc layer` prints it; explain adds the
-    receptive field and the activations."""
+    receptive field and the activations, and a note goes beside the output."""
     r = net.layers[0]
-    lines = [f"{r.layer.name}: {r.input} -> {r.output}"]
+    lines = [f"{r.layer.name}: {r.input.show(net.order)} -> {r.output.show(net.order)}"]
+    if note:
+        lines[0] += f" ({note})"
     body = explain_lines(r, net)
     if not explain:
         body = [line for line in body if not line.startswith(("  receptive field", "  activations"))]
@@ -294,9 +313,11 @@ def sheet(net: Network, *, explain: bool = False) -> str:
             "mismatch": f"ran it with numpy: {fm.product(c.shape or ())} ✗",
         }
         lines.append(f"  {'check':<17}{ran.get(c.status.value, 'not run (PyTorch would refuse this layer)')}")
-    text = "\n".join(lines) + "\n"
-    if net.findings:
-        text += "\n" + "\n".join(findings_text(net)) + "\n"
+    early = [f for f in net.findings if about_input(f)]  # how the input was read comes first
+    later = [f for f in net.findings if not about_input(f)]
+    text = "".join(line + "\n" for line in findings_text(net, early)) + "\n".join(lines) + "\n"
+    if later:
+        text += "\n" + "\n".join(findings_text(net, later)) + "\n"
     return text
 
 

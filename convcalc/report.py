@@ -19,6 +19,7 @@ from .model import (
     GlobalPool,
     Kind,
     LayerCheck,
+    Layout,
     Network,
     PadMode,
     Pool,
@@ -75,8 +76,10 @@ COLUMN_SET: dict[str, Column] = {
     "name": Column("name", lambda r, n: r.layer.name, lambda n: "total"),
     "type": Column("type", lambda r, n: type_cell(r), _none),
     "window": Column("filter/stride/pad", lambda r, n: window_cell(r), _none),
-    "input": Column("input", lambda r, n: str(r.input), lambda n: str(n.input), fixed=True),
-    "output": Column("output", lambda r, n: output_cell(r), lambda n: str(n.output), fixed=True),
+    "input": Column("input", lambda r, n: r.input.show(n.order), lambda n: n.input.show(n.order), fixed=True),
+    "output": Column(
+        "output", lambda r, n: output_cell(r, n.order), lambda n: n.output.show(n.order), fixed=True
+    ),
     "params": Column(
         "params", lambda r, n: fm.number(r.params), lambda n: fm.number(n.params), numeric=True, fixed=True
     ),
@@ -170,8 +173,8 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
         "name": layer.name,
         "type": _type(r),
         "line": layer.where.line,
-        "input_shape": list(r.input.dims),
-        "output_shape": list(r.output.dims) if r.output.positive else None,
+        "input_shape": list(r.input.written(net.order)),
+        "output_shape": list(r.output.written(net.order)) if r.output.positive else None,
         "params": r.params,
         "non_trainable_params": r.non_trainable,
         "fc_params": r.fc_params,
@@ -190,7 +193,7 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
         "fn": layer.fn.value if isinstance(layer, Act) else None,
         "p": layer.p if isinstance(layer, Dropout) else None,
         "check": check.status.value if check else None,
-        "checked_shape": list(check.shape) if check and check.shape else None,
+        "checked_shape": _ordered(check.shape, net.order) if check and check.shape else None,
     }
 
 
@@ -216,8 +219,8 @@ def to_json(net: Network) -> dict[str, Any]:
         "version": JSON_VERSION,
         "name": net.spec.name,
         "file": net.spec.file,
-        "input_shape": list(net.input.dims),
-        "output_shape": list(net.output.dims) if net.output.positive else None,
+        "input_shape": list(net.input.written(net.order)),
+        "output_shape": list(net.output.written(net.order)) if net.output.positive else None,
         "sizing": {
             "dtype": net.sizing.dtype.value,
             "batch": net.sizing.batch,
@@ -270,9 +273,14 @@ def type_cell(r: Resolved) -> str:
     return layer.kind.value
 
 
-def output_cell(r: Resolved) -> str:
-    """The output shape, with the exact fractional size beside it."""
-    text = str(r.output)
+def _ordered(dims: tuple[int, ...], layout: Layout) -> list[int]:
+    """Spatial sizes then channels, put in a layout's order."""
+    return [dims[-1], *dims[:-1]] if layout is Layout.CHW and len(dims) > 1 else list(dims)
+
+
+def output_cell(r: Resolved, layout: Layout = Layout.HWC) -> str:
+    """The output shape in a layout's order, with the exact fractional size beside it."""
+    text = r.output.show(layout)
     if r.fractional:
         text += f" ({fm.exact_note(r.axes)})"
     return text
