@@ -216,10 +216,18 @@ def saving_line(r: Resolved) -> str | None:
     """How many times fewer weights the conv needs than its FC equivalent."""
     if not isinstance(r.layer, Conv | Deconv) or r.fc_params is None or r.params == 0:
         return None
-    return (
-        f"{number(r.fc_params)} / {number(r.params)} = "
-        f"{number(r.fc_params // r.params)}x fewer weights than fully connected"
-    )
+    head = f"{number(r.fc_params)} / {number(r.params)}"
+    if r.fc_params <= r.params:  # a window as large as the input (or padded past it) shares nothing
+        return f"{head}: no fewer weights than fully connected"
+    whole, rest = divmod(r.fc_params, r.params)
+    if rest == 0:
+        times = f"= {number(whole)}x"
+    elif whole < 100:
+        shown = exact(r.fc_params / r.params)
+        times = f"= {shown}x" if "." in shown else f"= about {shown}x"
+    else:  # a quotient this large is shown rounded, and says so
+        times = f"= about {number((2 * r.fc_params + r.params) // (2 * r.params))}x"
+    return f"{head} {times} fewer weights than fully connected"
 
 
 def macs_line(r: Resolved) -> str:

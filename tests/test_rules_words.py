@@ -187,3 +187,28 @@ def test_deep_alternating_stack_resolves_fast() -> None:
         net = resolve(parse(text))
         assert time.perf_counter() - start < 3
         assert len(net.findings) >= 500
+
+
+@FAST
+@given(
+    n=st.integers(1, 12), c=st.integers(1, 8), k=st.integers(1, 8), size=st.integers(1, 5), bias=st.booleans()
+)
+def test_saving_line_says_only_what_is_so(n: int, c: int, k: int, size: int, bias: bool) -> None:
+    """'Nx fewer weights' is exact unless it says 'about' or shows decimals, and never 0x."""
+    net = net_of([n, n, c], {"type": "conv", "filters": k, "size": size, "pad": size // 2, "bias": bias})
+    r = net.layers[0]
+    assume(r.output.positive)
+    line = fm.saving_line(r)
+    assert line is not None
+    assert " 0x" not in line
+    fc, params = r.fc_params or 0, r.params
+    if fc <= params:
+        assert line.endswith(": no fewer weights than fully connected")
+        return
+    times = line.split(" = ")[1].split("x fewer")[0]
+    if times.startswith("about "):
+        assert fc % params
+    elif "." in times:
+        assert abs(float(times) - fc / params) <= 0.005
+    else:
+        assert fc == int(times.replace(",", "")) * params
