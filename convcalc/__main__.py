@@ -449,8 +449,8 @@ def fail(errors: list[SpecError]) -> NoReturn:
     help="Order of the shapes shown in the table and JSON; default: the spec's layout.",
 )
 @click.option("--notes", is_flag=True, help="Show every note in full, not summed up in one line.")
-@click.option("--select", callback=lambda c, p, v: _codes(c, p, v), help="Report only these rule codes.")
-@click.option("--ignore", callback=lambda c, p, v: _codes(c, p, v), help="Do not report these rule codes.")
+@click.option("--select", callback=lambda c, p, v: _run_codes(c, p, v), help="Report only these rule codes.")
+@click.option("--ignore", callback=lambda c, p, v: _run_codes(c, p, v), help="Do not report these codes.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
 @check_options
 @view_options
@@ -531,6 +531,15 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set
             "spec-invalid always fails and check-mismatch needs run --check)"
         )
     return codes
+
+
+def _run_codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set[str] | None:
+    """Rule codes as lint takes them, and check-mismatch, which run --check can find."""
+    if value is None:
+        return None
+    codes = {c.strip() for c in value.split(",") if c.strip()}
+    rest = _codes(ctx, param, ",".join(sorted(codes - {"check-mismatch"})) or None)
+    return (rest or set()) | (codes & {"check-mismatch"})
 
 
 @main.command()

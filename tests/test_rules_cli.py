@@ -191,3 +191,12 @@ def test_groups_without_filters_names_k() -> None:
         "convcalc layer: error: --groups 2 needs -k/--filters, a multiple of 2 (without -k a conv has "
         "1 filter) (see 'convcalc layer --help')\n"
     )
+
+
+def test_run_takes_check_mismatch_as_a_code() -> None:
+    """lint refuses check-mismatch (it never runs --check); run, which can, takes it."""
+    lenet = str(ROOT / "specs" / "lenet5.yaml")
+    assert cli("run", lenet, "--check", "--ignore", "check-mismatch").exit_code == 0
+    bad = cli("run", lenet, "--ignore", "nonsense,check-mismatch")
+    assert bad.exit_code == 2
+    assert "unknown rule code nonsense " in bad.output
