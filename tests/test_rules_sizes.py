@@ -43,7 +43,7 @@ def test_json_gives_null() -> None:
     assert (layer["macs"], layer["activations"], layer["receptive_field"]) == (0, 0, None)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     n=st.integers(1, 20),
     size=st.integers(1, 30),

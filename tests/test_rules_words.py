@@ -19,7 +19,8 @@ from convcalc.model import Code, Network, Severity
 from convcalc.report import output_cell
 from convcalc.resolver import resolve
 
-FAST = settings(max_examples=300, deadline=None)
+FAST = settings(max_examples=150, deadline=None)
+FEW = settings(max_examples=60, deadline=None)
 
 
 def net_of(input: list[int], *layers: dict[str, Any]) -> Network:
@@ -79,7 +80,7 @@ def test_words_follow_the_numbers(n: int, size: int, stride: int, pad: int, ceil
         assert n - 1 not in read
 
 
-@FAST
+@FEW
 @given(
     n=st.integers(1, 60),
     size=st.integers(1, 7),
@@ -212,3 +213,36 @@ def test_saving_line_says_only_what_is_so(n: int, c: int, k: int, size: int, bia
         assert abs(float(times) - fc / params) <= 0.005
     else:
         assert fc == int(times.replace(",", "")) * params
+
+
+@FAST
+@given(
+    n=st.tuples(st.integers(1, 40), st.integers(1, 40)),
+    size=st.tuples(st.integers(1, 5), st.integers(1, 5)),
+    stride=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    pad=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    kind=st.sampled_from(["conv", "max", "ceil"]),
+)
+def test_2d_notes_never_change_the_architecture(
+    n: tuple[int, int], size: tuple[int, int], stride: tuple[int, int], pad: tuple[int, int], kind: str
+) -> None:
+    """Per axis, in 2-D: a note's only fix is per-side padding, and applying it keeps the output."""
+    layer: dict[str, Any] = {"type": "conv", "filters": 1} if kind == "conv" else {"type": "pool"}
+    if kind != "conv":
+        assume(all(p <= f // 2 for p, f in zip(pad, size, strict=True)))
+        layer["ceil"] = kind == "ceil"
+    layer.update(size=list(size), stride=list(stride), pad=list(pad))
+    net = net_of([*n, 1], layer)
+    assume(net.layers[0].output.positive)
+    for f in net.findings:
+        if f.severity is not Severity.INFO:
+            continue
+        assert not any(fix.startswith(("stride", "input")) for fix in f.fixes)
+        for fix in f.fixes:
+            if not fix.startswith("pad [["):
+                continue
+            text = fix.split(" -> ")[0].removeprefix("pad ").removesuffix(" and ceil false")
+            pairs = [[int(x) for x in pair.split(", ")] for pair in text[2:-2].split("], [")]
+            fixed = net_of([*n, 1], {**layer, "pad": pairs, **({} if kind == "conv" else {"ceil": False})})
+            assert fixed.layers[0].output == net.layers[0].output
+            assert not fixed.layers[0].fractional
