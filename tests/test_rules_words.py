@@ -246,3 +246,4 @@ def test_2d_notes_never_change_the_architecture(
             fixed = net_of([*n, 1], {**layer, "pad": pairs, **({} if kind == "conv" else {"ceil": False})})
             assert fixed.layers[0].output == net.layers[0].output
             assert not fixed.layers[0].fractional
+            assert all(g.severity is not Severity.ERROR for g in fixed.findings)
