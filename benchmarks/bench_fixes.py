@@ -57,14 +57,14 @@ def main() -> None:
         print(f"  1,000 layers   {small:8.1f} ms   {n_small:6,} findings")
         ratio = large / small
         print(f"  10,000 layers  {large:8.1f} ms   {n_large:6,} findings   {ratio:5.1f}x   (target ~10x)")
-    from convcalc import arith
+    from convcalc import factor
     from convcalc.findings import _near_groups
 
     start = time.perf_counter()
     near = _near_groups(2**62, 3)
     print(f"groups 3 on 2**62 channels: {near} in {(time.perf_counter() - start) * 1000:.2f} ms")
     start = time.perf_counter()
-    listed = arith.divisors((2**61 - 1) * (2**31 - 1))
+    listed = factor.divisors((2**61 - 1) * (2**31 - 1))
     took = (time.perf_counter() - start) * 1000
     print(f"divisors of (2**61-1)(2**31-1): {len(listed or ())} in {took:.2f} ms")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from math import gcd
 
-from . import arith
+from . import arith, factor
 from . import formulas as fm
 from .inputs import Source, misreading
 from .model import (
@@ -335,7 +335,7 @@ def _groups(spec: Spec, r: Resolved, layer: Conv | Deconv) -> Finding | None:
 def _near_groups(common: int, g: int) -> list[int]:
     """The two divisors of gcd(C, K) nearest to g, from its factorisation; when it cannot be
     factorised in time, the divisors within a bounded scan around g, and 1 and gcd(C, K) themselves."""
-    listed = arith.divisors(common)
+    listed = factor.divisors(common)
     if listed is None:
         span = range(max(1, g - (1 << 16)), min(common, g + (1 << 16)) + 1)
         listed = (1, common, *(d for d in span if common % d == 0))

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from convcalc import arith
+from convcalc import factor
 from convcalc import formulas as fm
 from convcalc import spec as specmod
 from convcalc.__main__ import main
@@ -151,10 +151,10 @@ def test_resnet_stem_note_keeps_its_shape() -> None:
 def test_divisors_by_factorisation() -> None:
     """Divisors listed from prime factors, so 2**62 takes no time; a number too hard to factor in the
     budget gives None and the searches scan instead."""
-    assert arith.divisors(720720) == tuple(d for d in range(1, 720721) if 720720 % d == 0)
-    assert arith.divisors(2**62) == tuple(2**k for k in range(63))
-    assert arith.divisors((2**61 - 1) * (2**31 - 1)) == (1, 2**31 - 1, 2**61 - 1, (2**61 - 1) * (2**31 - 1))
-    assert arith.divisors(((1 << 64) - 59) * ((1 << 63) - 25)) is None
+    assert factor.divisors(720720) == tuple(d for d in range(1, 720721) if 720720 % d == 0)
+    assert factor.divisors(2**62) == tuple(2**k for k in range(63))
+    assert factor.divisors((2**61 - 1) * (2**31 - 1)) == (1, 2**31 - 1, 2**61 - 1, (2**61 - 1) * (2**31 - 1))
+    assert factor.divisors(((1 << 64) - 59) * ((1 << 63) - 25)) is None
 
 
 def test_groups_on_huge_channels_is_instant() -> None:
