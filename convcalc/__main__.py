@@ -214,9 +214,10 @@ def _checked(net: Network, *, seed: int, max_memory: int) -> Network:
     return checked(net, seed=seed, max_memory=max_memory, on_layer=Progress("checking"))
 
 
-def exit_code(nets: list[Network]) -> int:
-    """1 when any error finding, else 0."""
-    return 1 if any(n.worst is Severity.ERROR for n in nets) else 0
+def exit_code(nets: list[Network], *, strict: bool = False) -> int:
+    """1 when any error finding (or, when strict, any warning), else 0."""
+    failing = {Severity.ERROR, Severity.WARNING} if strict else {Severity.ERROR}
+    return 1 if any(n.worst in failing for n in nets) else 0
 
 
 def _one_line(e: click.UsageError) -> Invalid:
@@ -267,7 +268,9 @@ def main() -> None:
     help="Layer kind.",
 )
 @click.option("--filter", "--size", "size", type=Dims(), help="Filter size F: 5, or 3x5 per axis.")
-@click.option("-k", "--filters", type=click.IntRange(min=1), help="Number of filters K (conv; default 1).")
+@click.option(
+    "-k", "--filters", type=click.IntRange(min=1), help="Number of filters K (conv, deconv; default 1)."
+)
 @click.option("--stride", type=Dims(), help="Stride S (default 1; a pool's default is its size).")
 @click.option("--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid.")
 @click.option("--output-pad", type=Dims(minimum=0), help="Extra output after each axis (deconv; default 0).")
@@ -321,11 +324,13 @@ def layer(
     convcalc layer --in 7x7x3 --filter 3 --stride 3
     convcalc layer --in 4x4x512 --type deconv --filter 4 --stride 2 --pad 1 -k 256 --explain
     """
+    from .inputs import Source
     from .resolver import resolve
 
     spec = Spec(input=in_, layers=(_one_layer(kind, options),), layout=Layout(layout))
+    source = Source(input_flag="--in", layout_flag="--layout")
     try:
-        net = resolve(spec, sizing=_sizing(dtype, batch, optimizer))
+        net = resolve(spec, sizing=_sizing(dtype, batch, optimizer), source=source)
     except SpecError as e:
         raise click.UsageError(e.message) from None  # the options' fault: no file to name
     if check:
@@ -334,11 +339,12 @@ def layer(
         except ConvcalcError as e:
             raise Invalid(f"error: {e}") from None
     chosen = Format(fmt)
+    defaulted = kind in ("conv", "deconv") and options["filters"] is None
     with guarded():
         if chosen is Format.TABLE and columns is None:
-            click.echo(
-                sheet(net, explain=explain, glyph=glyphs(sys.stdout), width=width(sys.stdout)), nl=False
-            )
+            note = "1 filter: give -k" if defaulted else None
+            text = sheet(net, explain=explain, glyph=glyphs(sys.stdout), width=width(sys.stdout), note=note)
+            click.echo(text, nl=False)
         else:
             render([net], chosen, sys.stdout, View(columns=columns, explain=explain), err=sys.stderr)
     sys.exit(exit_code([net]))
@@ -420,6 +426,11 @@ def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
         )
     if o["size"] is None:
         raise click.UsageError(f"--type {kind} needs --filter (the filter size F)")
+    if o["filters"] is None and (o["groups"] or 1) > 1:
+        raise click.UsageError(
+            f"--groups {o['groups']} needs -k/--filters, a multiple of {o['groups']} (without -k a "
+            f"{kind} has 1 filter)"
+        )
     window: dict[str, Any] = {
         "filters": o["filters"] or 1,
         "size": o["size"],
@@ -444,7 +455,26 @@ def fail(errors: list[SpecError]) -> NoReturn:
 
 @main.command()
 @click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True))
-@click.option("--input", "input_", type=Dims(most=4), help="Try another input shape, e.g. 227x227x3.")
+@click.option(
+    "--input",
+    "input_",
+    type=Dims(most=4),
+    help="Try another input shape, e.g. 227x227x3 (as many numbers as the spec's input).",
+)
+@click.option(
+    "--layout",
+    type=click.Choice([m.value for m in Layout]),
+    help="Order of the numbers of --input (and of the spec's input); default: the spec's layout.",
+)
+@click.option(
+    "--shapes",
+    type=click.Choice([m.value for m in Layout]),
+    help="Order of the shapes shown in the table and JSON; default: the spec's layout.",
+)
+@click.option("--notes", is_flag=True, help="Show every note in full, not summed up in one line.")
+@click.option("--select", callback=lambda c, p, v: _run_codes(c, p, v), help="Report only these rule codes.")
+@click.option("--ignore", callback=lambda c, p, v: _run_codes(c, p, v), help="Do not report these codes.")
+@click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
 @max_spec_size_option
 @check_options
 @view_options
@@ -453,6 +483,12 @@ def run(
     specs: tuple[str, ...],
     input_: tuple[int, ...] | None,
     max_spec_size: int,
+    layout: str | None,
+    shapes: str | None,
+    notes: bool,
+    select: set[str] | None,
+    ignore: set[str] | None,
+    strict: bool,
     fmt: str,
     check: bool,
     seed: int,
@@ -470,28 +506,43 @@ def run(
     schema' the JSON Schema of every key, and the README's "The spec
     format" explains them.
 
-    Exit status: 0 clean (or only warnings and notes), 1 an error finding,
-    2 an invalid spec or usage; with several files, the highest.
+    Errors and warnings are shown in full, notes summed up in one line (--notes
+    shows them); JSON keeps every finding. --select, --ignore and --strict mean
+    what they mean for lint.
+
+    Exit status: 0 clean (or only warnings and notes), 1 an error finding (or a
+    warning with --strict), 2 an invalid spec or usage; with several files, the highest.
     """
+    import dataclasses
     import gc
 
+    from .findings import selected
+    from .inputs import Source
     from .loader import read
     from .resolver import resolve
 
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
     results: list[Network | SpecError] = []
     sizing = _sizing(dtype, batch, optimizer)
+    chosen = Layout(layout) if layout else None
+    flags = input_ is not None or layout is not None  # a misread input is then fixed by the options
+    source = Source(input_flag="--input" if input_ else None, layout_flag="--layout" if flags else None)
     for path in specs:
         try:
-            net = resolve(read(path, max_size=max_spec_size), input=input_, sizing=sizing)
-            results.append(_checked(net, seed=seed, max_memory=max_memory) if check else net)
+            net = resolve(
+                read(path, max_size=max_spec_size), input=input_, sizing=sizing, layout=chosen, source=source
+            )
+            net = _checked(net, seed=seed, max_memory=max_memory) if check else net
+            kept = selected(net.findings, select=select, ignore=ignore)
+            order = Layout(shapes) if shapes else chosen  # default: the layout the input was read in
+            results.append(dataclasses.replace(net, findings=kept, shapes=order))
         except SpecError as e:
             results.append(e)
         except ConvcalcError as e:  # the memory guard: this file is refused, the others still run
             results.append(SpecError(str(e), file=path))
     nets = [r for r in results if isinstance(r, Network)]
     errors = [r for r in results if isinstance(r, SpecError)]
-    view = View(columns=columns, explain=explain)
+    view = View(columns=columns, explain=explain, notes=notes)
     with guarded():
         if Format(fmt) is Format.JSON:  # one object per file asked for, invalid ones included
             write_json(results, sys.stdout, view, several=len(specs) > 1)
@@ -499,7 +550,7 @@ def run(
             render(nets, Format(fmt), sys.stdout, view, err=sys.stderr)
     if errors:
         fail(errors)
-    sys.exit(exit_code(nets))
+    sys.exit(exit_code(nets, strict=strict))
 
 
 def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set[str] | None:
@@ -517,6 +568,15 @@ def _codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set
             "spec-invalid and spec-unreadable always fail and check-mismatch needs run --check)"
         )
     return codes
+
+
+def _run_codes(ctx: click.Context, param: click.Parameter, value: str | None) -> set[str] | None:
+    """Rule codes as lint takes them, and check-mismatch, which run --check can find."""
+    if value is None:
+        return None
+    codes = {c.strip() for c in value.split(",") if c.strip()}
+    rest = _codes(ctx, param, ",".join(sorted(codes - {"check-mismatch"})) or None)
+    return (rest or set()) | (codes & {"check-mismatch"})
 
 
 @main.command()

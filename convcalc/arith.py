@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from math import gcd, isqrt
+from math import gcd
 
+from .factor import divisors
 from .model import Axis
 
 
@@ -130,22 +131,18 @@ def smallest_pad(a: Axis, *, limit: int | None = None) -> int | None:
 
 
 _SCAN = 1 << 16
-"""Candidates tried one by one before a search switches to listing divisors."""
-
-
-def _divisors(m: int) -> list[int]:
-    small = [d for d in range(1, isqrt(m) + 1) if m % d == 0]
-    return sorted({*small, *(m // d for d in small)})
+"""Candidates tried one by one when a number's divisors cannot be listed within the budget."""
 
 
 def _nearest_divisor(m: int, lo: int, hi: int, *, highest: bool, ok: Callable[[int], bool]) -> int | None:
     """The highest (or lowest) divisor of m from lo to hi that passes `ok`; a bounded search."""
     if lo > hi:
         return None
-    if hi - lo < _SCAN or m >= 1 << 40:  # a short range, or too many divisors to list: scan its near end
+    listed = divisors(m) if hi - lo >= _SCAN else None
+    if listed is None:  # a short range, or divisors that cannot be listed: scan its near end
         scan = range(hi, max(lo, hi - _SCAN) - 1, -1) if highest else range(lo, min(hi, lo + _SCAN) + 1)
         return next((s for s in scan if m % s == 0 and ok(s)), None)
-    found = [d for d in _divisors(m) if lo <= d <= hi and ok(d)]
+    found = [d for d in listed if lo <= d <= hi and ok(d)]
     return (found[-1] if highest else found[0]) if found else None
 
 

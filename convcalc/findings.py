@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 from math import gcd
 
-from . import arith
+from . import arith, factor
 from . import formulas as fm
+from .inputs import Source, misreading
 from .model import (
     Axis,
     Code,
@@ -29,6 +30,10 @@ _PASS_THROUGH = frozenset({Kind.BN, Kind.ACT, Kind.DROPOUT})
 
 _MAX_INPUT_STEPS = 4096
 
+_INPUT_BUDGET = 200_000
+"""Layer steps that every input-size fix search of a network takes together, at most: the
+searches share it, so a deep stack with many misfits stays linear in its depth."""
+
 
 def _finding(
     spec: Spec,
@@ -39,6 +44,7 @@ def _finding(
     *,
     key: str | None = None,
     fixes: tuple[str, ...] = (),
+    brief: str | None = None,
 ) -> Finding:
     line, column = r.layer.where.of(key) if key else (r.layer.where.line, r.layer.where.column)
     return Finding(
@@ -51,6 +57,7 @@ def _finding(
         layer=r.index,
         layer_name=r.layer.name,
         fixes=fixes,
+        brief=brief,
     )
 
 
@@ -64,13 +71,34 @@ def _lost_text(axes: tuple[Axis, ...]) -> str:
     return " and ".join(parts)
 
 
+_UNUSED = {
+    "up": ("the last window runs past the input", "a ceil-mode overhang"),
+    "pad": ("only padding goes unused past the last window", "unused padding"),
+    "gap": (
+        "the pixels after the last window fall in the stride's regular gap, like every other gap",
+        "a stride gap at the end",
+    ),
+}
+"""Why nothing is lost, in a sentence and in a few words, by case."""
+
+
+def _unused(axes: tuple[Axis, ...]) -> list[str]:
+    """Why flooring loses nothing, axis by axis: a ceil-mode overhang, padding, or the stride's own gap."""
+    reasons = []
+    for a in axes:
+        if a.fractional:
+            reasons.append("up" if fm.rounded_up(a) else "pad" if a.lost == 0 else "gap")
+    return list(dict.fromkeys(reasons))
+
+
 def _unused_text(axes: tuple[Axis, ...]) -> str:
-    """Why flooring loses nothing: padding, the stride's own gap, or a ceil-mode overhang."""
-    if any(a.ceil for a in axes if a.fractional):
-        return "the last window runs past the input (ceil mode)"
-    if all(a.lost == 0 for a in axes):
-        return "only padding goes unused"
-    return "the pixels after the last window fall in the stride's regular gap, like every other gap"
+    return " and ".join(_UNUSED[k][0] for k in _unused(axes))
+
+
+def _unused_brief(axes: tuple[Axis, ...]) -> str:
+    """unused padding at stride 2: the note in a few words."""
+    strides = fm.setting([a.stride for a in axes])
+    return " and ".join(_UNUSED[k][1] for k in _unused(axes)) + f" at stride {strides}"
 
 
 def _shape_text(dims: tuple[int, ...], layout: Layout, channels: int) -> str:
@@ -164,7 +192,10 @@ def _carriable(r: Resolved) -> bool:
     return bool(r.axes) and getattr(r.layer, "pad_mode", PadMode.EXPLICIT) is not PadMode.SAME
 
 
-def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Resolved) -> list[str]:
+def _input_fixes(
+    spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Resolved, *, budget: int
+) -> list[str]:
+    """Network inputs near the given one that make this layer fit; `budget` bounds the layer steps."""
     if not all(_carriable(p) for p in before):
         return []
     before = tuple(p for p in before if p.axes)
@@ -173,6 +204,7 @@ def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Reso
     steps = min(
         _MAX_INPUT_STEPS,
         max(64, 8 * r.axes[0].stride * max((p.axes[0].stride for p in before), default=1) ** 2),
+        budget // (2 * len(r.axes) * (len(before) + 1)),
     )
     fixes = []
     for direction in (-1, 1):
@@ -201,35 +233,61 @@ def _input_fixes(spec: Spec, first: Shape, before: tuple[Resolved, ...], r: Reso
     return fixes
 
 
-def _fractional(spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resolved) -> Finding:
-    axes = tuple(a for a in r.axes if a.fractional)
+def _fractional(
+    spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resolved, *, budget: int = _INPUT_BUDGET
+) -> Finding:
     names = fm.AXIS_NAMES[len(r.axes)]
     texts = [
         (n, f"{fm.size_expr(a)} = {fm.ratio(a)}") for n, a in zip(names, r.axes, strict=True) if a.fractional
     ]
-    if len(axes) == len(r.axes) and len({t for _, t in texts}) == 1:
+    if len(texts) == len(r.axes) and len({t for _, t in texts}) == 1:
         formula = texts[0][1]
     else:
         formula = "; ".join(f"{n}s: {t}" for n, t in texts)
-    got = fm.spatial(r.output)
-    rounding = "rounds it up (ceil mode) to" if any(a.ceil for a in axes) else "floors it to"
-    pad, no_pad = _pad_fix(r)
-    fixes = tuple(
-        f for f in (pad, *_stride_fixes(r), *_input_fixes(spec, first, layers[: r.index - 1], r)) if f
-    )
-    message = f"{formula} is not a whole number; PyTorch {rounding} {got}"
-    if any(arith.drops_input(a) for a in r.axes):
-        message += f" and silently drops {_lost_text(r.axes)}"
-        severity = Severity.ERROR
-    else:
+    message = f"{formula} is not a whole number; PyTorch {fm.rounded_to(r.axes, fm.spatial(r.output))}"
+    if not any(arith.drops_input(a) for a in r.axes):
+        # Nothing is lost: a fix may only say how to make the windows fit with the same output.
         message += f", but no input is lost: {_unused_text(r.axes)}"
-        severity = Severity.INFO
+        fixes = _same_output_fixes(r)
+        brief = _unused_brief(r.axes)
+        return _finding(spec, r, Severity.INFO, Code.FRACTIONAL_SIZE, message, fixes=fixes, brief=brief)
+    message += f" and silently drops {_lost_text(r.axes)}"
+    pad, no_pad = _pad_fix(r)
+    before = layers[: r.index - 1]
+    fixes = tuple(
+        f for f in (pad, *_stride_fixes(r), *_input_fixes(spec, first, before, r, budget=budget)) if f
+    )
     if no_pad:
         message += f" ({no_pad})"
-    return _finding(spec, r, severity, Code.FRACTIONAL_SIZE, message, fixes=fixes)
+    return _finding(spec, r, Severity.ERROR, Code.FRACTIONAL_SIZE, message, fixes=fixes)
 
 
-def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
+def _same_output_fixes(r: Resolved) -> tuple[str, ...]:
+    """Per-side padding that makes every window fit exactly and keeps the layer's output and its
+    windows (the padding before stays): the trailing pad shrinks to what the last window uses, or
+    grows to what a ceil-mode window reads. None when the unread pixels lie in a stride's gap."""
+    pairs = []
+    for a in r.axes:
+        total = (a.out - 1) * a.stride + a.extent - a.n
+        if total < a.pad:
+            return ()
+        pairs.append((a.pad, total - a.pad))
+    shown = pairs if len(set(pairs)) > 1 else pairs[:1]
+    text = "pad [" + ", ".join(f"[{b}, {e}]" for b, e in shown) + "]"
+    if isinstance(r.layer, Pool) and r.layer.ceil:
+        text += " and ceil false"
+    text += f" -> {fm.spatial(r.output)}"
+    order = ", ".join(f"{b}, {e}" for b, e in reversed(pairs))  # F.pad and ZeroPad: the last axis first
+    if isinstance(r.layer, Pool) and r.layer.mode is PoolMode.MAX:
+        how = f"F.pad(x, ({order}), value=-inf), then padding 0"
+    elif isinstance(r.layer, Pool):
+        return (text,)  # zeros from F.pad would change an average's divisor: no one-line PyTorch form
+    else:
+        how = f"nn.ZeroPad{len(pairs)}d(({order})), then padding 0"
+    return (f"{text} (in PyTorch: {how})",)
+
+
+def _non_positive(spec: Spec, r: Resolved, rest: int, layout: Finding | None = None) -> Finding:
     bad = next(a for a in r.axes if a.out < 1)
     if bad.transposed:
         message = (
@@ -239,14 +297,17 @@ def _non_positive(spec: Spec, r: Resolved, rest: int) -> Finding:
         )
     else:
         message = (
-            f"output size {fm.size_expr(bad)} = {fm.ratio(bad)} -> {bad.out}: the window "
+            f"output size {fm.size_expr(bad)} = {fm.ratio(bad)}, no output: the window "
             f"({bad.extent}) is larger than the padded input ({bad.n + bad.pad + bad.end_pad}); "
             "PyTorch refuses it"
         )
     if rest:
         message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
-    fixes = []
-    if isinstance(r.layer, Conv):
+    fixes: list[str] = []
+    if layout is not None:  # the input is likely misread: padding it would only hide that
+        message += "; the input looks misread (see the suspicious-layout warning)"
+        fixes.extend(layout.fixes)
+    elif isinstance(r.layer, Conv):
         pad = max(0, (bad.extent - bad.n + 1) // 2)
         fixes.append(f"pad {pad}")
     return _finding(spec, r, Severity.ERROR, Code.NON_POSITIVE_SIZE, message, fixes=tuple(fixes))
@@ -256,9 +317,7 @@ def _groups(spec: Spec, r: Resolved, layer: Conv | Deconv) -> Finding | None:
     c, k, g = r.input.channels, layer.filters, layer.groups
     if c % g == 0 and k % g == 0:
         return None
-    common = gcd(c, k)
-    valid = [d for d in range(1, common + 1) if common % d == 0]
-    near = sorted(valid, key=lambda d: (abs(d - g), d))[:2]
+    near = _near_groups(gcd(c, k), g)
     message = (
         f"groups {g} must divide both the input channels ({c}) and the filters ({k}); PyTorch refuses it"
     )
@@ -269,8 +328,19 @@ def _groups(spec: Spec, r: Resolved, layer: Conv | Deconv) -> Finding | None:
         Code.GROUPS_MISMATCH,
         message,
         key="groups",
-        fixes=tuple(f"groups {d}" for d in sorted(near)),
+        fixes=tuple(f"groups {d}" for d in near),
     )
+
+
+def _near_groups(common: int, g: int) -> list[int]:
+    """The two divisors of gcd(C, K) nearest to g, from its factorisation; when it cannot be
+    factorised in time, the divisors within a bounded scan around g, and 1 and gcd(C, K) themselves."""
+    listed = factor.divisors(common)
+    if listed is None:
+        span = range(max(1, g - (1 << 16)), min(common, g + (1 << 16)) + 1)
+        listed = (1, common, *(d for d in span if common % d == 0))
+    valid = sorted(set(listed))
+    return sorted(sorted(valid, key=lambda d: (abs(d - g), d))[:2])
 
 
 def _pool_pad(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
@@ -359,27 +429,23 @@ def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
         order = ", ".join(f"{a.pad}, {a.end_pad}" for a in reversed(r.axes))
         fixes = (f"nn.ZeroPad{len(r.axes)}d(({order})) before the layer, then padding 0",)
     message = f"the padding is uneven ({sides}); {how}"
-    return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes)
+    brief = "uneven padding"
+    return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes, brief=brief)
 
 
-def _layout(spec: Spec, dims: tuple[int, ...], first: Shape) -> Finding | None:
-    if spec.layout is not Layout.HWC or len(dims) < 3 or not (dims[0] <= 4 < dims[-1] and dims[0] < dims[-1]):
+def _layout(spec: Spec, dims: tuple[int, ...], layout: Layout, source: Source) -> Finding | None:
+    found = misreading(dims, layout, source)
+    if found is None:
         return None
-    if dims[0] == dims[1]:
-        return None  # square in hwc (4x4x512, a generator's 1x1x100): channels last, as written
-    line, column = spec.input_where
-    spatial = "x".join(map(str, first.spatial))
+    line, column = spec.input_where if source.input_flag is None else (None, None)
     return Finding(
         severity=Severity.WARNING,
         code=Code.SUSPICIOUS_LAYOUT,
-        message=(
-            f"input {fm.product(dims)} is read as {spatial} with {first.channels} channels (layout hwc); "
-            f"if the {dims[0]} comes first as channels, add 'layout: chw'"
-        ),
+        message=found[0],
         file=spec.file,
         line=line,
         column=column,
-        fixes=("layout: chw",),
+        fixes=found[1],
     )
 
 
@@ -467,14 +533,25 @@ def _expect_mismatches(
 
 
 def diagnose(
-    spec: Spec, dims: tuple[int, ...], first: Shape, layers: tuple[Resolved, ...]
+    spec: Spec,
+    dims: tuple[int, ...],
+    first: Shape,
+    layers: tuple[Resolved, ...],
+    *,
+    layout: Layout | None = None,
+    source: Source | None = None,
 ) -> tuple[Finding, ...]:
-    """Every finding about a resolved stack, in layer order; `dims` is the input as given.
+    """Every finding about a resolved stack, in layer order; `dims` is the input as given, read in
+    `layout` (the spec's unless overridden), and `source` says which options gave them.
 
     `expect:` values describe the spec's own input, so they are not checked when another is tried.
     """
-    found: list[Finding | None] = [_layout(spec, dims, first)]
-    asserted = dims == spec.input
+    layout = layout or spec.layout
+    misread = _layout(spec, dims, layout, source or Source())
+    found: list[Finding | None] = [misread]
+    asserted = dims == spec.input and layout is spec.layout
+    misfits = sum(1 for r in layers if r.fractional and any(arith.drops_input(a) for a in r.axes))
+    budget = _INPUT_BUDGET // max(1, misfits)
     for r in layers:
         if isinstance(r.layer, Conv | Deconv):
             found.append(_groups(spec, r, r.layer))
@@ -488,10 +565,10 @@ def diagnose(
             if not r.axes[0].transposed:
                 found.append(_skips(spec, r))
         if any(a.out < 1 for a in r.axes):
-            found.append(_non_positive(spec, r, len(spec.layers) - r.index))
+            found.append(_non_positive(spec, r, len(spec.layers) - r.index, misread))
             continue
         if r.fractional:
-            found.append(_fractional(spec, first, layers, r))
+            found.append(_fractional(spec, first, layers, r, budget=budget))
         if asserted:
             found.extend(_expect_mismatches(spec, r, r.output, r.params, r.macs))
     complete = len(layers) == len(spec.layers) and all(
@@ -508,3 +585,40 @@ def diagnose(
 def _allowed(spec: Spec, f: Finding) -> bool:
     """Whether the finding's layer turns its code off with `allow:`."""
     return f.layer is not None and f.code in spec.layers[f.layer - 1].allow
+
+
+def about_input(f: Finding) -> bool:
+    """Whether a finding says how the input itself was read: shown before any result."""
+    return f.code is Code.SUSPICIOUS_LAYOUT
+
+
+def selected(
+    findings: tuple[Finding, ...], *, select: set[str] | None = None, ignore: set[str] | None = None
+) -> tuple[Finding, ...]:
+    """The findings whose codes are selected (all by default) and not ignored, as lint keeps them."""
+    return tuple(
+        f
+        for f in findings
+        if (select is None or f.code.value in select) and (ignore is None or f.code.value not in ignore)
+    )
+
+
+_NAMES_SHOWN = 3
+"""Layer names listed per kind of note in the one-line summary before 'and N more'."""
+
+
+def notes_line(findings: tuple[Finding, ...], *, flag: str = "--notes") -> str | None:
+    """The info findings in one line, grouped by what they say: 5 notes: unused padding at stride 2
+    in conv1, layer2.0.conv1 and 3 more; show them with --notes. None when there are none."""
+    notes = [f for f in findings if f.severity is Severity.INFO]
+    if not notes:
+        return None
+    groups: dict[str, list[str]] = {}
+    for f in notes:
+        groups.setdefault(f.brief or f.code.value, []).append(f.layer_name or "the network")
+    parts = []
+    for brief, names in groups.items():
+        shown = ", ".join(names[:_NAMES_SHOWN])
+        more = len(names) - _NAMES_SHOWN
+        parts.append(f"{brief} in {shown}" + (f" and {more} more" if more > 0 else ""))
+    return f"{fm.plural(len(notes), 'note')}: {'; '.join(parts)}; show them with {flag}"

@@ -99,18 +99,60 @@ def size_expr(a: Axis) -> str:
     return f"({a.n} - {a.extent}{_pads(a, '+')})/{a.stride} + 1"
 
 
+def floor_out(a: Axis) -> int:
+    """floor((N + 2P - E)/S) + 1, the output before any ceil-mode rounding."""
+    return a.numerator // a.stride + 1
+
+
+def rounded_up(a: Axis) -> bool:
+    """Whether ceil mode gave more windows than the floor."""
+    return a.ceil and not a.transposed and a.out > floor_out(a)
+
+
+def dropped_place(a: Axis) -> str:
+    """Where the window that ceil mode would add, and PyTorch drops, would start."""
+    start = a.out * a.stride - a.pad  # in input pixels; PyTorch drops it when it starts at N or later
+    if a.n <= start < a.n + a.end_pad:
+        return "in the padding"
+    return "past the input" if not a.end_pad else "past the padded input"
+
+
 def size_line(a: Axis) -> str:
-    """The output size with its formula and how PyTorch rounds it."""
+    """The output size with its formula and how PyTorch rounds it; every word true of these numbers."""
     if a.transposed:
-        return f"{size_expr(a)} = {a.out}"
+        return f"{size_expr(a)} = {a.out}" + (": no output" if a.out < 1 else "")
     text = f"{size_expr(a)} = {ratio(a)}"
-    if not a.fractional or a.numerator < 0:
+    if a.out < 1:
+        return text + ": no output"
+    if not a.fractional:
         return text
-    rounded = (a.numerator + a.stride - 1) // a.stride + 1 if a.ceil else a.numerator // a.stride + 1
-    text += f" -> {rounded} (ceil mode)" if a.ceil else f" -> {rounded} (floor)"
-    if a.out != rounded:
-        text += f" -> {a.out} (the last window would start in the padding)"
-    return text
+    if not a.ceil:
+        return text + f" -> {a.out} (floor)"
+    if rounded_up(a):
+        return text + f" -> {a.out} (ceil mode rounds up)"
+    return text + f" -> {a.out} (ceil mode keeps the floor: one more window would start {dropped_place(a)})"
+
+
+def rounded_to(axes: tuple[Axis, ...], got: str) -> str:
+    """How PyTorch turned the fractional sizes of these axes into `got`, as the rest of a sentence."""
+    fractional = [a for a in axes if a.fractional]
+    up = [rounded_up(a) for a in fractional]
+    if up and all(up):
+        return f"rounds it up (ceil mode) to {got}"
+    if any(up):
+        return f"rounds it to {got} (ceil mode: up on some axes, down on others)"
+    kept = [a for a in fractional if a.ceil]
+    if kept:
+        where = dropped_place(kept[0])
+        return f"keeps the floor, {got}, even in ceil mode (one more window would start {where})"
+    return f"floors it to {got}"
+
+
+def exact_note(axes: tuple[Axis, ...]) -> str:
+    """The unrounded sizes beside an output: 2.33, or ceil 55.5 when ceil mode rounded them up."""
+    exacts = [ratio(a) for a in axes]
+    text = exacts[0] if len(set(exacts)) == 1 else "x".join(exacts)
+    return f"ceil {text}" if any(rounded_up(a) for a in axes) else text
 
 
 def extent_note(a: Axis) -> str | None:
@@ -174,15 +216,25 @@ def saving_line(r: Resolved) -> str | None:
     """How many times fewer weights the conv needs than its FC equivalent."""
     if not isinstance(r.layer, Conv | Deconv) or r.fc_params is None or r.params == 0:
         return None
-    return (
-        f"{number(r.fc_params)} / {number(r.params)} = "
-        f"{number(r.fc_params // r.params)}x fewer weights than fully connected"
-    )
+    head = f"{number(r.fc_params)} / {number(r.params)}"
+    if r.fc_params <= r.params:  # a window as large as the input (or padded past it) shares nothing
+        return f"{head}: no fewer weights than fully connected"
+    whole, rest = divmod(r.fc_params, r.params)
+    if rest == 0:
+        times = f"= {number(whole)}x"
+    elif whole < 100:
+        shown = exact(r.fc_params / r.params)
+        times = f"= {shown}x" if "." in shown else f"= about {shown}x"
+    else:  # a quotient this large is shown rounded, and says so
+        times = f"= about {number((2 * r.fc_params + r.params) // (2 * r.params))}x"
+    return f"{head} {times} fewer weights than fully connected"
 
 
 def macs_line(r: Resolved) -> str:
     """32x32x10 x 5x5x3 = 768,000 multiply-accumulates."""
     layer = r.layer
+    if not r.output.positive:
+        return "0 (no output)"
     if isinstance(layer, Conv):
         window = product(tuple(a.size for a in r.axes))
         per_group = r.input.channels // layer.groups

@@ -28,7 +28,7 @@ RULES: dict[str, str] = {
     Code.STRIDE_SKIPS_INPUT.value: "Windows leave input positions unread by design (stride or dilation).",
     Code.OUTPUT_PAD_TOO_LARGE.value: "A deconv's output_pad is not below its stride or dilation.",
     Code.NOT_IN_PYTORCH.value: "Uneven padding (per-side, or same) that PyTorch's layers cannot take.",
-    Code.SUSPICIOUS_LAYOUT.value: "An hwc input that looks channels-first, like 3x224x224.",
+    Code.SUSPICIOUS_LAYOUT.value: "An input that looks misread: 3x224x224 or 1x8000 in hwc, 28x28 (no C).",
     Code.EXPECT_MISMATCH.value: "A shape, parameter or MAC count differs from the spec's expect:.",
     Code.CHECK_MISMATCH.value: "Running the layer gave another shape than the resolver (--check).",
     Code.SPEC_UNREADABLE.value: "A file or directory the walk found could not be read (it vanished, say).",

@@ -357,14 +357,27 @@ class Shape:
 
     @property
     def elements(self) -> int:
-        """How many numbers the tensor holds."""
+        """How many numbers the tensor holds: none when a spatial size is not positive."""
         n = self.channels
         for s in self.spatial:
             n *= s
-        return n
+        return n if self.positive else 0
+
+    @property
+    def positive(self) -> bool:
+        """Whether every spatial size is at least 1 (a window larger than its input gives none)."""
+        return all(s > 0 for s in self.spatial)
 
     def __str__(self) -> str:
-        return "x".join(map(str, self.dims))
+        return "x".join(map(str, self.dims)) if self.positive else "none"
+
+    def written(self, layout: Layout) -> tuple[int, ...]:
+        """The numbers in a layout's order: spatial sizes then channels (hwc), or channels first."""
+        return (self.channels, *self.spatial) if layout is Layout.CHW else self.dims
+
+    def show(self, layout: Layout) -> str:
+        """32x32x3 in hwc, 3x32x32 in chw; none when a size is not positive."""
+        return "x".join(map(str, self.written(layout))) if self.positive else "none"
 
     @staticmethod
     def read(dims: tuple[int, ...], layout: Layout) -> Shape:
@@ -467,6 +480,8 @@ class Finding:
     """1-based index of the layer, or None for the spec as a whole."""
     layer_name: str | None = None
     fixes: tuple[str, ...] = ()
+    brief: str | None = None
+    """A few words for a one-line summary of notes: unused padding at stride 2."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -490,8 +505,8 @@ class Resolved:
 
     @property
     def fractional(self) -> bool:
-        """Whether any axis has a fractional output size."""
-        return any(a.fractional for a in self.axes)
+        """Whether any axis has a fractional output size (a layer with no output has no size at all)."""
+        return any(a.fractional for a in self.axes) and self.output.positive
 
     @property
     def activations(self) -> int:
@@ -542,6 +557,13 @@ class Network:
     checks: tuple[LayerCheck, ...] | None = None
     """Per layer, what running it showed; None when not checked."""
     sizing: Sizing = Sizing()
+    shapes: Layout | None = None
+    """The order shapes are shown in; None for the spec's layout."""
+
+    @property
+    def order(self) -> Layout:
+        """The order shapes are shown in: chosen, else the spec's layout."""
+        return self.shapes or self.spec.layout
 
     @property
     def output(self) -> Shape:

@@ -12,7 +12,8 @@ from typing import Any, TextIO
 from . import formulas as fm
 from . import grid, safe, streams
 from .errors import SpecError
-from .model import Field, LayerCheck, Network, Resolved, Severity
+from .findings import about_input, notes_line
+from .model import Field, Finding, LayerCheck, Network, Resolved, Severity
 from .report import (
     COLUMN_SET,
     NARROW_ORDER,
@@ -43,6 +44,8 @@ class View:
 
     columns: tuple[str, ...] | None = None
     explain: bool = False
+    notes: bool = True
+    """Every info finding in full; else one line sums them up (run's table, without --notes)."""
 
 
 class Format(enum.Enum):
@@ -145,7 +148,8 @@ def markdown(net: Network, view: View = View()) -> str:
     lines.extend(f"- {line}" for line in summary(net))
     if view.explain:
         for r in net.layers:
-            lines.extend(["", f"**{md(r.layer.name)}**: {r.input} -> {r.output}", "", "```"])
+            shapes = f"{r.input.show(net.order)} -> {r.output.show(net.order)}"
+            lines.extend(["", f"**{md(r.layer.name)}**: {shapes}", "", "```"])
             lines.extend(safe.visible(line) for line in explain_lines(r, net))
             lines.append("```")
     if net.findings:
@@ -156,10 +160,11 @@ def markdown(net: Network, view: View = View()) -> str:
     return "\n".join(lines) + "\n"
 
 
-def findings_text(net: Network) -> list[str]:
-    """The findings as linter lines, each followed by its fixes; user strings escaped."""
+def findings_text(net: Network, findings: Sequence[Finding] | None = None) -> list[str]:
+    """The findings (the network's by default) as linter lines, each followed by its fixes; user strings
+    escaped."""
     out = []
-    for f in net.findings:
+    for f in net.findings if findings is None else findings:
         out.append(safe.visible(finding_line(f)))
         if f.fixes:
             out.append(safe.visible(f"    fix: {' or '.join(f.fixes)}"))
@@ -213,6 +218,8 @@ def _table_lines(net: Network, width: int | None, view: View, glyph: streams.Gly
     out: list[Line] = []
     title = safe.visible(net.spec.name or net.spec.file or "")
     out.extend((t, None) for t in grid.wrap(title, width) if title)
+    early = [f for f in net.findings if about_input(f)]  # how the input was read comes first
+    out.extend(_finding_lines(early, width))
     out.append(("", None))
     keys, dropped = (view.columns, ()) if view.columns else fit(net, width)
     cols = _grid(net, keys, glyph)
@@ -229,15 +236,29 @@ def _table_lines(net: Network, width: int | None, view: View, glyph: streams.Gly
         out.extend((t, None) for t in grid.wrap(total_line, width, 13))
     if view.explain:
         for r in net.layers:
-            head = f"{r.index}. {safe.visible(r.layer.name)}: {r.input} -> {r.output}"
+            shapes = f"{r.input.show(net.order)} -> {r.output.show(net.order)}"
+            head = f"{r.index}. {safe.visible(r.layer.name)}: {shapes}"
             out.append(("", None))
             out.extend((t, "bold") for t in grid.wrap(head, width))
             for explained in explain_lines(r, net):
                 out.extend((t, None) for t in grid.wrap(explained, width, 19))
-    if net.findings:
+    shown = [
+        f for f in net.findings if not about_input(f) and (view.notes or f.severity is not Severity.INFO)
+    ]
+    noted = None if view.notes else notes_line(net.findings)
+    if shown or noted:
         out.append(("", None))
-    for f in net.findings:
-        out.extend((t, _STYLE[f.severity]) for t in grid.wrap(safe.visible(finding_line(f)), width))
+    out.extend(_finding_lines(shown, width))
+    if noted:
+        out.extend((t, _STYLE[Severity.INFO]) for t in grid.wrap(safe.visible(noted), width, 4))
+    return out
+
+
+def _finding_lines(findings: Sequence[Finding], width: int | None) -> list[Line]:
+    """Findings as styled linter lines wrapped at spaces, each followed by its fixes."""
+    out: list[Line] = []
+    for f in findings:
+        out.extend((t, _STYLE[f.severity]) for t in grid.wrap(safe.visible(finding_line(f)), width, 4))
         if f.fixes:
             fixes = safe.visible(f"    fix: {' or '.join(f.fixes)}")
             out.extend((t, None) for t in grid.wrap(fixes, width, 9))
@@ -319,6 +340,8 @@ def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[s
         )
     elif r.field is not None:
         put("receptive field", [f"{fm.fractions([f.size for f in r.field])} (unchanged)"])
+    elif not r.output.positive:
+        put("receptive field", ["none (no output)"])
     elif net.input.spatial and sees_everything(r, net):
         put("receptive field", ["the whole input"])
     elif net.input.spatial:
@@ -340,6 +363,8 @@ def _pad_note(r: Resolved) -> str | None:
 
 
 def _activation_line(r: Resolved, net: Network) -> str:
+    if not r.output.positive:
+        return "0 (no output)"
     if not r.activations:
         return f"0 ({'a view' if r.layer.kind.value == 'flatten' else 'in place'})"
     s = net.sizing
@@ -350,12 +375,20 @@ def _activation_line(r: Resolved, net: Network) -> str:
 
 
 def sheet(
-    net: Network, *, explain: bool = False, glyph: streams.Glyphs = streams.UNICODE, width: int | None = None
+    net: Network,
+    *,
+    explain: bool = False,
+    glyph: streams.Glyphs = streams.UNICODE,
+    width: int | None = None,
+    note: str | None = None,
 ) -> str:
     """The formula sheet of a single layer, as `convcalc layer` prints it; explain adds the
-    receptive field and the activations; lines wrap at spaces to `width`, continuations indented."""
+    receptive field and the activations, and a note goes beside the output; lines wrap at spaces to
+    `width`, continuations indented."""
     r = net.layers[0]
-    lines = [f"{safe.visible(r.layer.name)}: {r.input} -> {r.output}"]
+    lines = [f"{safe.visible(r.layer.name)}: {r.input.show(net.order)} -> {r.output.show(net.order)}"]
+    if note:
+        lines[0] += f" ({note})"
     body = explain_lines(r, net)
     if not explain:
         body = [line for line in body if not line.startswith(("  receptive field", "  activations"))]
@@ -368,11 +401,21 @@ def sheet(
         }
         lines.append(f"  {'check':<17}{ran.get(c.status.value, 'not run (PyTorch would refuse this layer)')}")
     lines = [part for line in lines for part in grid.wrap(line, width, 19)]
-    if net.findings:
-        lines.append("")
-        for line in findings_text(net):
-            lines.extend(grid.wrap(line, width, 9 if line.startswith("    fix: ") else 4))
-    return "\n".join(lines) + "\n"
+    early = [f for f in net.findings if about_input(f)]  # how the input was read comes first
+    later = [f for f in net.findings if not about_input(f)]
+    text = "".join(part + "\n" for part in _wrapped_findings(net, early, width)) + "\n".join(lines) + "\n"
+    if later:
+        text += "\n" + "\n".join(_wrapped_findings(net, later, width)) + "\n"
+    return text
+
+
+def _wrapped_findings(net: Network, findings: Sequence[Finding], width: int | None) -> list[str]:
+    """Finding lines wrapped at spaces, continuations indented under the message or the fix."""
+    return [
+        part
+        for line in findings_text(net, findings)
+        for part in grid.wrap(line, width, 9 if line.startswith("    fix: ") else 4)
+    ]
 
 
 class Progress:

@@ -20,6 +20,7 @@ from .model import (
     GlobalPool,
     Kind,
     LayerCheck,
+    Layout,
     Network,
     PadMode,
     Pool,
@@ -65,7 +66,7 @@ def sees_everything(r: Resolved, net: Network) -> bool:
 def _rf_cell(r: Resolved, net: Network) -> str:
     """196 (16): the field's size and, in brackets, its jump; per axis when they differ."""
     if r.field is None:
-        if not net.input.spatial or r.layer.kind is Kind.FLATTEN:
+        if not net.input.spatial or r.layer.kind is Kind.FLATTEN or not r.output.positive:
             return ""
         return "all" if sees_everything(r, net) else "varies"
     size = fm.fractions([f.size for f in r.field])
@@ -78,8 +79,10 @@ COLUMN_SET: dict[str, Column] = {
     "name": Column("name", lambda r, n: r.layer.name, lambda n: "total"),
     "type": Column("type", lambda r, n: type_cell(r), _none),
     "window": Column("filter/stride/pad", lambda r, n: window_cell(r), _none),
-    "input": Column("input", lambda r, n: str(r.input), lambda n: str(n.input), fixed=True),
-    "output": Column("output", lambda r, n: output_cell(r), lambda n: str(n.output), fixed=True),
+    "input": Column("input", lambda r, n: r.input.show(n.order), lambda n: n.input.show(n.order), fixed=True),
+    "output": Column(
+        "output", lambda r, n: output_cell(r, n.order), lambda n: n.output.show(n.order), fixed=True
+    ),
     "params": Column(
         "params", lambda r, n: fm.number(r.params), lambda n: fm.number(n.params), numeric=True, fixed=True
     ),
@@ -193,8 +196,8 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
         "name": layer.name,
         "type": _type(r),
         "line": layer.where.line,
-        "input_shape": list(r.input.dims),
-        "output_shape": list(r.output.dims),
+        "input_shape": list(r.input.written(net.order)),
+        "output_shape": list(r.output.written(net.order)) if r.output.positive else None,
         "params": r.params,
         "non_trainable_params": r.non_trainable,
         "fc_params": r.fc_params,
@@ -213,7 +216,7 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
         "fn": layer.fn.value if isinstance(layer, Act) else None,
         "p": layer.p if isinstance(layer, Dropout) else None,
         "check": check.status.value if check else None,
-        "checked_shape": list(check.shape) if check and check.shape else None,
+        "checked_shape": _ordered(check.shape, net.order) if check and check.shape else None,
     }
 
 
@@ -239,8 +242,8 @@ def to_json(net: Network) -> dict[str, Any]:
         "version": JSON_VERSION,
         "name": net.spec.name,
         "file": net.spec.file,
-        "input_shape": list(net.input.dims),
-        "output_shape": list(net.output.dims),
+        "input_shape": list(net.input.written(net.order)),
+        "output_shape": list(net.output.written(net.order)) if net.output.positive else None,
         "sizing": {
             "dtype": net.sizing.dtype.value,
             "batch": net.sizing.batch,
@@ -293,12 +296,16 @@ def type_cell(r: Resolved) -> str:
     return layer.kind.value
 
 
-def output_cell(r: Resolved) -> str:
-    """The output shape, with the exact fractional size beside it."""
-    text = str(r.output)
+def _ordered(dims: tuple[int, ...], layout: Layout) -> list[int]:
+    """Spatial sizes then channels, put in a layout's order."""
+    return [dims[-1], *dims[:-1]] if layout is Layout.CHW and len(dims) > 1 else list(dims)
+
+
+def output_cell(r: Resolved, layout: Layout = Layout.HWC) -> str:
+    """The output shape in a layout's order, with the exact fractional size beside it."""
+    text = r.output.show(layout)
     if r.fractional:
-        exacts = [fm.ratio(a) for a in r.axes]
-        text += f" ({exacts[0] if len(set(exacts)) == 1 else 'x'.join(exacts)})"
+        text += f" ({fm.exact_note(r.axes)})"
     return text
 
 

@@ -8,6 +8,7 @@ from math import gcd, prod
 from . import arith
 from .errors import SpecError
 from .findings import diagnose
+from .inputs import Source, check_rank
 from .model import (
     FC,
     Axis,
@@ -18,6 +19,7 @@ from .model import (
     Flatten,
     GlobalPool,
     Layer,
+    Layout,
     Network,
     PadMode,
     PerAxis,
@@ -140,8 +142,10 @@ def _windowed(index: int, layer: Windowed, shape: Shape, file: str | None) -> Re
         if isinstance(layer, Deconv)
         else layer.filters * (shape.channels // layer.groups) * kernel
     ) + (layer.filters if layer.bias else 0)
-    fc_params = shape.elements * out.elements if min(spatial) > 0 else 0
-    if isinstance(layer, Deconv):
+    fc_params = shape.elements * out.elements if out.positive else None
+    if not out.positive:
+        macs = 0
+    elif isinstance(layer, Deconv):
         macs = prod(shape.spatial) * shape.channels * (layer.filters // layer.groups) * kernel
     else:
         macs = prod(max(0, o) for o in spatial) * layer.filters * (shape.channels // layer.groups) * kernel
@@ -314,8 +318,24 @@ def exact_fields(layers: list[Resolved]) -> list[Resolved]:
     return out
 
 
-def resolve(spec: Spec, *, input: tuple[int, ...] | None = None, sizing: Sizing | None = None) -> Network:
-    """Resolve every layer of a spec, stopping after a layer with no output."""
+def resolve(
+    spec: Spec,
+    *,
+    input: tuple[int, ...] | None = None,
+    sizing: Sizing | None = None,
+    layout: Layout | None = None,
+    source: Source | None = None,
+) -> Network:
+    """Resolve every layer of a spec, stopping after a layer with no output.
+
+    `input` and `layout` replace the spec's (an input of another rank is refused); `source` names
+    the options they came from, for fixes (by default `--input` when an input is given).
+    """
+    if source is None:
+        source = Source(input_flag="--input" if input is not None else None)
+    layout = layout or spec.layout
+    if input is not None:
+        check_rank(spec, input, layout, source.input_flag or "the input")
     dims = input or spec.input
     if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in dims):
         raise SpecError(f"the input must be positive integers like (32, 32, 3), got {dims!r}", file=spec.file)
@@ -325,12 +345,12 @@ def resolve(spec: Spec, *, input: tuple[int, ...] | None = None, sizing: Sizing 
             "(up to 3 spatial axes and channels)",
             file=spec.file,
         )
-    first = shape = Shape.read(dims, spec.layout)
+    first = shape = Shape.read(dims, layout)
     rf: tuple[Field, ...] | None = tuple(Field(1, 1, 0) for _ in first.spatial) or None
     layers: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
         resolved = resolve_layer(index, layer, shape, file=spec.file)
-        rf = field(resolved, rf)
+        rf = field(resolved, rf) if resolved.output.positive else None
         if rf is not None:
             resolved = _with_field(resolved, rf)
         layers.append(resolved)
@@ -338,7 +358,7 @@ def resolve(spec: Spec, *, input: tuple[int, ...] | None = None, sizing: Sizing 
             break
         shape = resolved.output
     layers = exact_fields(layers)
-    findings = diagnose(spec, dims, first, tuple(layers))
+    findings = diagnose(spec, dims, first, tuple(layers), layout=layout, source=source)
     return Network(spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing())
 
 

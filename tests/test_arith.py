@@ -401,5 +401,5 @@ def test_per_layer_counts_add_up(spec: dict) -> None:
     for r in layers:
         assert r["input_shape"] == shape
         shape = r["output_shape"]
-    if layers and all(min(r["output_shape"]) >= 1 for r in layers):
+    if layers and all(r["output_shape"] is not None for r in layers):  # null: a window too large
         assert result["output_shape"] == layers[-1]["output_shape"]

@@ -56,6 +56,9 @@ def test_error_finding_exits_1(runner: CliRunner) -> None:
 def test_info_finding_exits_0(runner: CliRunner) -> None:
     result = run(runner, "run", ALEXNET)
     assert result.exit_code == 0
+    assert "1 note: unused padding at stride 4 in conv1; show them with --notes" in result.stdout
+    result = run(runner, "run", ALEXNET, "--notes")
+    assert result.exit_code == 0
     assert "info[fractional-size]" in result.stdout
     assert "only padding goes unused" in result.stdout
 
@@ -477,7 +480,7 @@ def test_layer_suspicious_layout_warns(runner: CliRunner) -> None:
     result = run(runner, "layer", "--in", "3x224x224", "--filter", "3")
     assert result.exit_code == 0
     assert "warning[suspicious-layout]" in result.stdout
-    assert "layout: chw" in result.stdout
+    assert "fix: --layout chw" in result.stdout
 
 
 def test_layer_chw_layout(runner: CliRunner) -> None:
@@ -485,7 +488,7 @@ def test_layer_chw_layout(runner: CliRunner) -> None:
         runner, "layer", "--in", "3x224x224", "--layout", "chw", "--filter", "3", "-k", "64", "--pad", "1"
     )
     assert result.exit_code == 0
-    assert result.stdout.startswith("conv1: 224x224x3 -> 224x224x64\n")
+    assert result.stdout.startswith("conv1: 3x224x224 -> 64x224x224\n")  # shown in the order given
     assert "suspicious-layout" not in result.stdout
 
 

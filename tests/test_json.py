@@ -253,26 +253,28 @@ def test_analyze_is_json_serialisable() -> None:
     ("input_", "layout"),
     [("3x32x32", "chw"), ([3, 32, 32], "chw"), ("32x32x3", "hwc"), ([32, 32, 3], None)],
 )
-def test_shapes_are_spatial_then_channels(input_: Any, layout: str | None) -> None:
+def test_shapes_follow_the_spec_layout(input_: Any, layout: str | None) -> None:
+    """Shapes are written in the spec's order: channels first for a chw spec (issue 11, item 16)."""
     spec: dict[str, Any] = {"input": input_, "layers": [{"type": "conv", "filters": 10, "size": 5, "pad": 2}]}
     if layout:
         spec["layout"] = layout
     data = convcalc.analyze(spec)
-    assert data["input_shape"] == [32, 32, 3]
-    assert data["layers"][0]["input_shape"] == [32, 32, 3]
-    assert data["layers"][0]["output_shape"] == [32, 32, 10]
+    chw = layout == "chw"
+    assert data["input_shape"] == ([3, 32, 32] if chw else [32, 32, 3])
+    assert data["layers"][0]["input_shape"] == data["input_shape"]
+    assert data["layers"][0]["output_shape"] == ([10, 32, 32] if chw else [32, 32, 10])
     assert data["layers"][0]["params"] == 760
     assert data["diagnostics"] == []
 
 
 def test_chw_non_square_and_3d() -> None:
     data = convcalc.analyze({"input": "3x20x30", "layout": "chw", "layers": [{"type": "pool", "size": 2}]})
-    assert data["layers"][0]["output_shape"] == [10, 15, 3]
+    assert data["layers"][0]["output_shape"] == [3, 10, 15]
     data = convcalc.analyze(
         {"input": "2x8x16x16", "layout": "chw", "layers": [{"type": "conv", "filters": 4, "size": 3}]}
     )
-    assert data["input_shape"] == [8, 16, 16, 2]
-    assert data["output_shape"] == [6, 14, 14, 4]
+    assert data["input_shape"] == [2, 8, 16, 16]
+    assert data["output_shape"] == [4, 6, 14, 14]
 
 
 def test_chw_fix_suggestions_keep_the_layout() -> None:

@@ -73,7 +73,7 @@ RULE_CASES = [
         "info",
         4,
         5,
-        ("stride 1 -> 224x224", "input 223x223x3 -> 112x112", "input 225x225x3 -> 113x113"),
+        ("pad [[1, 0]] -> 112x112 (in PyTorch: nn.ZeroPad2d((1, 0, 1, 0)), then padding 0)",),
         id="fractional-size-info",
     ),
     pytest.param("non-positive", "non-positive-size", "error", 3, 5, ("pad 1",), id="non-positive-size"),
@@ -490,8 +490,8 @@ def test_github_format(runner: CliRunner) -> None:
         "windows of size 2 at stride 3 never read 1 of every 3 input rows and columns; fix: stride 2",
         "::notice file=tests/data/lint/fractional-info.yaml,line=4,col=5,title=fractional-size::down: "
         "(224 - 3 + 2x1)/2 + 1 = 112.5 is not a whole number; PyTorch floors it to 112x112, but no input "
-        "is lost: only padding goes unused (no symmetric pad fits at stride 2: 224 - 3 = 221 is odd); "
-        "fix: stride 1 -> 224x224 or input 223x223x3 -> 112x112 or input 225x225x3 -> 113x113",
+        "is lost: only padding goes unused past the last window; fix: pad [[1, 0]] -> 112x112 (in PyTorch: "
+        "nn.ZeroPad2d((1, 0, 1, 0)), then padding 0)",
     ]
     assert out[3].startswith(
         "::error file=tests/data/lint/bad-yaml.yaml,line=4,col=1,title=spec-invalid::invalid YAML: "

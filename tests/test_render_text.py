@@ -38,7 +38,7 @@ def invoke(*args: str | Path, env: dict[str, str | None] | None = None) -> tuple
 
 
 def test_bracketed_names_are_printed_exactly_in_the_table(tmp_path: Path) -> None:
-    code, out, err = invoke("run", spec(tmp_path, NAMES))
+    code, out, err = invoke("run", spec(tmp_path, NAMES), "--notes")
     assert (code, err) == (0, "")  # the fractional conv is an info note: no crash, no exit 1
     lines = out.splitlines()
     assert lines[0] == "[/]"

@@ -146,7 +146,7 @@ def cli_in_pty(args: list[str], columns: int, env: dict[str, str]) -> tuple[int,
 
 
 def test_the_command_fits_its_terminal() -> None:
-    code, shown = cli_in_pty(["run", "specs/mobilenet_v1.yaml", "specs/alexnet.yaml"], 60, {})
+    code, shown = cli_in_pty(["run", "--notes", "specs/mobilenet_v1.yaml", "specs/alexnet.yaml"], 60, {})
     assert code == 0
     check_fits(shown, 60)
     assert "info[fractional-size]" in shown
@@ -228,9 +228,11 @@ def test_findings_wrap_at_spaces_with_the_continuation_indented(monkeypatch: pyt
     monkeypatch.chdir(ROOT)
     path = Path("specs/alexnet.yaml")
     wide = [
-        line for line in run_piped(path, 1000).splitlines() if "fractional-size" in line or "fix:" in line
+        line
+        for line in run_piped(path, 1000, "--notes").splitlines()
+        if "fractional-size" in line or "fix:" in line
     ]
-    narrow = run_piped(path, 60).splitlines()
+    narrow = run_piped(path, 60, "--notes").splitlines()
     block = narrow[next(i for i, line in enumerate(narrow) if "fractional-size" in line) :]
     assert block[0].startswith("specs/alexnet.yaml:8:5: info[fractional-size] conv1: ")
     assert all(line.startswith("    ") for line in block[1:])

@@ -166,8 +166,8 @@ def test_alexnet_224_only_wastes_padding() -> None:
     assert (d["severity"], d["code"], d["layer_name"]) == ("info", "fractional-size", "conv1")
     assert "55.25" in d["message"]
     assert result["layers"][0]["output_shape"] == [55, 55, 64]
-    assert "input 223x223x3 -> 55x55" in d["fixes"]
-    assert "input 227x227x3 -> 56x56" in d["fixes"]
+    # A note's fixes keep the layer's output and the network's input: per-side padding.
+    assert d["fixes"] == ["pad [[2, 1]] -> 55x55 (in PyTorch: nn.ZeroPad2d((2, 1, 2, 1)), then padding 0)"]
 
 
 def test_alexnet_paper_224_without_pad_drops_a_column() -> None:
