@@ -100,7 +100,10 @@ def _power(size: int) -> int:
 def format_bytes(size: int, *, power: int | None = None, digits: int = 1) -> str:
     """`411.0 MiB`: `digits` decimals in the unit `power` (default: the largest that keeps it at least 1)."""
     power = _power(size) if power is None else power
-    return f"{size} B" if power == 0 else f"{size / 1024**power:.{digits}f} {_UNITS[power]}"
+    if power == 0:
+        return f"{size} B"
+    value = size / 1024**power
+    return f"{value:.{digits}{'e' if value >= 1e6 else 'f'}} {_UNITS[power]}"  # 2.2e+25 TiB, not 26 digits
 
 
 def format_apart(a: int, b: int) -> tuple[str, str]:
