@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -11,6 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import convcalc
 from convcalc.__main__ import main
@@ -212,3 +215,47 @@ def test_deep_or_cyclic_data_is_refused() -> None:
             convcalc.SpecError, match=r"^error: the spec is nested more than 100 levels deep$"
         ):
             convcalc.analyze(spec)
+
+
+HOSTILE = [
+    None,
+    -1,
+    0,
+    2**64,
+    float("nan"),
+    float("inf"),
+    1e310,
+    "x",
+    "",
+    "-1x2",
+    [],
+    {},
+    [[1]],
+    object(),
+    b"8",
+    True,
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(sorted(set(inspect.signature(convcalc.analyze).parameters) - {"spec"})),
+    st.sampled_from(HOSTILE) | st.integers() | st.text(max_size=8) | st.floats(),
+)
+def test_any_argument_is_taken_or_refused_cleanly(keyword: str, value: Any) -> None:
+    """Whatever a keyword is given, analyze answers or raises a ConvcalcError, never something else."""
+    with contextlib.suppress(convcalc.ConvcalcError):
+        convcalc.analyze(TINY, **{keyword: value})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(["input", "layers", "name", "layout"]), st.sampled_from(HOSTILE) | st.integers())
+def test_any_spec_value_is_taken_or_refused_cleanly(key: str, value: Any) -> None:
+    """Python data of any type in a spec dict: a result or a SpecError."""
+    spec: dict[str, Any] = {
+        "input": (np.int64(8), 8, 1),
+        "layers": [{"type": "conv", "filters": 2, "size": 3}],
+    }
+    spec[key] = value
+    with contextlib.suppress(convcalc.SpecError):
+        convcalc.analyze(spec)
