@@ -237,7 +237,7 @@ def exit_code(nets: list[Network]) -> int:
 
 
 def _quoted(message: str) -> str:
-    """A message quoting what anyone typed: control characters escaped, words over 80 characters cut."""
+    """A message quoting what anyone typed: control characters escaped, words over 240 characters cut."""
     import re
     import unicodedata
 
@@ -245,7 +245,7 @@ def _quoted(message: str) -> str:
         c.encode("unicode_escape").decode("ascii") if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
         for c in message
     )
-    return re.sub(r"\S{81,}", lambda m: f"{m[0][:60]}...{m[0][-12:]}", escaped)
+    return re.sub(r"\S{241,}", lambda m: f"{m[0][:100]}...{m[0][-40:]}", escaped)
 
 
 def _one_line(e: click.UsageError) -> Invalid:

@@ -168,9 +168,9 @@ def test_random_values_never_crash(case: tuple[str, str], value: str) -> None:
         (
             ["run", "specs/cs231n.yaml", "--batch", "9" * 5000],
             "convcalc run: error: Invalid value for '--batch': '"
-            + "9" * 59
+            + "9" * 99
             + "..."
-            + "9" * 11
+            + "9" * 39
             + "' is not a valid integer range.",
         ),
         (
