@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
@@ -34,7 +35,7 @@ from .model import (
 )
 from .output import Format, View, render, sheet, write_json
 from .safe import visible
-from .spec import parse_dims
+from .spec import MAX_SIZE, parse_dims
 from .streams import glyphs, guarded, width
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -65,6 +66,36 @@ class Dims(click.ParamType):  # type: ignore[type-arg]
                 f"expected at most {self.most} numbers (up to 3 spatial axes and channels), got {value!r}"
             )
         return dims
+
+
+class Count(click.IntRange):
+    """A size, count or seed: an integer from `minimum` to 2**63 - 1, the largest PyTorch takes."""
+
+    def __init__(self, minimum: int = 1) -> None:
+        super().__init__(min=minimum)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """As IntRange, with the top of the range said in words."""
+        number = super().convert(value, param, ctx)
+        if number > MAX_SIZE:
+            self.fail(
+                f"{number} is too large: PyTorch sizes are 64-bit integers, at most {MAX_SIZE}", param, ctx
+            )
+        return number
+
+
+class Probability(click.FloatRange):
+    """A number from 0 to 1, nan refused."""
+
+    def __init__(self) -> None:
+        super().__init__(0, 1)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """As FloatRange, which lets nan through every comparison."""
+        number = super().convert(value, param, ctx)
+        if math.isnan(number):
+            self.fail(f"{number} is not in the range 0<=x<=1.", param, ctx)
+        return number
 
 
 class Pad(Dims):
@@ -120,7 +151,7 @@ def view_options(f: F) -> F:
     )(f)
     f = click.option(
         "--batch",
-        type=click.IntRange(min=1),
+        type=Count(),
         default=1,
         show_default=True,
         help="Batch size for activations.",
@@ -199,7 +230,7 @@ def check_options(f: F) -> F:
         help="Refuse a check that would need more memory (512M, 4G).",
     )(f)
     f = click.option(
-        "--seed", type=int, default=0, show_default=True, help="Seed of the check's random input."
+        "--seed", type=Count(0), default=0, show_default=True, help="Seed of the check's random input."
     )(f)
     return click.option("--check", is_flag=True, help="Prove every shape by running the layers with numpy.")(
         f
@@ -220,10 +251,17 @@ def exit_code(nets: list[Network], *, strict: bool = False) -> int:
     return 1 if any(n.worst in failing for n in nets) else 0
 
 
+def _quoted(message: str) -> str:
+    """A message quoting what anyone typed: control characters escaped, words over 240 characters cut."""
+    import re
+
+    return re.sub(r"\S{241,}", lambda m: f"{m[0][:100]}...{m[0][-40:]}", visible(message))
+
+
 def _one_line(e: click.UsageError) -> Invalid:
     """A usage error as one line naming the command, where click would print three."""
     where = e.ctx.command_path if e.ctx is not None else "convcalc"
-    return Invalid(f"{where}: error: {e.format_message().rstrip('.')} (see '{where} --help')")
+    return Invalid(f"{where}: error: {_quoted(e.format_message()).rstrip('.')} (see '{where} --help')")
 
 
 class _Cli(click.Group):
@@ -268,14 +306,12 @@ def main() -> None:
     help="Layer kind.",
 )
 @click.option("--filter", "--size", "size", type=Dims(), help="Filter size F: 5, or 3x5 per axis.")
-@click.option(
-    "-k", "--filters", type=click.IntRange(min=1), help="Number of filters K (conv, deconv; default 1)."
-)
+@click.option("-k", "--filters", type=Count(), help="Number of filters K (conv, deconv; default 1).")
 @click.option("--stride", type=Dims(), help="Stride S (default 1; a pool's default is its size).")
 @click.option("--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid.")
 @click.option("--output-pad", type=Dims(minimum=0), help="Extra output after each axis (deconv; default 0).")
 @click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
-@click.option("--groups", type=click.IntRange(min=1), help="Groups (conv, deconv; default 1).")
+@click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1).")
 @click.option(
     "--mode", type=click.Choice([m.value for m in PoolMode]), help="Pooling mode (default max; global: avg)."
 )
@@ -284,13 +320,13 @@ def main() -> None:
     "--no-count-pad", is_flag=True, default=None, help="An average divides by real pixels only (avg pool)."
 )
 @click.option("--output", type=Dims(), help="Adaptive pooling to this output size, e.g. 7x7 (pool).")
-@click.option("--units", type=click.IntRange(min=1), help="Output units (fc).")
+@click.option("--units", type=Count(), help="Output units (fc).")
 @click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, deconv, fc).")
 @click.option("--no-affine", is_flag=True, default=None, help="No learned scale and shift (bn).")
 @click.option(
     "--fn", type=click.Choice([m.value for m in Fn]), help="Activation function (act; default relu)."
 )
-@click.option("-p", "--p", "p", type=click.FloatRange(0, 1), help="Drop probability (dropout; default 0.5).")
+@click.option("-p", "--p", "p", type=Probability(), help="Drop probability (dropout; default 0.5).")
 @click.option(
     "--layout",
     type=click.Choice([m.value for m in Layout]),
@@ -655,12 +691,12 @@ def example() -> None:
 
 
 @main.command()
-@click.option("--in", "in_", type=click.IntRange(min=1), required=True, help="Input size N on one axis.")
+@click.option("--in", "in_", type=Count(), required=True, help="Input size N on one axis.")
 @click.option("--out", metavar="N|same", required=True, help="Wanted output size, or same: ceil(N/S).")
-@click.option("--filter", "--size", "size", type=click.IntRange(min=1), help="Filter size F (else 1-11).")
-@click.option("--stride", type=click.IntRange(min=1), help="Stride S (else 1 to the window's extent).")
-@click.option("--pad", type=click.IntRange(min=0), help="Padding P on each side (else 0 to D(F-1)).")
-@click.option("--dilation", type=click.IntRange(min=1), default=1, show_default=True, help="Dilation D.")
+@click.option("--filter", "--size", "size", type=Count(), help="Filter size F (else 1-11).")
+@click.option("--stride", type=Count(), help="Stride S (else 1 to the window's extent).")
+@click.option("--pad", type=Count(0), help="Padding P on each side (else 0 to D(F-1)).")
+@click.option("--dilation", type=Count(), default=1, show_default=True, help="Dilation D.")
 @format_option
 def solve(
     in_: int, out: str, size: int | None, stride: int | None, pad: int | None, dilation: int, fmt: str

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import math
 import re
 from collections.abc import Callable
@@ -15,6 +14,7 @@ from .errors import ConvcalcError
 from .model import (
     FC,
     Act,
+    Axis,
     BatchNorm,
     CheckStatus,
     Code,
@@ -22,6 +22,7 @@ from .model import (
     Deconv,
     Dropout,
     Finding,
+    Flatten,
     Fn,
     GlobalPool,
     LayerCheck,
@@ -39,6 +40,9 @@ ITEM = 4
 """Bytes of one float32."""
 BAND = 16 * 1024**2
 """im2col bytes per band of output rows: bounds the memory of a conv and keeps it warm in cache."""
+BUFFERS = 3 * 8192 * 8
+"""Bytes of the buffers one numpy ufunc may make over strided views: 8192 items (numpy's default
+`bufsize`) of up to 8 bytes for each of two inputs and the output."""
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 _BYTES = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgt])(?:i?b)?|b)?\s*", re.IGNORECASE)
 
@@ -72,10 +76,8 @@ class MemoryLimit(ConvcalcError):
             (cost.activations, "activations"),
         )
         detail = ", ".join(f"{format_bytes(n)} of {what}" for n, what in parts if n)
-        super().__init__(
-            f"{layer}: checking needs about {format_bytes(cost.total)} ({detail}), "
-            f"above --max-memory {format_bytes(limit)}"
-        )
+        needed, allowed = format_apart(cost.total, limit)
+        super().__init__(f"{layer}: checking needs about {needed} ({detail}), above --max-memory {allowed}")
 
 
 def parse_bytes(text: str) -> int:
@@ -90,10 +92,30 @@ def parse_bytes(text: str) -> int:
     return size
 
 
-def format_bytes(size: int) -> str:
-    """`411.0 MiB`: one decimal in the largest binary unit that keeps the number at least 1."""
-    power = min(len(_UNITS) - 1, max(0, (size.bit_length() - 1) // 10))
-    return f"{size} B" if power == 0 else f"{size / 1024**power:.1f} {_UNITS[power]}"
+def _power(size: int) -> int:
+    """The largest binary unit that keeps `size` at least 1 in it."""
+    return min(len(_UNITS) - 1, max(0, (size.bit_length() - 1) // 10))
+
+
+def format_bytes(size: int, *, power: int | None = None, digits: int = 1) -> str:
+    """`411.0 MiB`: `digits` decimals in the unit `power` (default: the largest that keeps it at least 1)."""
+    power = _power(size) if power is None else power
+    if power == 0:
+        return f"{size} B"
+    value = size / 1024**power
+    return f"{value:.{digits}{'e' if value >= 1e6 else 'f'}} {_UNITS[power]}"  # 2.2e+25 TiB, not 26 digits
+
+
+def format_apart(a: int, b: int) -> tuple[str, str]:
+    """Two sizes that read apart: as `format_bytes` writes them, else in b's unit to 3 decimals, or bytes."""
+    power = _power(b)
+    if format_bytes(a, power=power) != format_bytes(b, power=power):
+        return format_bytes(a), format_bytes(b)
+    for digits in (2, 3):
+        pair = format_bytes(a, power=power, digits=digits), format_bytes(b, power=power, digits=digits)
+        if pair[0] != pair[1] or a == b:
+            return pair
+    return f"{a:,} B", f"{b:,} B"
 
 
 def _runnable(r: Resolved, channels: int) -> bool:
@@ -153,24 +175,80 @@ def _deconv_scratch(r: Resolved) -> int:
     return flipped * ITEM + _im2col_scratch(r, padded=padded, copied=True)
 
 
+def _doubling_items(length: int, size: int, out: int, *, result: int) -> int:
+    """Items per other position `kernels.fold_axis` holds at once folding overlapping windows by doubling.
+
+    Follows the kernel step by step: the table of spans 1, 2, 4, ... and the accumulator (both views of the
+    input until first replaced), and `result` items for the answer (0 when the answer is counted elsewhere).
+    """
+    acc = table = peak = width = 0
+    shared, span, bits, rows = False, 1, size, length
+    while True:
+        if bits & 1:
+            held = table + (0 if shared else acc)
+            if bits == 1:
+                return max(peak, held + result)
+            if width == 0:
+                shared = True
+            else:
+                acc = length - width - span + 1
+                peak = max(peak, held + acc)
+            width += span
+        bits >>= 1
+        rows -= span
+        peak = max(peak, table + (0 if shared else acc) + rows)
+        if shared:
+            acc, shared = table, False
+        table = rows
+        span *= 2
+
+
+def _fold_bytes(a: Axis, *, rest: int, keep: bool) -> int:
+    """Bytes `kernels.fold_axis` holds at once for one pooled axis, the answer included when `keep`."""
+    length, result = (a.out - 1) * a.stride + a.size, a.out * rest * ITEM if keep else 0
+    if a.size == 1:
+        return result
+    if a.stride < a.size:
+        return _doubling_items(length, a.size, a.out, result=a.out if keep else 0) * rest * ITEM
+    if a.stride == a.size:
+        return 8 * a.out + result
+    return max(24 * a.out, 16 * a.out + (2 * a.out - 1) * rest * ITEM + result)
+
+
 def _pool_scratch(r: Resolved) -> int:
-    """Bytes of the padded input copy and the partial results of folding the window axis by axis."""
+    """Bytes of the padded input copy, each axis's fold and, for an average, the divisor."""
+    assert isinstance(r.layer, Pool)
     spans = [(a.out - 1) * a.stride + a.size for a in r.axes]
     outs = [a.out for a in r.axes]
-    copied = any(a.pad for a in r.axes) or spans != [a.n for a in r.axes]
-    padded = math.prod(spans) if copied else 0
-    folds = sum(math.prod(outs[: k + 1]) * math.prod(spans[k + 1 :]) for k in range(len(spans)))
-    divisor = 2 * math.prod(outs) if isinstance(r.layer, Pool) and r.layer.mode is PoolMode.AVG else 0
-    return (r.input.channels * (padded + folds) + divisor) * ITEM
+    avg, c = r.layer.mode is PoolMode.AVG, r.input.channels
+    copied = any(a.pad > 0 or span > a.n + a.pad for a, span in zip(r.axes, spans, strict=True))
+    peak, held = 0, c * math.prod(spans) * ITEM if copied else 0
+    for k, a in enumerate(r.axes):
+        keep = avg or k < len(r.axes) - 1  # a max pool's last fold is its output
+        rest = c * math.prod(outs[:k]) * math.prod(spans[k + 1 :])
+        peak = max(peak, held + _fold_bytes(a, rest=rest, keep=keep))
+        held = a.out * rest * ITEM if keep else 0
+    if avg:  # the sums, the divisor being built and one axis's int64 starts, ends and float32 counts
+        peak = max(peak, held + 2 * math.prod(outs) * ITEM + 20 * max(outs, default=0))
+    return peak
 
 
 def _adaptive_scratch(r: Resolved) -> int:
-    """Bytes of adaptive pooling's worst axis: what it reads, one box, the pooled parts and their stack."""
-    sizes = [r.input.elements]
-    for n, o in zip(r.input.spatial, r.output.spatial, strict=True):
-        sizes.append(sizes[-1] // n * o)
-    steps = itertools.pairwise(sizes)
-    return max(((size if k else 0) + size + 2 * out for k, (size, out) in enumerate(steps)), default=0) * ITEM
+    """Bytes of adaptive pooling's worst axis: what it reads, its boxes' bounds, temporaries and answer."""
+    ns, outs, c = r.input.spatial, r.output.spatial, r.input.channels
+    peak = held = 0
+    for k, (n, o) in enumerate(zip(ns, outs, strict=True)):
+        rest = c * math.prod(outs[:k]) * math.prod(ns[k + 1 :])
+        result = o * rest * ITEM if k < len(ns) - 1 else 0
+        if n % o == 0:
+            temps = 0
+        elif n < o:
+            temps = 64 * (n + 1) + o * rest * ITEM
+        else:
+            temps = 24 * o + (2 * o - 1) * rest * ITEM
+        peak = max(peak, held + temps + result)
+        held = result
+    return peak
 
 
 _ACT_SCRATCH = {Fn.GELU: 8, Fn.ELU: 1, Fn.SELU: 1}
@@ -185,7 +263,7 @@ def _scratch(r: Resolved) -> int:
     if isinstance(layer, Deconv):
         return _deconv_scratch(r)
     if isinstance(layer, Pool):
-        return _pool_scratch(r) if r.axes else _adaptive_scratch(r)
+        return BUFFERS + (_pool_scratch(r) if r.axes else _adaptive_scratch(r))
     if isinstance(layer, Act):
         per_position = 2 * ITEM * (r.input.elements // r.input.channels) if layer.fn is Fn.SOFTMAX else 0
         return _ACT_SCRATCH.get(layer.fn, 0) * r.input.elements + per_position
@@ -194,7 +272,8 @@ def _scratch(r: Resolved) -> int:
 
 def _cost(r: Resolved) -> Cost:
     """Weights (and running statistics), temporaries and activations of one layer, from its shapes."""
-    activations = (r.input.elements + r.output.elements) * ITEM
+    view = isinstance(r.layer, Flatten | Dropout) or (isinstance(r.layer, Act) and r.layer.fn is Fn.IDENTITY)
+    activations = (r.input.elements + (0 if view else r.output.elements)) * ITEM
     return Cost(weights=(r.params + r.non_trainable) * ITEM, scratch=_scratch(r), activations=activations)
 
 

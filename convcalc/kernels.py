@@ -25,6 +25,8 @@ def _pad(x: Array, *, before: Ints, after: Ints, value: float = 0.0) -> Array:
         return x
     crop = tuple(slice(-min(b, 0), n + min(a, 0)) for b, a, n in zip(before, after, x.shape[1:], strict=True))
     widths = [(max(b, 0), max(a, 0)) for b, a in zip(before, after, strict=True)]
+    if not any(b or a for b, a in widths):
+        return x[(_ALL, *crop)]  # only cropped: a view
     return np.pad(x[(_ALL, *crop)], [(0, 0), *widths], constant_values=value)
 
 
@@ -147,6 +149,59 @@ def _pool_length(n: int, *, size: int, stride: int, pad: int, pad_end: int, ceil
     return out
 
 
+def _along(axis: int, index: slice) -> tuple[slice, ...]:
+    """An index that applies `index` to one axis and keeps the others whole."""
+    return (*(_ALL,) * axis, index)
+
+
+def _disjoint(a: Array, *, axis: int, size: int, stride: int, out: int, op: np.ufunc) -> Array:
+    """Fold windows that do not overlap (stride >= size) with one `op.reduceat`."""
+    starts = np.arange(0, (out - 1) * stride + 1, stride)
+    if stride == size:
+        folded: Array = op.reduceat(a, starts, axis=axis)
+        return folded
+    bounds = np.repeat(starts, 2)[:-1]  # each window's start and, but for the last, its end
+    del starts
+    bounds[1::2] += size
+    return op.reduceat(a, bounds, axis=axis)[_along(axis, slice(None, None, 2))].copy()
+
+
+def _doubling(a: Array, *, axis: int, size: int, stride: int, out: int, op: np.ufunc) -> Array:
+    """Fold overlapping windows by doubling: tables of spans 1, 2, 4, ... joined by the bits of `size`.
+
+    O(length * log2(size)) work and at most three arrays of the axis's length at once, whatever the window.
+    """
+    length, last = a.shape[axis], (out - 1) * stride + 1
+    acc: Array | None = None  # acc[i] folds a[i : i + width]
+    table, width, span, bits = a, 0, 1, size  # table[i] folds a[i : i + span]
+    while True:
+        if bits & 1:
+            if bits == 1:
+                part = table[_along(axis, slice(width, width + last, stride))]
+                if acc is None:
+                    return np.ascontiguousarray(part)
+                folded: Array = op(acc[_along(axis, slice(0, last, stride))], part)
+                return folded
+            n = length - width - span + 1
+            if acc is None:
+                acc = table
+            else:
+                acc = op(acc[_along(axis, slice(0, n))], table[_along(axis, slice(width, width + n))])
+            width += span
+        bits >>= 1
+        table = op(table[_along(axis, slice(0, -span))], table[_along(axis, slice(span, None))])
+        span *= 2
+
+
+def fold_axis(a: Array, *, axis: int, size: int, stride: int, out: int, op: np.ufunc) -> Array:
+    """`op` over each of `out` windows of `size` items, `stride` apart, on `axis`; no loop over them."""
+    a = a[_along(axis, slice(0, (out - 1) * stride + size))]
+    if size == 1:
+        return np.ascontiguousarray(a[_along(axis, slice(None, None, stride))])
+    fold = _disjoint if stride >= size else _doubling
+    return fold(a, axis=axis, size=size, stride=stride, out=out, op=op)
+
+
 def _pool(
     x: Array, *, size: Ints, stride: Ints, pad: Ints, pad_end: Ints, ceil: bool, value: float, op: np.ufunc
 ) -> Array:
@@ -158,11 +213,7 @@ def _pool(
     after = tuple((o - 1) * s + f - n - p for o, (n, f, s, p, _) in zip(lengths, axes, strict=True))
     out = _pad(x.astype(np.float32, copy=False), before=pad, after=after, value=value)
     for axis, (o, f, s) in enumerate(zip(lengths, size, stride, strict=True), start=1):
-        lead = (_ALL,) * axis
-        parts = [out[(*lead, slice(i, i + (o - 1) * s + 1, s))] for i in range(f)]
-        out = op(parts[0], parts[1]) if f > 1 else parts[0].copy()
-        for part in parts[2:]:
-            op(out, part, out=out)
+        out = fold_axis(out, axis=axis, size=f, stride=s, out=o, op=op)
     return out
 
 
@@ -194,25 +245,66 @@ def avg_pool(
     total = _pool(x, size=size, stride=stride, pad=pad, pad_end=ends, ceil=ceil, value=0.0, op=np.add)
     divisor = np.ones((), dtype=np.float32)
     for axis, (n, f, s, p, e) in enumerate(zip(x.shape[1:], size, stride, pad, ends, strict=True)):
-        start = np.arange(total.shape[1 + axis]) * s - p
-        end = np.minimum(start + f, n + e)
+        start = np.arange(total.shape[1 + axis], dtype=np.int64)
+        start *= s
+        start -= p
+        end = start + f
+        np.minimum(end, n + e, out=end)
         if not count_pad:
-            start, end = np.maximum(start, 0), np.minimum(end, n)
-        divisor = np.multiply.outer(divisor, np.maximum(end - start, 1).astype(np.float32))
+            np.maximum(start, 0, out=start)
+            np.minimum(end, n, out=end)
+        end -= start
+        del start
+        np.maximum(end, 1, out=end)
+        divisor = np.multiply.outer(divisor, end.astype(np.float32))
     out: Array = total / divisor
     return out
+
+
+def _adaptive_axis(a: Array, *, axis: int, output: int, mode: Literal["max", "avg"]) -> Array:
+    """Pool one axis of n items to `output` boxes [floor(j n / o), ceil((j + 1) n / o)), looping over none."""
+    n, op = a.shape[axis], np.maximum if mode == "max" else np.add
+    if n % output == 0:  # equal boxes side by side
+        boxes = a.reshape(*a.shape[:axis], output, n // output, *a.shape[axis + 1 :])
+        folded: Array = op.reduce(boxes, axis=axis + 1)
+        if mode == "avg":
+            folded /= _F32(n // output)  # not `mean`, whose divide by an int buffers casts
+        return folded
+    if n < output:  # boxes of one or two items: each box's first item and its last, repeated in place
+        i = np.arange(n + 1, dtype=np.int64)
+        i *= output
+        starts = np.diff(-((-i) // n))  # item i starts boxes ceil(i o / n) to ceil((i + 1) o / n) - 1
+        i //= n
+        ends = np.diff(i)  # item i ends boxes floor(i o / n) to floor((i + 1) o / n) - 1
+        del i
+        first = np.repeat(a, starts, axis=axis)
+        second = np.repeat(a, ends, axis=axis)
+        if mode == "max":
+            np.maximum(first, second, out=first)
+        else:
+            first += second
+            first *= _F32(0.5)  # a one-item box holds its item twice
+        return first
+    j = np.arange(output, dtype=np.int64)
+    j *= n
+    bounds = np.empty(2 * output - 1, dtype=np.int64)
+    np.floor_divide(j, output, out=bounds[0::2])
+    j += n + output - 1
+    j //= output
+    bounds[1::2] = j[:-1]
+    folded = op.reduceat(a, bounds, axis=axis)[_along(axis, slice(None, None, 2))].copy()
+    if mode == "avg":
+        j -= bounds[0::2]
+        del bounds
+        folded /= j.astype(np.float32).reshape(output, *(1,) * (a.ndim - 1 - axis))
+    return folded
 
 
 def adaptive_pool(x: Array, *, output: Ints, mode: Literal["max", "avg"]) -> Array:
     """Adaptive max or average pooling to the spatial size `output`, like torch."""
     out = x.astype(np.float32, copy=False)
     for axis, o in enumerate(output, start=1):
-        n = out.shape[axis]
-        parts = []
-        for j in range(o):
-            box = out.take(np.arange(j * n // o, -(-(j + 1) * n // o)), axis=axis)
-            parts.append(box.max(axis=axis) if mode == "max" else box.mean(axis=axis))
-        out = np.stack(parts, axis=axis).astype(np.float32, copy=False)
+        out = _adaptive_axis(out, axis=axis, output=o, mode=mode)
     return out
 
 

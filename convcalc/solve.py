@@ -87,6 +87,11 @@ def _pads(n: int, extent: int, stride: int, t: int) -> range:
     return range(max(low, 0), min(high, extent - 1) + 1)
 
 
+def _count(r: range) -> int:
+    """len(r) for a step-1 range of any size (len() stops at 2**63)."""
+    return max(0, r.stop - r.start)
+
+
 def _solution(n: int, size: int, stride: int, pad: int, dilation: int, out: Target) -> Solution | None:
     """The setting as a solution, or None if it misses the target or drops input."""
     a = arith.axis(n=n, size=size, stride=stride, pad=pad, dilation=dilation)
@@ -115,10 +120,10 @@ def search(
         return range(pad, pad + 1) if pad is not None else _pads(n, extent, s, target(n=n, stride=s, out=out))
 
     extents = [dilation * (f - 1) + 1 for f in sizes]
-    pairs = sum(len(strides(e)) for e in extents)
+    pairs = sum(_count(strides(e)) for e in extents)
     if pairs > MAX_TRIED:
         raise TooBroad(f"{pairs:,} filter and stride pairs to try (more than {MAX_TRIED:,}); give --stride")
-    tried = sum(len(pads(e, s)) for e in extents for s in strides(e))
+    tried = sum(_count(pads(e, s)) for e in extents for s in strides(e))
     if tried > MAX_TRIED:
         raise TooBroad(f"{tried:,} settings to try (more than {MAX_TRIED:,}); give --stride or --pad")
     found = []

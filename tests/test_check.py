@@ -292,6 +292,7 @@ def test_parse_bytes_rejects(text: str) -> None:
         (411_041_792, "392.0 MiB"),
         (2 * GIB, "2.0 GiB"),
         (3 * 1024**5, "3072.0 TiB"),
+        (10**25 * 1024**4, "1.0e+25 TiB"),
     ],
 )
 def test_format_bytes(size: int, text: str) -> None:
