@@ -9,30 +9,9 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__
+from . import __version__, kinds
 from .errors import ConvcalcError, SpecError
-from .model import (
-    FC,
-    Act,
-    BatchNorm,
-    Conv,
-    Deconv,
-    Dropout,
-    Dtype,
-    Flatten,
-    Fn,
-    GlobalPool,
-    Layer,
-    Layout,
-    Network,
-    Optimizer,
-    PadMode,
-    Pool,
-    PoolMode,
-    Severity,
-    Sizing,
-    Spec,
-)
+from .model import Dtype, Fn, Kind, Layer, Layout, Network, Optimizer, PoolMode, Severity, Sizing, Spec
 from .output import Format, View, render, sheet, write_json
 from .safe import visible
 from .spec import MAX_SIZE, parse_dims
@@ -300,7 +279,7 @@ def main() -> None:
 @click.option(
     "--type",
     "kind",
-    type=click.Choice(["conv", "deconv", "pool", "global_pool", "fc", "bn", "act", "dropout", "flatten"]),
+    type=click.Choice(kinds.NAMES),
     default="conv",
     show_default=True,
     help="Layer kind.",
@@ -363,7 +342,7 @@ def layer(
     from .inputs import Source
     from .resolver import resolve
 
-    spec = Spec(input=in_, layers=(_one_layer(kind, options),), layout=Layout(layout))
+    spec = Spec(input=in_, layers=(_read_options(Kind(kind), options),), layout=Layout(layout))
     source = Source(input_flag="--in", layout_flag="--layout")
     try:
         net = resolve(spec, sizing=_sizing(dtype, batch, optimizer), source=source)
@@ -375,7 +354,7 @@ def layer(
         except ConvcalcError as e:
             raise Invalid(f"error: {e}") from None
     chosen = Format(fmt)
-    defaulted = kind in ("conv", "deconv") and options["filters"] is None
+    defaulted = options.get("filters", 0) is None and "filters" in kinds.get(Kind(kind)).REQUIRED
     with guarded():
         if chosen is Format.TABLE and columns is None:
             note = "1 filter: give -k" if defaulted else None
@@ -386,99 +365,49 @@ def layer(
     sys.exit(exit_code([net]))
 
 
-_WINDOW = {"size", "stride", "pad", "dilation", "groups", "no_bias", "filters"}
-_APPLIES = {
-    "conv": _WINDOW,
-    "deconv": {*_WINDOW, "output_pad"},
-    "pool": {"size", "stride", "pad", "mode", "ceil", "no_count_pad", "output"},
-    "global_pool": {"mode"},
-    "fc": {"units", "no_bias"},
-    "bn": {"no_affine"},
-    "act": {"fn"},
-    "dropout": {"p"},
-    "flatten": set(),
+OPTION_KEYS = {
+    "no_bias": ("bias", False),
+    "no_affine": ("affine", False),
+    "no_count_pad": ("count_pad", False),
+    "ceil": ("ceil", True),
 }
+"""The options of `convcalc layer` that set a spec key of another name, and the value they set."""
+_WHY = {"size": " (the filter size F)"}
 
 
-def _pads(value: Any) -> dict[str, Any]:
-    if value in ("same", "valid"):
-        return {"pad": (0,), "pad_mode": PadMode(value)}
-    return {"pad": value or (0,)}
+def option_key(option: str) -> str:
+    """The spec key a `convcalc layer` option sets: bias for no_bias, size for size."""
+    return OPTION_KEYS[option][0] if option in OPTION_KEYS else option
 
 
-def _one_layer(kind: str, options: dict[str, Any]) -> Layer:
-    given = {k for k, v in options.items() if v is not None}
-    extra = sorted(given - _APPLIES[kind])
+def _read_options(kind: Kind, options: dict[str, Any]) -> Layer:
+    """The options as the mapping a spec line holds, read by the kind's reader; errors name the flags."""
+    from . import kinds
+    from .spec import Reader, flag_of
+
+    given = {k: v for k, v in options.items() if v is not None}
+    module = kinds.get(kind)
+    extra = sorted(k for k in given if option_key(k) not in module.KEYS)
     if extra:
-        flags = ", ".join("--filter" if k == "size" else "--" + k.replace("_", "-") for k in extra)
-        raise click.UsageError(f"{flags} does not apply to --type {kind}")
-    o = options
-    if kind == "fc":
-        if o["units"] is None:
-            raise click.UsageError("--type fc needs --units")
-        return FC(name="fc1", units=o["units"], bias=not o["no_bias"])
-    if kind == "global_pool":
-        return GlobalPool(name="global_pool1", mode=PoolMode(o["mode"] or "avg"))
-    if kind == "bn":
-        return BatchNorm(name="bn1", affine=not o["no_affine"])
-    if kind == "act":
-        return Act(name="act1", fn=Fn(o["fn"] or "relu"))
-    if kind == "dropout":
-        return Dropout(name="dropout1", p=0.5 if o["p"] is None else o["p"])
-    if kind == "flatten":
-        return Flatten(name="flatten1")
-    if kind == "pool":
-        mode = PoolMode(o["mode"] or "max")
-        if o["no_count_pad"] and mode is not PoolMode.AVG:
-            raise click.UsageError("--no-count-pad is for average pools: add --mode avg")
-        if o["output"] is not None:
-            extra = [
-                f
-                for f, k in (
-                    ("--filter", "size"),
-                    ("--stride", "stride"),
-                    ("--pad", "pad"),
-                    ("--ceil", "ceil"),
-                    ("--no-count-pad", "no_count_pad"),
-                )
-                if o[k] is not None
-            ]
-            if extra:
-                raise click.UsageError(f"{', '.join(extra)} does not apply with --output (adaptive pooling)")
-            return Pool(name="pool1", size=(1,), output=o["output"], mode=mode)
-        if o["size"] is None:
-            raise click.UsageError("--type pool needs --filter (the window size F) or --output (adaptive)")
-        pads = _pads(o["pad"])
-        if o["ceil"] and "pad_mode" in pads:
-            raise click.UsageError("--ceil needs a numeric --pad (PyTorch's ceil_mode)")
-        return Pool(
-            name="pool1",
-            size=o["size"],
-            stride=o["stride"],
-            mode=mode,
-            ceil=bool(o["ceil"]),
-            count_pad=not o["no_count_pad"] and pads.get("pad_mode") is not PadMode.SAME,
-            **pads,
-        )
-    if o["size"] is None:
-        raise click.UsageError(f"--type {kind} needs --filter (the filter size F)")
-    if o["filters"] is None and (o["groups"] or 1) > 1:
-        raise click.UsageError(
-            f"--groups {o['groups']} needs -k/--filters, a multiple of {o['groups']} (without -k a "
-            f"{kind} has 1 filter)"
-        )
-    window: dict[str, Any] = {
-        "filters": o["filters"] or 1,
-        "size": o["size"],
-        "stride": o["stride"] or (1,),
-        "dilation": o["dilation"] or (1,),
-        "groups": o["groups"] or 1,
-        "bias": not o["no_bias"],
-        **_pads(o["pad"]),
-    }
-    if kind == "deconv":
-        return Deconv(name="deconv1", output_pad=o["output_pad"] or (0,), **window)
-    return Conv(name="conv1", **window)
+        flags = ", ".join(flag_of(option_key(k)) for k in extra)
+        raise click.UsageError(f"{flags} does not apply to --type {kind.value}")
+    data = {option_key(k): OPTION_KEYS[k][1] if k in OPTION_KEYS else v for k, v in given.items()}
+    for key in sorted(module.REQUIRED, key=lambda k: k == "filters"):
+        if key in data:
+            continue
+        if key != "filters":
+            raise click.UsageError(f"--type {kind.value} needs {flag_of(key)}{_WHY.get(key, '')}")
+        groups = data.get("groups", 1)
+        if groups > 1:  # without -k a layer has 1 filter, which no more than one group divides
+            raise click.UsageError(
+                f"--groups {groups} needs -k/--filters, a multiple of {groups} (without -k a "
+                f"{kind.value} has 1 filter)"
+            )
+        data["filters"] = 1
+    try:
+        return module.read(Reader(data, kind.value, None, name=f"{kind.value}1", kind=kind, flags=True))
+    except SpecError as e:
+        raise click.UsageError(e.message) from None
 
 
 def fail(errors: list[SpecError]) -> NoReturn:

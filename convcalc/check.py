@@ -8,27 +8,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
+from . import kinds
 from .errors import ConvcalcError
 from .model import (
-    FC,
     Act,
-    Axis,
-    BatchNorm,
     CheckStatus,
     Code,
-    Conv,
-    Deconv,
     Dropout,
     Finding,
     Flatten,
     Fn,
-    GlobalPool,
     LayerCheck,
     Network,
-    Pool,
-    PoolMode,
     Resolved,
     Severity,
 )
@@ -119,162 +112,26 @@ def format_apart(a: int, b: int) -> tuple[str, str]:
 
 
 def _runnable(r: Resolved, channels: int) -> bool:
-    """Whether PyTorch would run this layer on `channels` input channels at all.
-
-    Per-side pads are not PyTorch's: a pool's pad limit holds only on symmetric axes, and 3-D average
-    pooling's refusal of an input smaller than the window only when every axis is symmetric.
-    """
-    layer = r.layer
+    """Whether PyTorch would run this layer on `channels` input channels: an output, and no refusal."""
     if any(o < 1 for o in r.output.spatial):
         return False
-    if isinstance(layer, Conv | Deconv):
-        if channels % layer.groups or layer.filters % layer.groups:
-            return False
-        return all(a.output_pad < max(a.stride, a.dilation) for a in r.axes)
-    if isinstance(layer, Pool):
-        if any(a.pad > a.extent // 2 for a in r.axes if a.symmetric):
-            return False
-        avg3d = layer.mode is PoolMode.AVG and len(r.axes) == 3 and all(a.symmetric for a in r.axes)
-        return not (avg3d and any(a.n < a.size for a in r.axes))
-    return True
+    return kinds.of(r.layer).runnable(r, channels)
 
 
-def _band_rows(*, channels: int, size: tuple[int, ...], padded: tuple[int, ...], band: int = BAND) -> int:
+def band_rows(*, channels: int, size: tuple[int, ...], padded: tuple[int, ...], band: int = BAND) -> int:
     """Output rows per band: as many as keep the im2col matrix within `band` bytes, at least one."""
     return max(1, band // (channels * math.prod(size) * math.prod(padded[1:]) * ITEM))
-
-
-def _im2col_scratch(r: Resolved, *, padded: tuple[int, ...], copied: bool) -> int:
-    """Bytes of one im2col band, the padded input copy when `copied` and, with several bands, their join."""
-    from .kernels import im2col_bytes
-
-    assert isinstance(r.layer, Conv | Deconv)
-    size, out = tuple(a.size for a in r.axes), r.output.spatial
-    rows = min(out[0], _band_rows(channels=r.input.channels, size=size, padded=padded))
-    joined = r.output.elements * ITEM if rows < out[0] else 0
-    return joined + im2col_bytes(
-        in_channels=r.input.channels,
-        out_spatial=(rows, *out[1:]),
-        size=size,
-        groups=r.layer.groups,
-        padded_spatial=padded if copied else None,
-    )
-
-
-def _conv_scratch(r: Resolved) -> int:
-    """Bytes of a conv's im2col band, its padded input copy and the join of its bands."""
-    padded = tuple(a.n + a.pad + a.end_pad for a in r.axes)
-    return _im2col_scratch(r, padded=padded, copied=any(a.pad or a.end_pad for a in r.axes))
-
-
-def _deconv_scratch(r: Resolved) -> int:
-    """Bytes of a transposed conv's spread, padded input (out + E - 1 per axis), weight copy and im2col."""
-    assert isinstance(r.layer, Deconv)
-    padded = tuple(o + a.extent - 1 for o, a in zip(r.output.spatial, r.axes, strict=True))
-    flipped = r.input.channels * (r.layer.filters // r.layer.groups) * math.prod(a.size for a in r.axes)
-    return flipped * ITEM + _im2col_scratch(r, padded=padded, copied=True)
-
-
-def _doubling_items(length: int, size: int, out: int, *, result: int) -> int:
-    """Items per other position `kernels.fold_axis` holds at once folding overlapping windows by doubling.
-
-    Follows the kernel step by step: the table of spans 1, 2, 4, ... and the accumulator (both views of the
-    input until first replaced), and `result` items for the answer (0 when the answer is counted elsewhere).
-    """
-    acc = table = peak = width = 0
-    shared, span, bits, rows = False, 1, size, length
-    while True:
-        if bits & 1:
-            held = table + (0 if shared else acc)
-            if bits == 1:
-                return max(peak, held + result)
-            if width == 0:
-                shared = True
-            else:
-                acc = length - width - span + 1
-                peak = max(peak, held + acc)
-            width += span
-        bits >>= 1
-        rows -= span
-        peak = max(peak, table + (0 if shared else acc) + rows)
-        if shared:
-            acc, shared = table, False
-        table = rows
-        span *= 2
-
-
-def _fold_bytes(a: Axis, *, rest: int, keep: bool) -> int:
-    """Bytes `kernels.fold_axis` holds at once for one pooled axis, the answer included when `keep`."""
-    length, result = (a.out - 1) * a.stride + a.size, a.out * rest * ITEM if keep else 0
-    if a.size == 1:
-        return result
-    if a.stride < a.size:
-        return _doubling_items(length, a.size, a.out, result=a.out if keep else 0) * rest * ITEM
-    if a.stride == a.size:
-        return 8 * a.out + result
-    return max(24 * a.out, 16 * a.out + (2 * a.out - 1) * rest * ITEM + result)
-
-
-def _pool_scratch(r: Resolved) -> int:
-    """Bytes of the padded input copy, each axis's fold and, for an average, the divisor."""
-    assert isinstance(r.layer, Pool)
-    spans = [(a.out - 1) * a.stride + a.size for a in r.axes]
-    outs = [a.out for a in r.axes]
-    avg, c = r.layer.mode is PoolMode.AVG, r.input.channels
-    copied = any(a.pad > 0 or span > a.n + a.pad for a, span in zip(r.axes, spans, strict=True))
-    peak, held = 0, c * math.prod(spans) * ITEM if copied else 0
-    for k, a in enumerate(r.axes):
-        keep = avg or k < len(r.axes) - 1  # a max pool's last fold is its output
-        rest = c * math.prod(outs[:k]) * math.prod(spans[k + 1 :])
-        peak = max(peak, held + _fold_bytes(a, rest=rest, keep=keep))
-        held = a.out * rest * ITEM if keep else 0
-    if avg:  # the sums, the divisor being built and one axis's int64 starts, ends and float32 counts
-        peak = max(peak, held + 2 * math.prod(outs) * ITEM + 20 * max(outs, default=0))
-    return peak
-
-
-def _adaptive_scratch(r: Resolved) -> int:
-    """Bytes of adaptive pooling's worst axis: what it reads, its boxes' bounds, temporaries and answer."""
-    ns, outs, c = r.input.spatial, r.output.spatial, r.input.channels
-    peak = held = 0
-    for k, (n, o) in enumerate(zip(ns, outs, strict=True)):
-        rest = c * math.prod(outs[:k]) * math.prod(ns[k + 1 :])
-        result = o * rest * ITEM if k < len(ns) - 1 else 0
-        if n % o == 0:
-            temps = 0
-        elif n < o:
-            temps = 64 * (n + 1) + o * rest * ITEM
-        else:
-            temps = 24 * o + (2 * o - 1) * rest * ITEM
-        peak = max(peak, held + temps + result)
-        held = result
-    return peak
-
-
-_ACT_SCRATCH = {Fn.GELU: 8, Fn.ELU: 1, Fn.SELU: 1}
-"""Bytes of temporaries per element an activation makes: GELU two float32 buffers, ELU a mask."""
-
-
-def _scratch(r: Resolved) -> int:
-    """Bytes of the temporaries one layer makes besides its input and output."""
-    layer = r.layer
-    if isinstance(layer, Conv):
-        return _conv_scratch(r)
-    if isinstance(layer, Deconv):
-        return _deconv_scratch(r)
-    if isinstance(layer, Pool):
-        return BUFFERS + (_pool_scratch(r) if r.axes else _adaptive_scratch(r))
-    if isinstance(layer, Act):
-        per_position = 2 * ITEM * (r.input.elements // r.input.channels) if layer.fn is Fn.SOFTMAX else 0
-        return _ACT_SCRATCH.get(layer.fn, 0) * r.input.elements + per_position
-    return 0
 
 
 def _cost(r: Resolved) -> Cost:
     """Weights (and running statistics), temporaries and activations of one layer, from its shapes."""
     view = isinstance(r.layer, Flatten | Dropout) or (isinstance(r.layer, Act) and r.layer.fn is Fn.IDENTITY)
     activations = (r.input.elements + (0 if view else r.output.elements)) * ITEM
-    return Cost(weights=(r.params + r.non_trainable) * ITEM, scratch=_scratch(r), activations=activations)
+    return Cost(
+        weights=(r.params + r.non_trainable) * ITEM,
+        scratch=kinds.of(r.layer).scratch(r),
+        activations=activations,
+    )
 
 
 def _peak(net: Network) -> tuple[Cost, str]:
@@ -295,7 +152,7 @@ def estimate(net: Network) -> tuple[int, str]:
     return cost.total, name
 
 
-def _zeros(*shape: int) -> Array:
+def zeros(*shape: int) -> Array:
     """Zero-filled float32 weights: untouched pages cost nearly nothing, and values do not matter."""
     import numpy as np
 
@@ -322,7 +179,7 @@ def banded_conv(
     ends = pad if pad_end is None else pad_end
     xp = np.pad(x, [(0, 0), *zip(pad, ends, strict=True)]) if any(pad) or any(ends) else x
     size = weight.shape[2:]
-    rows = _band_rows(channels=x.shape[0], size=size, padded=xp.shape[1:], band=band)
+    rows = band_rows(channels=x.shape[0], size=size, padded=xp.shape[1:], band=band)
     extent = dilation[0] * (size[0] - 1) + 1
     span, step, flat = (rows - 1) * stride[0] + extent, rows * stride[0], (0,) * len(pad)
     parts: list[Array] = []
@@ -334,111 +191,11 @@ def banded_conv(
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
-def _run_conv(x: Array, r: Resolved, layer: Conv) -> Array:
-    """Convolve x with zero weights for the channels x really has."""
-    weight = _zeros(layer.filters, x.shape[0] // layer.groups, *(a.size for a in r.axes))
-    return banded_conv(
-        x,
-        weight,
-        _zeros(layer.filters) if layer.bias else None,
-        stride=tuple(a.stride for a in r.axes),
-        pad=tuple(a.pad for a in r.axes),
-        pad_end=tuple(a.end_pad for a in r.axes),
-        dilation=tuple(a.dilation for a in r.axes),
-        groups=layer.groups,
-    )
-
-
-def _run_deconv(x: Array, r: Resolved, layer: Deconv) -> Array:
-    """Transposed-convolve x with zero weights: the equivalent stride-1 conv, run in bands."""
-    from .kernels import as_conv
-
-    weight = _zeros(x.shape[0], layer.filters // layer.groups, *(a.size for a in r.axes))
-    dilation = tuple(a.dilation for a in r.axes)
-    spread, flipped = as_conv(
-        x,
-        weight,
-        stride=tuple(a.stride for a in r.axes),
-        pad=tuple(a.pad for a in r.axes),
-        pad_end=tuple(a.end_pad for a in r.axes),
-        dilation=dilation,
-        output_pad=tuple(a.output_pad for a in r.axes),
-        groups=layer.groups,
-    )
-    ones, zeros = (1,) * len(r.axes), (0,) * len(r.axes)
-    bias = _zeros(layer.filters) if layer.bias else None
-    return banded_conv(spread, flipped, bias, stride=ones, pad=zeros, dilation=dilation, groups=layer.groups)
-
-
-def _mode(mode: PoolMode) -> Literal["max", "avg"]:
-    """The kernels' name of a pooling mode."""
-    return "max" if mode is PoolMode.MAX else "avg"
-
-
-def _run_pool(x: Array, r: Resolved, layer: Pool) -> Array:
-    """Max- or average-pool x, or pool it adaptively to the layer's output size."""
-    from .kernels import adaptive_pool, avg_pool, max_pool
-
-    if layer.output is not None:
-        dims = x.ndim - 1
-        output = layer.output * dims if len(layer.output) == 1 else layer.output
-        return adaptive_pool(x, output=output, mode=_mode(layer.mode))
-    geometry = {
-        "size": tuple(a.size for a in r.axes),
-        "stride": tuple(a.stride for a in r.axes),
-        "pad": tuple(a.pad for a in r.axes),
-        "pad_end": tuple(a.end_pad for a in r.axes),
-    }
-    if layer.mode is PoolMode.MAX:
-        return max_pool(x, ceil=layer.ceil, **geometry)
-    return avg_pool(x, ceil=layer.ceil, count_pad=layer.count_pad, **geometry)
-
-
-def _run_fc(x: Array, layer: FC) -> Array:
-    """Flatten x and apply zero weights for the elements x really has."""
-    from .kernels import linear
-
-    return linear(x, _zeros(layer.units, x.size), _zeros(layer.units) if layer.bias else None)
-
-
-def _run_bn(x: Array, layer: BatchNorm) -> Array:
-    """Normalise x with zero statistics (and zero scale and shift) for the channels x really has."""
-    from .kernels import batch_norm
-
-    c = x.shape[0]
-    affine = _zeros(c) if layer.affine else None
-    return batch_norm(x, mean=_zeros(c), var=_zeros(c), weight=affine, bias=affine)
-
-
-def _forward(x: Array, r: Resolved) -> Array:
-    """Run one layer on x, dispatching on its kind."""
-    from . import kernels
-
-    layer = r.layer
-    if isinstance(layer, Conv):
-        return _run_conv(x, r, layer)
-    if isinstance(layer, Deconv):
-        return _run_deconv(x, r, layer)
-    if isinstance(layer, Pool):
-        return _run_pool(x, r, layer)
-    if isinstance(layer, GlobalPool):
-        return kernels.global_pool(x, mode=_mode(layer.mode))
-    if isinstance(layer, FC):
-        return _run_fc(x, layer)
-    if isinstance(layer, BatchNorm):
-        return _run_bn(x, layer)
-    if isinstance(layer, Act):
-        return kernels.activation(x, fn=layer.fn.value)
-    if isinstance(layer, Dropout):
-        return kernels.dropout(x, p=layer.p)
-    return kernels.flatten(x)
-
-
 def _step(x: Array | None, r: Resolved) -> Array | None:
     """The layer's real output, or None when it cannot run (or nothing came before it)."""
     if x is None or not _runnable(r, x.shape[0]):
         return None
-    return _forward(x, r)
+    return kinds.of(r.layer).forward(x, r)
 
 
 def _verdict(r: Resolved, out: Array | None) -> LayerCheck:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .model import FC, Axis, BatchNorm, Conv, Deconv, Field, GlobalPool, Pool, Resolved, Shape
+from .model import Axis, Conv, Deconv, Field, Resolved, Shape
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -173,36 +173,9 @@ def per_axis(axes: tuple[Axis, ...], render: Callable[[Axis], str]) -> list[str]
 
 def params_line(r: Resolved) -> str:
     """10 x (5x5x3 + 1) = 760, or fc's (120 + 1) x 84 = 10,164."""
-    layer = r.layer
-    if isinstance(layer, Conv):
-        per_group = r.input.channels // layer.groups
-        channels = f"{r.input.channels}/{layer.groups}" if layer.groups > 1 else str(per_group)
-        window = product(tuple(a.size for a in r.axes))
-        weights = f"{window}x{channels}" if layer.groups == 1 else f"{window}x({channels})"
-        body = f"{layer.filters} x ({weights} + 1)" if layer.bias else f"{layer.filters} x {weights}"
-        return f"{body} = {number(r.params)}"
-    if isinstance(layer, Deconv):
-        window = product(tuple(a.size for a in r.axes))
-        filters = f"{layer.filters}/{layer.groups}" if layer.groups > 1 else str(layer.filters)
-        body = f"{r.input.channels} x {filters} x {window}"
-        return (
-            f"{body} + {layer.filters} = {number(r.params)}" if layer.bias else f"{body} = {number(r.params)}"
-        )
-    if isinstance(layer, FC):
-        inputs = product(r.input.dims)
-        if layer.bias:
-            return f"({inputs} + 1) x {layer.units} = {number(r.params)}"
-        return f"({inputs}) x {layer.units} = {number(r.params)}"
-    if isinstance(layer, BatchNorm):
-        c = r.input.channels
-        stats = f"; 2 x {c} = {number(r.non_trainable)} running mean and variance, not trained"
-        if layer.affine:
-            return f"2 x {c} = {number(r.params)} (scale and shift){stats}"
-        return f"0 (affine: false){stats}"
-    if isinstance(layer, Pool | GlobalPool):
-        return "0 (pooling has no weights)"
-    article = "an" if layer.kind.value[0] in "aeiou" else "a"
-    return f"0 ({article} {layer.kind.value} layer has no weights)"
+    from . import kinds
+
+    return kinds.of(r.layer).params_line(r)
 
 
 def fc_line(r: Resolved) -> str | None:
@@ -232,23 +205,11 @@ def saving_line(r: Resolved) -> str | None:
 
 def macs_line(r: Resolved) -> str:
     """32x32x10 x 5x5x3 = 768,000 multiply-accumulates."""
-    layer = r.layer
     if not r.output.positive:
         return "0 (no output)"
-    if isinstance(layer, Conv):
-        window = product(tuple(a.size for a in r.axes))
-        per_group = r.input.channels // layer.groups
-        return f"{product(r.output.dims)} x {window}x{per_group} = {number(r.macs)}"
-    if isinstance(layer, Deconv):
-        window = product(tuple(a.size for a in r.axes))
-        filters = layer.filters // layer.groups
-        return (
-            f"{product(r.input.dims)} x {window}x{filters} = {number(r.macs)} "
-            "(each input value scattered through the kernel)"
-        )
-    if isinstance(layer, FC):
-        return f"{product(r.input.dims)} x {layer.units} = {number(r.macs)}"
-    return "0"
+    from . import kinds
+
+    return kinds.of(r.layer).macs_line(r)
 
 
 def adaptive_line(r: Resolved) -> str:

@@ -7,15 +7,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
-from . import safe
+from . import kinds, safe
 from .model import (
     FC,
-    Act,
-    BatchNorm,
     CheckStatus,
-    Conv,
     Deconv,
-    Dropout,
     Finding,
     GlobalPool,
     Kind,
@@ -33,6 +29,8 @@ if TYPE_CHECKING:
     from .errors import SpecError
 
 JSON_VERSION = 1
+KIND_FIELDS = ("mode", "adaptive_output", "count_pad", "groups", "affine", "fn", "p")
+"""The JSON fields some kinds fill (`json_fields`): null for the others, so every layer has every field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,13 +206,8 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
         "fractional": r.fractional,
         "exact_output": [exact_number(a.exact) for a in r.axes] if r.fractional else None,
         "window": _window(r),
-        "mode": layer.mode.value if isinstance(layer, Pool | GlobalPool) else None,
-        "adaptive_output": list(r.output.spatial) if isinstance(layer, Pool) and layer.adaptive else None,
-        "count_pad": layer.count_pad if isinstance(layer, Pool) and layer.mode.value == "avg" else None,
-        "groups": layer.groups if isinstance(layer, Conv | Deconv) else None,
-        "affine": layer.affine if isinstance(layer, BatchNorm) else None,
-        "fn": layer.fn.value if isinstance(layer, Act) else None,
-        "p": layer.p if isinstance(layer, Dropout) else None,
+        **dict.fromkeys(KIND_FIELDS),
+        **kinds.of(layer).json_fields(r),
         "check": check.status.value if check else None,
         "checked_shape": _ordered(check.shape, net.order) if check and check.shape else None,
     }
@@ -257,43 +250,12 @@ def to_json(net: Network) -> dict[str, Any]:
 
 def window_cell(r: Resolved) -> str:
     """5/1/2 for filter 5, stride 1, pad 2; dilation and groups appended when set."""
-    layer = r.layer
-    if isinstance(layer, Pool) and layer.adaptive:
-        return f"-> {fm.product(r.output.spatial)}"
-    if isinstance(layer, Dropout):
-        return f"p {layer.p:g}"
-    if not r.axes:
-        return ""
-    cell = "/".join(fm.setting([getattr(a, key) for a in r.axes]) for key in ("size", "stride")) + "/"
-    if all(a.symmetric for a in r.axes):
-        cell += fm.setting([a.pad for a in r.axes])
-    else:
-        sides = [f"{a.pad}+{a.end_pad}" for a in r.axes]
-        cell += sides[0] if len(set(sides)) == 1 else "x".join(f"({side})" for side in sides)
-    if getattr(layer, "pad_mode", PadMode.EXPLICIT) is PadMode.SAME:
-        cell += " same"
-    if isinstance(layer, Deconv) and any(a.output_pad for a in r.axes):
-        cell += f" op{fm.setting([a.output_pad for a in r.axes])}"
-    if isinstance(layer, Conv | Deconv):
-        if any(a.dilation > 1 for a in r.axes):
-            cell += f" d{fm.setting([a.dilation for a in r.axes])}"
-        if layer.groups > 1:
-            cell += f" g{layer.groups}"
-    if isinstance(layer, Pool) and layer.ceil:
-        cell += " ceil"
-    return cell
+    return kinds.of(r.layer).window_cell(r)
 
 
 def type_cell(r: Resolved) -> str:
     """conv, fc, deconv, bn, the pooling mode (max pool, avg pool, adaptive avg), the function (act relu)."""
-    layer = r.layer
-    if isinstance(layer, Pool):
-        return f"adaptive {layer.mode.value}" if layer.adaptive else f"{layer.mode.value} pool"
-    if isinstance(layer, GlobalPool):
-        return f"global {layer.mode.value}"
-    if isinstance(layer, Act):
-        return layer.fn.value
-    return layer.kind.value
+    return kinds.of(r.layer).type_cell(r)
 
 
 def _ordered(dims: tuple[int, ...], layout: Layout) -> list[int]:

@@ -3,153 +3,25 @@
 from __future__ import annotations
 
 from itertools import pairwise
-from math import gcd, prod
+from math import gcd
 
-from . import arith
+from . import kinds
 from .errors import SpecError
 from .findings import diagnose
 from .inputs import Source, check_rank
-from .model import (
-    FC,
-    Axis,
-    BatchNorm,
-    Conv,
-    Deconv,
-    Field,
-    Flatten,
-    GlobalPool,
-    Layer,
-    Layout,
-    Network,
-    PadMode,
-    PerAxis,
-    Pool,
-    Resolved,
-    Shape,
-    Sizing,
-    Spec,
-    Windowed,
-)
+from .model import Axis, Field, Layer, Layout, Network, Resolved, Shape, Sizing, Spec
 
 MAX_DIMS = 4
 """An input has at most 3 spatial axes and channels."""
 
 
-def _broadcast(layer: Layer, key: str, value: PerAxis, ndim: int, file: str | None) -> PerAxis:
-    if len(value) == 1:
-        return value * ndim
-    if len(value) == ndim:
-        return value
-    line, column = layer.where.of(key)
-    raise SpecError(
-        f"{layer.name}: '{key}' has {len(value)} values but its input has {ndim} spatial axes",
-        file=file,
-        line=line,
-        column=column,
+def resolve_layer(
+    index: int, layer: Layer, inputs: Shape | tuple[Shape, ...], *, file: str | None = None
+) -> Resolved:
+    """One layer's output shape, parameters, FC-equivalent and MACs for its input shapes (its kind's rule)."""
+    return kinds.of(layer).resolve(
+        index, layer, inputs if isinstance(inputs, tuple) else (inputs,), file=file
     )
-
-
-def _spatial(layer: Layer, shape: Shape, file: str | None) -> int:
-    """The number of spatial axes, which a windowed or pooling layer needs at least one of."""
-    ndim = len(shape.spatial)
-    if ndim == 0:
-        raise SpecError(
-            f"{layer.name}: a {layer.kind.value} layer needs spatial input, "
-            f"but its input is a flat vector of {shape.channels}",
-            file=file,
-            line=layer.where.line,
-            column=layer.where.column,
-        )
-    return ndim
-
-
-def _axes(layer: Windowed, shape: Shape, file: str | None) -> tuple[Axis, ...]:
-    ndim = _spatial(layer, shape, file)
-    size = _broadcast(layer, "size", layer.size, ndim, file)
-    stride = _broadcast(layer, "stride", layer.stride or layer.size, ndim, file)
-    pad = _broadcast(layer, "pad", layer.pad, ndim, file)
-    end = pad if layer.pad_end is None else _broadcast(layer, "pad", layer.pad_end, ndim, file)
-    dilation = (
-        (1,) * ndim if isinstance(layer, Pool) else _broadcast(layer, "dilation", layer.dilation, ndim, file)
-    )
-    transposed = isinstance(layer, Deconv)
-    extra = (
-        _broadcast(layer, "output_pad", layer.output_pad, ndim, file)
-        if isinstance(layer, Deconv)
-        else (0,) * ndim
-    )
-    ceil = isinstance(layer, Pool) and layer.ceil
-    axes = []
-    for n, f, s, b, a, d, e in zip(shape.spatial, size, stride, pad, end, dilation, extra, strict=True):
-        if layer.pad_mode is PadMode.VALID:
-            b = a = 0
-        elif layer.pad_mode is PadMode.SAME:
-            extent = d * (f - 1) + 1
-            if transposed:
-                b, a, more = arith.same_crop(extent=extent, stride=s)
-                e += more
-            else:
-                b, a = arith.same_pads(n=n, extent=extent, stride=s)
-        axes.append(
-            arith.axis(
-                n=n,
-                size=f,
-                stride=s,
-                pad=b,
-                dilation=d,
-                ceil=ceil,
-                pad_end=None if a == b else a,
-                output_pad=e,
-                transposed=transposed,
-            )
-        )
-    return tuple(axes)
-
-
-def resolve_layer(index: int, layer: Layer, shape: Shape, *, file: str | None = None) -> Resolved:
-    """One layer's output shape, parameters, FC-equivalent and MACs for an input shape."""
-    if type(layer) is Conv or type(layer) is Deconv or (type(layer) is Pool and layer.output is None):
-        return _windowed(index, layer, shape, file)
-    if isinstance(layer, FC):
-        n = shape.elements
-        weights = n * layer.units
-        params = weights + (layer.units if layer.bias else 0)
-        return Resolved(index, layer, shape, Shape((), layer.units), (), params, weights, weights)
-    if isinstance(layer, Flatten):
-        return Resolved(index, layer, shape, Shape((), shape.elements), (), 0, None, 0)
-    if isinstance(layer, BatchNorm):
-        stats = 2 * shape.channels
-        return Resolved(index, layer, shape, shape, (), stats if layer.affine else 0, None, 0, stats)
-    if isinstance(layer, GlobalPool):
-        ndim = _spatial(layer, shape, file)
-        return Resolved(index, layer, shape, Shape((1,) * ndim, shape.channels), (), 0, None, 0)
-    if isinstance(layer, Pool) and layer.output is not None:
-        ndim = _spatial(layer, shape, file)
-        spatial = _broadcast(layer, "output", layer.output, ndim, file)
-        return Resolved(index, layer, shape, Shape(spatial, shape.channels), (), 0, None, 0)
-    return Resolved(index, layer, shape, shape, (), 0, None, 0)
-
-
-def _windowed(index: int, layer: Windowed, shape: Shape, file: str | None) -> Resolved:
-    axes = _axes(layer, shape, file)
-    spatial = tuple(a.out for a in axes)
-    if isinstance(layer, Pool):
-        return Resolved(index, layer, shape, Shape(spatial, shape.channels), axes, 0, None, 0)
-    out = Shape(spatial, layer.filters)
-    kernel = prod(a.size for a in axes)
-    params = (
-        shape.channels * (layer.filters // layer.groups) * kernel
-        if isinstance(layer, Deconv)
-        else layer.filters * (shape.channels // layer.groups) * kernel
-    ) + (layer.filters if layer.bias else 0)
-    fc_params = shape.elements * out.elements if out.positive else None
-    if not out.positive:
-        macs = 0
-    elif isinstance(layer, Deconv):
-        macs = prod(shape.spatial) * shape.channels * (layer.filters // layer.groups) * kernel
-    else:
-        macs = prod(max(0, o) for o in spatial) * layer.filters * (shape.channels // layer.groups) * kernel
-    return Resolved(index, layer, shape, out, axes, params, fc_params, macs)
 
 
 def field(r: Resolved, before: tuple[Field, ...] | None) -> tuple[Field, ...] | None:
@@ -159,30 +31,7 @@ def field(r: Resolved, before: tuple[Field, ...] | None) -> tuple[Field, ...] | 
     """
     if before is None or not r.output.spatial:
         return None
-    layer = r.layer
-    if isinstance(layer, FC | GlobalPool) or (isinstance(layer, Pool) and layer.adaptive):
-        return None
-    if not r.axes:
-        return before
-    fields = []
-    for f, a in zip(before, r.axes, strict=True):
-        if a.transposed:
-            # Output y (y + P_b on the uncropped grid) gathers inputs x with x S + k D = y + P_b:
-            # from ceil((P_b - E + 1)/S) for the first output, at most ceil(E/S) of them.
-            first = -((a.extent - 1 - a.pad) // a.stride)
-            size = f.size + (-(-a.extent // a.stride) - 1) * f.jump
-            from fractions import Fraction  # only upsampling makes a jump fractional
-
-            fields.append(Field(size=size, jump=Fraction(f.jump) / a.stride, start=f.start + first * f.jump))
-        else:
-            fields.append(
-                Field(
-                    size=f.size + (a.extent - 1) * f.jump,
-                    jump=f.jump * a.stride,
-                    start=f.start - a.pad * f.jump,
-                )
-            )
-    return tuple(fields)
+    return kinds.of(r.layer).field(r, before)
 
 
 _PERIOD_LIMIT = 1 << 16
@@ -349,7 +198,7 @@ def resolve(
     rf: tuple[Field, ...] | None = tuple(Field(1, 1, 0) for _ in first.spatial) or None
     layers: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
-        resolved = resolve_layer(index, layer, shape, file=spec.file)
+        resolved = resolve_layer(index, layer, (shape,), file=spec.file)
         rf = field(resolved, rf) if resolved.output.positive else None
         if rf is not None:
             resolved = _with_field(resolved, rf)

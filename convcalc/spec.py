@@ -5,26 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from . import kinds
 from .errors import SpecError
 from .hints import key_hint, type_hint
 from .model import (
-    FC,
-    Act,
-    BatchNorm,
     Code,
-    Conv,
-    Deconv,
-    Dropout,
     Expect,
-    Flatten,
     Fn,
-    GlobalPool,
     Kind,
     Layer,
     Layout,
     PadMode,
     PerAxis,
-    Pool,
     PoolMode,
     Spec,
     Where,
@@ -36,76 +28,29 @@ MAX_SIZE = 2**63 - 1
 """The largest size a 64-bit PyTorch tensor dimension can hold."""
 
 TOP_KEYS = ("name", "input", "layout", "layers", "expect")
-LAYER_KEYS: dict[Kind, tuple[str, ...]] = {
-    Kind.CONV: (
-        "type",
-        "name",
-        "filters",
-        "size",
-        "stride",
-        "pad",
-        "dilation",
-        "groups",
-        "bias",
-        "allow",
-        "expect",
-    ),
-    Kind.DECONV: (
-        "type",
-        "name",
-        "filters",
-        "size",
-        "stride",
-        "pad",
-        "output_pad",
-        "dilation",
-        "groups",
-        "bias",
-        "allow",
-        "expect",
-    ),
-    Kind.POOL: (
-        "type",
-        "name",
-        "mode",
-        "size",
-        "stride",
-        "pad",
-        "ceil",
-        "count_pad",
-        "output",
-        "allow",
-        "expect",
-    ),
-    Kind.GLOBAL_POOL: ("type", "name", "mode", "allow", "expect"),
-    Kind.FC: ("type", "name", "units", "bias", "allow", "expect"),
-    Kind.FLATTEN: ("type", "name", "allow", "expect"),
-    Kind.BN: ("type", "name", "affine", "allow", "expect"),
-    Kind.ACT: ("type", "name", "fn", "allow", "expect"),
-    Kind.DROPOUT: ("type", "name", "p", "allow", "expect"),
-}
-KIND_NAMES = ", ".join(k.value for k in Kind)
+
+
+def layer_keys(kind: Kind) -> tuple[str, ...]:
+    """Every key a layer of this kind may hold, in the order errors list them."""
+    return ("type", "name", *kinds.get(kind).KEYS, "allow", "expect")
+
+
+def __getattr__(name: str) -> dict[Kind, tuple[str, ...]]:
+    """LAYER_KEYS and REQUIRED of every kind, built from the registry when asked for (it imports them all)."""
+    if name == "LAYER_KEYS":
+        return {kind: layer_keys(kind) for kind in kinds.MODULES}
+    if name == "REQUIRED":
+        return {kind: kinds.get(kind).REQUIRED for kind in kinds.MODULES}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+KIND_NAMES = ", ".join(kinds.NAMES)
 EXPECT_KEYS = ("output", "params", "macs")
-_KINDS = {k.value: k for k in Kind}
-_ALLOWED = {kind: frozenset(keys) for kind, keys in LAYER_KEYS.items()}
+_KINDS = {k.value: k for k in kinds.MODULES}
 CODES = tuple(
     c.value for c in Code if c not in (Code.CHECK_MISMATCH, Code.SUSPICIOUS_LAYOUT, Code.SPEC_UNREADABLE)
 )
 """The codes a layer may `allow`: those about a layer (not check-mismatch, nor the input's layout)."""
-REQUIRED: dict[Kind, tuple[str, ...]] = {
-    Kind.CONV: ("filters", "size"),
-    Kind.DECONV: ("filters", "size"),
-    # pool: `size`, unless adaptive pooling gives `output` instead.
-    Kind.POOL: (),
-    Kind.GLOBAL_POOL: (),
-    Kind.FC: ("units",),
-    Kind.FLATTEN: (),
-    Kind.BN: (),
-    Kind.ACT: (),
-    Kind.DROPOUT: (),
-}
-ADAPTIVE_EXCLUDES = ("size", "stride", "pad", "ceil", "count_pad")
-"""The pool keys that adaptive pooling (`output`) leaves out: its windows follow from the output."""
 PAD_EXPECTED = (
     "a non-negative integer, a per-axis list like [1, 2], a string like '1x2', "
     "same, valid, or per-side pairs like [[0, 1], [1, 0]]"
@@ -250,13 +195,53 @@ def parse_dims(value: object, *, minimum: int = 1) -> tuple[int, ...]:
     return tuple(out)
 
 
-class _Reader:
-    """Reads one layer's values, naming the key and layer in every error."""
+FLAGS = {"size": "--filter", "bias": "--no-bias", "affine": "--no-affine", "count_pad": "--no-count-pad"}
+"""The `convcalc layer` flag of each key that is not --key."""
 
-    def __init__(self, data: Mapping[str, Any], label: str, file: str | None) -> None:
+
+def flag_of(key: str) -> str:
+    """The `convcalc layer` flag that gives a spec key: --filter for size, --no-bias for bias."""
+    return FLAGS.get(key, "--" + key.replace("_", "-"))
+
+
+class Reader:
+    """Reads one layer's values, naming the key and layer in every error (the flag, for `convcalc layer`)."""
+
+    def __init__(
+        self,
+        data: Mapping[str, Any],
+        label: str,
+        file: str | None,
+        *,
+        name: str = "",
+        kind: Kind = Kind.CONV,
+        flags: bool = False,
+    ) -> None:
         self.data = data
         self.label = label
         self.file = file
+        self.name = name
+        """The layer's name, given or counted (conv1)."""
+        self.kind = kind
+        self.flags = flags
+        """Whether the values came from `convcalc layer`'s options, so errors name flags, not keys."""
+
+    def flag_name(self, key: str) -> str:
+        """How an error names a key: --filter for `convcalc layer`, else 'size'."""
+        return flag_of(key) if self.flags else f"'{key}'"
+
+    def shown(self, key: str) -> str:
+        """A key's value as an error quotes it."""
+        return show(self.data[key])
+
+    def refuse(self, key: str | None, text: str, flag_text: str) -> SpecError:
+        """An error about a key (None: the layer), worded for a spec or, from flags, for `convcalc layer`."""
+        pos = _start(self.data) if key is None else _at(self.data, key)
+        return _fail(flag_text if self.flags else f"{self.label}: {text}", pos, self.file)
+
+    def expect(self) -> Expect | None:
+        """The layer's `expect` mapping."""
+        return _expect(self.data, f"{self.label}: ", self.file)
 
     def fail(self, key: str, expected: str) -> SpecError:
         got = self.data[key]
@@ -370,57 +355,6 @@ class _Reader:
         return Where(line=line, column=column, keys=keys)
 
 
-def _pool(data: Mapping[str, Any], r: _Reader, name: str, file: str | None) -> Pool:
-    """A pooling layer: a fixed window, or adaptive to an `output` size."""
-    mode = r.choice("mode", PoolMode, PoolMode.MAX)
-    common: dict[str, Any] = {
-        "name": name,
-        "mode": mode,
-        "where": r.where(),
-        "allow": r.allow(),
-        "expect": _expect(data, f"{r.label}: ", file),
-    }
-    if "output" in data:
-        for key in ADAPTIVE_EXCLUDES:
-            if key in data:
-                raise _fail(
-                    f"{r.label}: '{key}' does not go with 'output' (adaptive pooling chooses its own "
-                    f"windows); drop one of them",
-                    _at(data, key),
-                    file,
-                )
-        return Pool(size=(1,), output=r.per_axis("output", (1,)), **common)
-    if "size" not in data:
-        raise _fail(
-            f"{r.label}: missing required key 'size' (or 'output' for adaptive pooling)", _start(data), file
-        )
-    pad, pad_end, pad_mode = r.pads()
-    ceil = r.flag("ceil", False)
-    if ceil and (pad_mode is not PadMode.EXPLICIT or pad_end is not None):
-        raise _fail(
-            f"{r.label}: 'ceil: true' needs a numeric pad, alike on both sides (PyTorch's ceil_mode); "
-            f"got pad {show(data['pad'])}",
-            _at(data, "ceil"),
-            file,
-        )
-    if "count_pad" in data and mode is not PoolMode.AVG:
-        raise _fail(
-            f"{r.label}: 'count_pad' is only for average pools; add 'mode: avg' or drop it",
-            _at(data, "count_pad"),
-            file,
-        )
-    return Pool(
-        size=r.per_axis("size", (1,)),
-        stride=r.per_axis("stride", (1,)) if "stride" in data else None,
-        pad=pad,
-        pad_end=pad_end,
-        pad_mode=pad_mode,
-        ceil=ceil,
-        count_pad=r.flag("count_pad", pad_mode is not PadMode.SAME),
-        **common,
-    )
-
-
 def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | None:
     """The `expect` mapping of a layer or of the spec."""
     if "expect" not in data:
@@ -484,8 +418,8 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
             _at(data, "type"),
             file,
         )
-    allowed = LAYER_KEYS[kind]
-    for key in data.keys() - _ALLOWED[kind]:
+    allowed = layer_keys(kind)
+    for key in data.keys() - set(allowed):
         hint = ""
         if isinstance(key, str):
             hint = key_hint(key, kind, allowed, data[key]) or _suggest(key, allowed)
@@ -496,45 +430,15 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
             file,
         )
     label = f"layer {index} ({kind.value})"
-    for key in REQUIRED[kind]:
+    for key in kinds.get(kind).REQUIRED:
         if key not in data:
             raise _fail(f"{label}: missing required key '{key}'", _start(data), file)
     counts[kind] = counts.get(kind, 0) + 1
     name = data.get("name", f"{kind.value}{counts[kind]}")
     if not isinstance(name, str) or not name:
         raise _fail(f"{label}: 'name' must be a non-empty string, got {show(name)}", _at(data, "name"), file)
-    r = _Reader(data, f"layer {index} ({name if len(name) <= 40 else name[:37] + '...'})", file)
-    common: dict[str, Any] = {"name": name, "where": r.where(), "allow": r.allow()}
-    if kind is Kind.POOL:
-        return _pool(data, r, name, file)
-    common["expect"] = _expect(data, f"{r.label}: ", file)
-    if kind is Kind.CONV or kind is Kind.DECONV:
-        pad, pad_end, pad_mode = r.pads()
-        window: dict[str, Any] = {
-            "filters": r.integer("filters", 1),
-            "size": r.per_axis("size", (1,)),
-            "stride": r.per_axis("stride", (1,)),
-            "pad": pad,
-            "pad_end": pad_end,
-            "pad_mode": pad_mode,
-            "dilation": r.per_axis("dilation", (1,)),
-            "groups": r.integer("groups", 1),
-            "bias": r.flag("bias", True),
-        }
-        if kind is Kind.CONV:
-            return Conv(**window, **common)
-        return Deconv(**window, output_pad=r.per_axis("output_pad", (0,), minimum=0), **common)
-    if kind is Kind.FC:
-        return FC(units=r.integer("units", 1), bias=r.flag("bias", True), **common)
-    if kind is Kind.GLOBAL_POOL:
-        return GlobalPool(mode=r.choice("mode", PoolMode, PoolMode.AVG), **common)
-    if kind is Kind.BN:
-        return BatchNorm(affine=r.flag("affine", True), **common)
-    if kind is Kind.ACT:
-        return Act(fn=r.choice("fn", Fn, Fn.RELU), **common)
-    if kind is Kind.DROPOUT:
-        return Dropout(p=r.number("p", 0.5, low=0.0, high=1.0), **common)
-    return Flatten(**common)
+    label = f"layer {index} ({name if len(name) <= 40 else name[:37] + '...'})"
+    return kinds.get(kind).read(Reader(data, label, file, name=name, kind=kind))
 
 
 def build(data: object, *, file: str | None = None) -> Spec:

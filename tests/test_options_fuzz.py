@@ -10,7 +10,8 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc.__main__ import _APPLIES, main
+from convcalc import kinds
+from convcalc.__main__ import main, option_key
 from convcalc.lint import RULES
 
 SPEC = "input: 8x8x1\nlayers:\n  - {type: conv, filters: 2, size: 3}\n  - {type: pool, size: 2}\n"
@@ -61,8 +62,8 @@ def bases(command: str, option: str, spec: str) -> list[list[str]]:
     extra = ["--check"] if option in ("--seed", "--max-memory") else []
     if command == "layer":
         key = {"--filter": "size", "--filters": "filters"}.get(option, option[2:].replace("-", "_"))
-        kinds = [k for k, keys in _APPLIES.items() if key in keys][:2] or ["conv"]
-        return [["layer", "--in", "8x8x3", "--type", k, *LAYER_NEEDS.get(k, []), *extra] for k in kinds]
+        names = [k.value for k in kinds.MODULES if option_key(key) in kinds.get(k).KEYS][:2] or ["conv"]
+        return [["layer", "--in", "8x8x3", "--type", k, *LAYER_NEEDS.get(k, []), *extra] for k in names]
     return {
         "run": [["run", spec, *extra]],
         "lint": [["lint", spec]],

@@ -1,0 +1,75 @@
+"""The layer kinds: one module per kind, found by the spec's `type:` name and imported when first used."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+from ..model import Kind, Layer
+
+if TYPE_CHECKING:
+    from .types import LayerKind
+
+MODULES: dict[Kind, str] = {
+    Kind.CONV: "conv",
+    Kind.DECONV: "deconv",
+    Kind.POOL: "pool",
+    Kind.GLOBAL_POOL: "global_pool",
+    Kind.FC: "fc",
+    Kind.FLATTEN: "flatten",
+    Kind.BN: "bn",
+    Kind.ACT: "act",
+    Kind.DROPOUT: "dropout",
+}
+"""The registry: each kind's module under convcalc.kinds."""
+
+NAMES = tuple(k.value for k in MODULES)
+"""The spec's `type:` names, in the registry's order (the order `layer --type` offers them)."""
+
+PARTS = (
+    "KIND",
+    "KEYS",
+    "REQUIRED",
+    "read",
+    "resolve",
+    "field",
+    "params_line",
+    "macs_line",
+    "type_cell",
+    "window_cell",
+    "json_fields",
+    "runnable",
+    "scratch",
+    "forward",
+)
+"""What every kind module defines: the members of `types.LayerKind`."""
+
+_LOADED: dict[Kind, LayerKind] = {}
+
+
+class MissingPart(TypeError):
+    """A registered kind module lacks a part of the protocol: a programming error, caught by the tests."""
+
+
+def load(module: str, kind: Kind) -> LayerKind:
+    """Import a kind's module and check that it defines every part, for the kind it is registered as."""
+    mod = importlib.import_module(f"{__name__}.{module}")
+    missing = [part for part in PARTS if not hasattr(mod, part)]
+    if missing:
+        raise MissingPart(f"kind module {module!r} lacks {', '.join(missing)}")
+    if mod.KIND is not kind:
+        raise MissingPart(f"kind module {module!r} is registered as {kind.value} but says {mod.KIND.value}")
+    return mod  # checked above; mypy checks each module against the protocol in types.py
+
+
+def get(kind: Kind) -> LayerKind:
+    """The module of a kind, imported the first time it is asked for."""
+    found = _LOADED.get(kind)
+    if found is None:
+        found = _LOADED[kind] = load(MODULES[kind], kind)
+    return found
+
+
+def of(layer: Layer) -> LayerKind:
+    """The module of a layer's kind."""
+    return get(layer.kind)

@@ -1,0 +1,83 @@
+"""act: an activation function applied in place (nn.ReLU, nn.GELU, ... one kind, many functions)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model import Act, Field, Fn, Kind, Layer, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.ACT
+KEYS = ("fn",)
+REQUIRED = ()
+_SCRATCH = {Fn.GELU: 8, Fn.ELU: 1, Fn.SELU: 1}
+"""Bytes of temporaries per element an activation makes: GELU two float32 buffers, ELU a mask."""
+
+
+def read(r: Reader) -> Layer:
+    """An activation and its function (default relu)."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    return Act(name=r.name, where=where, allow=allow, expect=expect, fn=r.choice("fn", Fn, Fn.RELU))
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept, no weights."""
+    (shape,) = inputs
+    return Resolved(index, layer, shape, shape, (), 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Elementwise: the field is unchanged."""
+    return before
+
+
+def params_line(r: Resolved) -> str:
+    """No weights."""
+    return "0 (an act layer has no weights)"
+
+
+def macs_line(r: Resolved) -> str:
+    """Elementwise layers count no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """The function: relu, gelu."""
+    assert isinstance(r.layer, Act)
+    return r.layer.fn.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """fn."""
+    assert isinstance(r.layer, Act)
+    return {"fn": r.layer.fn.value}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch applies any function to any input."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """GELU's and ELU's temporaries, and softmax's per-position maximum and sum."""
+    from ..check import ITEM
+
+    fn = r.layer.fn if isinstance(r.layer, Act) else Fn.RELU
+    per_position = 2 * ITEM * (r.input.elements // r.input.channels) if fn is Fn.SOFTMAX else 0
+    return _SCRATCH.get(fn, 0) * r.input.elements + per_position
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Apply the function."""
+    from ..kernels import activation
+
+    assert isinstance(r.layer, Act)
+    return activation(x, fn=r.layer.fn.value)

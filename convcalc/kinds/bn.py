@@ -1,0 +1,88 @@
+"""bn: batch normalisation over channels (nn.BatchNormNd): 2C trainable values and 2C running statistics."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..model import BatchNorm, Field, Kind, Layer, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.BN
+KEYS = ("affine",)
+REQUIRED = ()
+
+
+def read(r: Reader) -> Layer:
+    """A batch norm and whether it learns a scale and shift."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    return BatchNorm(name=r.name, where=where, allow=allow, expect=expect, affine=r.flag("affine", True))
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept; 2C params when affine, 2C running statistics always."""
+    assert isinstance(layer, BatchNorm)
+    (shape,) = inputs
+    stats = 2 * shape.channels
+    return Resolved(index, layer, shape, shape, (), stats if layer.affine else 0, None, 0, stats)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Elementwise: the field is unchanged."""
+    return before
+
+
+def params_line(r: Resolved) -> str:
+    """2 x 64 = 128 (scale and shift); and the running statistics."""
+    layer = r.layer
+    assert isinstance(layer, BatchNorm)
+    c = r.input.channels
+    stats = f"; 2 x {c} = {fm.number(r.non_trainable)} running mean and variance, not trained"
+    if layer.affine:
+        return f"2 x {c} = {fm.number(r.params)} (scale and shift){stats}"
+    return f"0 (affine: false){stats}"
+
+
+def macs_line(r: Resolved) -> str:
+    """Normalisation counts no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """bn."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """affine."""
+    assert isinstance(r.layer, BatchNorm)
+    return {"affine": r.layer.affine}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch normalises any input."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """No temporaries besides the output."""
+    return 0
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Normalise x with zero statistics (and zero scale and shift) for the channels x really has."""
+    from ..check import zeros
+    from ..kernels import batch_norm
+
+    assert isinstance(r.layer, BatchNorm)
+    c = x.shape[0]
+    affine = zeros(c) if r.layer.affine else None
+    return batch_norm(x, mean=zeros(c), var=zeros(c), weight=affine, bias=affine)

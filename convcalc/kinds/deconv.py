@@ -1,0 +1,125 @@
+"""deconv: a transposed convolution, each input value scattered through K filters (nn.ConvTransposeNd)."""
+
+from __future__ import annotations
+
+from math import prod
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..model import Deconv, Field, Kind, Layer, Resolved, Shape
+from . import window
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.DECONV
+KEYS = (*window.CONV_KEYS[:4], "output_pad", *window.CONV_KEYS[4:])
+REQUIRED = ("filters", "size")
+
+
+def read(r: Reader) -> Layer:
+    """A deconv layer from its keys."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    settings = window.read_conv(r)
+    output_pad = r.per_axis("output_pad", (0,), minimum=0)
+    return Deconv(name=r.name, where=where, allow=allow, expect=expect, output_pad=output_pad, **settings)
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Output K channels on (N-1)S - P_b - P_a + E + output_pad per axis; C x K/G x F^d weights (+ K)."""
+    assert isinstance(layer, Deconv)
+    (shape,) = inputs
+    axes = window.axes(layer, shape, file)
+    out = Shape(tuple(a.out for a in axes), layer.filters)
+    kernel = prod(a.size for a in axes)
+    params = shape.channels * (layer.filters // layer.groups) * kernel + (layer.filters if layer.bias else 0)
+    fc_params = shape.elements * out.elements if out.positive else None
+    macs = (
+        prod(shape.spatial) * shape.channels * (layer.filters // layer.groups) * kernel if out.positive else 0
+    )
+    return Resolved(index, layer, shape, out, axes, params, fc_params, macs)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """The transposed window's field step (a fractional jump)."""
+    return window.field(r, before)
+
+
+def params_line(r: Resolved) -> str:
+    """3 x 10 x 5x5 + 10 = 760."""
+    layer = r.layer
+    assert isinstance(layer, Deconv)
+    kernel = fm.product(tuple(a.size for a in r.axes))
+    filters = f"{layer.filters}/{layer.groups}" if layer.groups > 1 else str(layer.filters)
+    body = f"{r.input.channels} x {filters} x {kernel}"
+    total = fm.number(r.params)
+    return f"{body} + {layer.filters} = {total}" if layer.bias else f"{body} = {total}"
+
+
+def macs_line(r: Resolved) -> str:
+    """Input elements x window x K/G."""
+    layer = r.layer
+    assert isinstance(layer, Deconv)
+    kernel = fm.product(tuple(a.size for a in r.axes))
+    filters = layer.filters // layer.groups
+    return (
+        f"{fm.product(r.input.dims)} x {kernel}x{filters} = {fm.number(r.macs)} "
+        "(each input value scattered through the kernel)"
+    )
+
+
+def type_cell(r: Resolved) -> str:
+    """deconv."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """4/2/1 op1 and its extras."""
+    return window.window_cell(r)
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """groups."""
+    assert isinstance(r.layer, Deconv)
+    return {"groups": r.layer.groups}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch refuses groups that do not divide the channels, an output pad not below stride or dilation."""
+    return window.conv_runnable(r, channels)
+
+
+def scratch(r: Resolved) -> int:
+    """Bytes of the spread, padded input (out + E - 1 per axis), the weight copy and im2col."""
+    from ..check import ITEM
+
+    layer = r.layer
+    assert isinstance(layer, Deconv)
+    padded = tuple(o + a.extent - 1 for o, a in zip(r.output.spatial, r.axes, strict=True))
+    flipped = r.input.channels * (layer.filters // layer.groups) * prod(a.size for a in r.axes)
+    return flipped * ITEM + window.im2col_scratch(r, padded=padded, copied=True)
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Transposed-convolve x with zero weights: the equivalent stride-1 conv, run in bands."""
+    from ..check import banded_conv, zeros
+    from ..kernels import as_conv
+
+    layer = r.layer
+    assert isinstance(layer, Deconv)
+    weight = zeros(x.shape[0], layer.filters // layer.groups, *(a.size for a in r.axes))
+    dilation = tuple(a.dilation for a in r.axes)
+    spread, flipped = as_conv(
+        x,
+        weight,
+        stride=tuple(a.stride for a in r.axes),
+        pad=tuple(a.pad for a in r.axes),
+        pad_end=tuple(a.end_pad for a in r.axes),
+        dilation=dilation,
+        output_pad=tuple(a.output_pad for a in r.axes),
+        groups=layer.groups,
+    )
+    ones, flat = (1,) * len(r.axes), (0,) * len(r.axes)
+    bias = zeros(layer.filters) if layer.bias else None
+    return banded_conv(spread, flipped, bias, stride=ones, pad=flat, dilation=dilation, groups=layer.groups)

@@ -1,0 +1,88 @@
+"""fc: a fully-connected layer that flattens its input first (nn.Flatten then nn.Linear)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..model import FC, Field, Kind, Layer, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.FC
+KEYS = ("units", "bias")
+REQUIRED = ("units",)
+
+
+def read(r: Reader) -> Layer:
+    """An fc layer's units and bias."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    units, bias = r.integer("units", 1), r.flag("bias", True)
+    return FC(name=r.name, where=where, allow=allow, expect=expect, units=units, bias=bias)
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """A vector of `units`; N x units weights (+ units biases), as many MACs as weights."""
+    assert isinstance(layer, FC)
+    (shape,) = inputs
+    weights = shape.elements * layer.units
+    params = weights + (layer.units if layer.bias else 0)
+    return Resolved(index, layer, shape, Shape((), layer.units), (), params, weights, weights)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Every output sees the whole input."""
+    return None
+
+
+def params_line(r: Resolved) -> str:
+    """(120 + 1) x 84 = 10,164."""
+    layer = r.layer
+    assert isinstance(layer, FC)
+    inputs = fm.product(r.input.dims)
+    if layer.bias:
+        return f"({inputs} + 1) x {layer.units} = {fm.number(r.params)}"
+    return f"({inputs}) x {layer.units} = {fm.number(r.params)}"
+
+
+def macs_line(r: Resolved) -> str:
+    """120 x 84 = 10,080."""
+    assert isinstance(r.layer, FC)
+    return f"{fm.product(r.input.dims)} x {r.layer.units} = {fm.number(r.macs)}"
+
+
+def type_cell(r: Resolved) -> str:
+    """fc."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """Nothing beyond the common fields."""
+    return {}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch runs any fc layer."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """No temporaries besides the output."""
+    return 0
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Flatten x and apply zero weights for the elements x really has."""
+    from ..check import zeros
+    from ..kernels import linear
+
+    layer = r.layer
+    assert isinstance(layer, FC)
+    return linear(x, zeros(layer.units, x.size), zeros(layer.units) if layer.bias else None)

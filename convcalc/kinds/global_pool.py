@@ -1,0 +1,81 @@
+"""global_pool: pooling over every spatial position at once, to 1x1xC (nn.AdaptiveAvgPoolNd(1))."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model import Field, GlobalPool, Kind, Layer, PoolMode, Resolved, Shape
+from . import window
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.GLOBAL_POOL
+KEYS = ("mode",)
+REQUIRED = ()
+
+
+def read(r: Reader) -> Layer:
+    """A global pool and its mode (default avg)."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    mode = r.choice("mode", PoolMode, PoolMode.AVG)
+    return GlobalPool(name=r.name, where=where, allow=allow, expect=expect, mode=mode)
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """1 on every spatial axis, channels kept."""
+    (shape,) = inputs
+    ndim = window.spatial(layer, shape, file)
+    return Resolved(index, layer, shape, Shape((1,) * ndim, shape.channels), (), 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Every output sees the whole input."""
+    return None
+
+
+def params_line(r: Resolved) -> str:
+    """No weights."""
+    return "0 (pooling has no weights)"
+
+
+def macs_line(r: Resolved) -> str:
+    """Pooling counts no multiply-accumulates."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """global avg, global max."""
+    assert isinstance(r.layer, GlobalPool)
+    return f"global {r.layer.mode.value}"
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """mode."""
+    assert isinstance(r.layer, GlobalPool)
+    return {"mode": r.layer.mode.value}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch runs any global pool on spatial input."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """No temporaries besides the output."""
+    return 0
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Pool every spatial position."""
+    from ..kernels import global_pool
+    from .pool import mode_name
+
+    assert isinstance(r.layer, GlobalPool)
+    return global_pool(x, mode=mode_name(r.layer.mode))

@@ -1,0 +1,72 @@
+"""What a layer kind is: the parts every module under convcalc.kinds defines (mypy checks each one)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..model import Field, Kind, Layer, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+
+class LayerKind(Protocol):
+    """Everything convcalc knows about one layer kind; the stages ask it, never a chain of isinstance."""
+
+    KIND: Kind
+    """The kind, whose value is the spec's `type:` name."""
+    KEYS: tuple[str, ...]
+    """The kind's own spec keys, besides type, name, allow and expect, in the order errors list them."""
+    REQUIRED: tuple[str, ...]
+    """The keys a spec must give."""
+
+    def read(self, r: Reader) -> Layer:
+        """The typed layer from a mapping (a spec line, or `convcalc layer`'s options); else SpecError."""
+        ...
+
+    def resolve(self, index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+        """The shape rule and counts: output shape, params, non-trainable params, FC-equivalent and MACs."""
+        ...
+
+    def field(self, r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+        """The receptive-field step on spatial output; None once every output sees the whole input."""
+        ...
+
+    def params_line(self, r: Resolved) -> str:
+        """The parameter count's formula with its numbers, for --explain."""
+        ...
+
+    def macs_line(self, r: Resolved) -> str:
+        """The MAC count's formula with its numbers, for --explain (a layer with output)."""
+        ...
+
+    def type_cell(self, r: Resolved) -> str:
+        """The table's type cell: conv, max pool, relu."""
+        ...
+
+    def window_cell(self, r: Resolved) -> str:
+        """The table's window cell: 5/1/2, -> 7x7, p 0.5, or blank."""
+        ...
+
+    def json_fields(self, r: Resolved) -> dict[str, Any]:
+        """The kind's own JSON fields (mode, groups, affine, fn, p ...); the others stay null."""
+        ...
+
+    def runnable(self, r: Resolved, channels: int) -> bool:
+        """Whether PyTorch would run the layer on `channels` input channels (its refusals)."""
+        ...
+
+    def scratch(self, r: Resolved) -> int:
+        """Bytes of the temporaries `forward` makes besides its input and output."""
+        ...
+
+    def forward(self, x: Array, r: Resolved) -> Array:
+        """The layer run with numpy on x (channels first), with zero weights: for --check."""
+        ...
+
+
+if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; nothing runs
+    from . import act, bn, conv, deconv, dropout, fc, flatten, global_pool, pool
+
+    _REGISTERED: tuple[LayerKind, ...] = (act, bn, conv, deconv, dropout, fc, flatten, global_pool, pool)
