@@ -13,13 +13,9 @@ from typing import TYPE_CHECKING
 from . import kinds
 from .errors import ConvcalcError
 from .model import (
-    Act,
     CheckStatus,
     Code,
-    Dropout,
     Finding,
-    Flatten,
-    Fn,
     LayerCheck,
     Network,
     Resolved,
@@ -125,11 +121,12 @@ def band_rows(*, channels: int, size: tuple[int, ...], padded: tuple[int, ...], 
 
 def _cost(r: Resolved) -> Cost:
     """Weights (and running statistics), temporaries and activations of one layer, from its shapes."""
-    view = isinstance(r.layer, Flatten | Dropout) or (isinstance(r.layer, Act) and r.layer.fn is Fn.IDENTITY)
+    kind = kinds.of(r.layer)
+    view = kind.shares_input(r)
     activations = (r.input.elements + (0 if view else r.output.elements)) * ITEM
     return Cost(
         weights=(r.params + r.non_trainable) * ITEM,
-        scratch=kinds.of(r.layer).scratch(r),
+        scratch=kind.scratch(r),
         activations=activations,
     )
 

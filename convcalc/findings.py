@@ -14,7 +14,6 @@ from .model import (
     Conv,
     Deconv,
     Finding,
-    Kind,
     Layout,
     PadMode,
     Pool,
@@ -25,7 +24,6 @@ from .model import (
     Spec,
 )
 
-_PASS_THROUGH = frozenset({Kind.BN, Kind.ACT, Kind.DROPOUT})
 """Kinds whose output has their input's shape."""
 
 _MAX_INPUT_STEPS = 4096
@@ -187,7 +185,9 @@ def _shrinks_below_window(a: Axis, n: int) -> bool:
 
 def _carriable(r: Resolved) -> bool:
     """Whether the layer's windows stay the same on another input (no 'same' pads, nothing adaptive)."""
-    if r.layer.kind in _PASS_THROUGH:
+    from . import kinds
+
+    if kinds.of(r.layer).ELEMENTWISE:
         return True
     return bool(r.axes) and getattr(r.layer, "pad_mode", PadMode.EXPLICIT) is not PadMode.SAME
 

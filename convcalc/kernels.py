@@ -459,6 +459,11 @@ def dropout(x: Array, *, p: float) -> Array:
     return x
 
 
+def identity(x: Array) -> Array:
+    """x itself (nn.Identity)."""
+    return x
+
+
 def flatten(x: Array) -> Array:
     """Flatten x in C order to a vector (a view when x is contiguous)."""
     return x.reshape(-1)

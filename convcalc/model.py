@@ -27,6 +27,15 @@ class Kind(enum.Enum):
     BN = "bn"
     ACT = "act"
     DROPOUT = "dropout"
+    IDENTITY = "identity"
+
+
+class Held(enum.Enum):
+    """What a layer keeps of its output: activations of its own, none (applied in place), or a view."""
+
+    OUTPUT = "output"
+    IN_PLACE = "in place"
+    VIEW = "a view"
 
 
 class PadMode(enum.Enum):
@@ -321,7 +330,19 @@ class Dropout:
     kind = Kind.DROPOUT
 
 
-Layer = Conv | Deconv | Pool | GlobalPool | FC | Flatten | BatchNorm | Act | Dropout
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """The identity: the inference form of dropout and stochastic depth (nn.Identity)."""
+
+    name: str
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.IDENTITY
+
+
+Layer = Conv | Deconv | Pool | GlobalPool | FC | Flatten | BatchNorm | Act | Dropout | Identity
 Windowed = Conv | Deconv | Pool
 """Layers that slide a window over their input's spatial axes."""
 
@@ -511,11 +532,9 @@ class Resolved:
     @property
     def activations(self) -> int:
         """Elements this layer adds to memory: its output, or none for in-place layers and views."""
-        return 0 if self.layer.kind in IN_PLACE else self.output.elements
+        from . import kinds
 
-
-IN_PLACE = frozenset({Kind.ACT, Kind.DROPOUT, Kind.FLATTEN})
-"""Kinds that hold no activations of their own: applied in place, or a view."""
+        return 0 if kinds.of(self.layer).HELD is not Held.OUTPUT else self.output.elements
 
 
 @dataclass(frozen=True, slots=True)

@@ -366,7 +366,9 @@ def _activation_line(r: Resolved, net: Network) -> str:
     if not r.output.positive:
         return "0 (no output)"
     if not r.activations:
-        return f"0 ({'a view' if r.layer.kind.value == 'flatten' else 'in place'})"
+        from . import kinds
+
+        return f"0 ({kinds.of(r.layer).HELD.value})"
     s = net.sizing
     text = f"{fm.product(r.output.dims)} = {fm.number(r.activations)}"
     if s.batch != 1:

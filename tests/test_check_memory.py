@@ -121,7 +121,11 @@ def other_layers(draw: st.DrawFn) -> dict[str, Any]:
     """A spec of a conv, deconv, flatten, dropout, fc or activation on a small 1-3-D input."""
     dims = draw(st.integers(1, 3))
     n = [draw(st.integers(3, 300 if dims == 1 else 20)) for _ in range(dims)]
-    kind = draw(st.sampled_from(["conv", "deconv", "flatten", "dropout", "fc", "act", "bn", "global_pool"]))
+    kind = draw(
+        st.sampled_from(
+            ["conv", "deconv", "flatten", "dropout", "fc", "act", "bn", "global_pool", "identity"]
+        )
+    )
     layer: dict[str, Any] = {"type": kind}
     if kind in ("conv", "deconv"):
         layer |= {"filters": draw(st.integers(1, 8)), "size": draw(st.integers(1, 3))}
@@ -147,6 +151,7 @@ def test_estimate_bounds_the_peak_of_random_layers(spec: dict[str, Any]) -> None
         ({"type": "flatten"}, 64 * MIB),
         ({"type": "dropout"}, 64 * MIB),
         ({"type": "act", "fn": "identity"}, 64 * MIB),
+        ({"type": "identity"}, 64 * MIB),
         ({"type": "act", "fn": "relu"}, 128 * MIB),
     ],
 )

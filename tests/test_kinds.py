@@ -28,7 +28,7 @@ def test_the_registry_covers_every_kind() -> None:
 
 def test_the_parts_checked_are_the_protocol() -> None:
     assert set(kinds.PARTS) == PROTOCOL
-    assert len(PROTOCOL) == 14
+    assert len(PROTOCOL) == 17
 
 
 @pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.value)
@@ -190,3 +190,90 @@ def test_a_spec_imports_only_the_kinds_it_uses() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['conv', 'window']"
+
+
+# ---------------------------------------------------------------- identity, added through the new path
+
+
+def test_identity_keeps_everything() -> None:
+    from convcalc.loader import parse
+    from convcalc.resolver import resolve
+
+    net = resolve(
+        parse(
+            "input: 9x9x3\nlayers:\n  - {type: conv, filters: 4, size: 3}\n  - {type: identity, name: skip}\n"
+        )
+    )
+    conv, ident = net.layers
+    assert (ident.layer.name, ident.input, ident.output) == ("skip", conv.output, conv.output)
+    assert (ident.params, ident.non_trainable, ident.fc_params, ident.macs, ident.activations) == (
+        0,
+        0,
+        None,
+        0,
+        0,
+    )
+    assert ident.field == conv.field
+    assert net.activations == 9 * 9 * 3 + 7 * 7 * 4
+
+
+def test_identity_from_the_command_line() -> None:
+    result = CliRunner().invoke(
+        main, ["layer", "--in", "8x8x4", "--type", "identity", "--explain", "--check"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "identity1: 8x8x4 -> 8x8x4",
+        "  parameters       0 (an identity layer has no weights)",
+        "  MACs             0",
+        "  receptive field  1 (unchanged)",
+        "  activations      0 (a view)",
+        "  check            ran it with numpy: 8x8x4 ✓",
+    ]
+
+
+def test_identity_takes_no_other_flag() -> None:
+    result = CliRunner().invoke(main, ["layer", "--in", "8x8x4", "--type", "identity", "-p", "0.1"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "convcalc layer: error: --p does not apply to --type identity (see 'convcalc layer --help')\n"
+    )
+
+
+def test_identity_takes_no_other_key(tmp_path: Path) -> None:
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 8x8x4\nlayers:\n  - {type: identity, p: 0.1}\n")
+    result = CliRunner().invoke(main, ["run", str(spec)])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"{spec}:3:25: error: layer 1: unknown key 'p' for a identity layer "
+        "(expected one of: type, name, allow, expect)\n"
+    )
+
+
+def test_identity_json_fields_are_all_null() -> None:
+    result = CliRunner().invoke(main, ["layer", "--in", "8x8x4", "--type", "identity", "--format", "json"])
+    (row,) = json.loads(result.stdout)["layers"]
+    assert row["type"] == "identity"
+    assert [
+        row[k] for k in ("window", "mode", "adaptive_output", "count_pad", "groups", "affine", "fn", "p")
+    ] == [None] * 8
+
+
+def test_identity_kernel_against_a_loop() -> None:
+    import numpy as np
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from convcalc import kernels
+
+    @settings(max_examples=30, deadline=None)
+    @given(st.lists(st.integers(1, 5), min_size=1, max_size=4), st.integers(0, 2**32 - 1))
+    def same(shape: list[int], seed: int) -> None:
+        x = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
+        out = kernels.identity(x)
+        assert out.shape == x.shape
+        for index in np.ndindex(*x.shape):
+            assert out[index] == x[index]
+
+    same()

@@ -13,7 +13,7 @@ from convcalc.__main__ import main
 from convcalc.hints import TYPES
 from convcalc.model import Fn
 
-KINDS = "conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout"
+KINDS = "conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity"
 CONV_KEYS = "type, name, filters, size, stride, pad, dilation, groups, bias, allow, expect"
 
 

@@ -20,6 +20,7 @@ MODULES: dict[Kind, str] = {
     Kind.BN: "bn",
     Kind.ACT: "act",
     Kind.DROPOUT: "dropout",
+    Kind.IDENTITY: "identity",
 }
 """The registry: each kind's module under convcalc.kinds."""
 
@@ -30,6 +31,8 @@ PARTS = (
     "KIND",
     "KEYS",
     "REQUIRED",
+    "HELD",
+    "ELEMENTWISE",
     "read",
     "resolve",
     "field",
@@ -40,6 +43,7 @@ PARTS = (
     "json_fields",
     "runnable",
     "scratch",
+    "shares_input",
     "forward",
 )
 """What every kind module defines: the members of `types.LayerKind`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import Act, Field, Fn, Kind, Layer, Resolved, Shape
+from ..model import Act, Field, Fn, Held, Kind, Layer, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.ACT
 KEYS = ("fn",)
+HELD = Held.IN_PLACE
+ELEMENTWISE = True
 REQUIRED = ()
 _SCRATCH = {Fn.GELU: 8, Fn.ELU: 1, Fn.SELU: 1}
 """Bytes of temporaries per element an activation makes: GELU two float32 buffers, ELU a mask."""
@@ -73,6 +75,12 @@ def scratch(r: Resolved) -> int:
     fn = r.layer.fn if isinstance(r.layer, Act) else Fn.RELU
     per_position = 2 * ITEM * (r.input.elements // r.input.channels) if fn is Fn.SOFTMAX else 0
     return _SCRATCH.get(fn, 0) * r.input.elements + per_position
+
+
+def shares_input(r: Resolved) -> bool:
+    """The identity function returns x itself; the others a new array."""
+    assert isinstance(r.layer, Act)
+    return r.layer.fn is Fn.IDENTITY
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import BatchNorm, Field, Kind, Layer, Resolved, Shape
+from ..model import BatchNorm, Field, Held, Kind, Layer, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.BN
 KEYS = ("affine",)
+HELD = Held.OUTPUT
+ELEMENTWISE = True
 REQUIRED = ()
 
 
@@ -75,6 +77,11 @@ def runnable(r: Resolved, channels: int) -> bool:
 def scratch(r: Resolved) -> int:
     """No temporaries besides the output."""
     return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

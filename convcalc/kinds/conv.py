@@ -6,7 +6,7 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import Conv, Field, Kind, Layer, Resolved, Shape
+from ..model import Conv, Field, Held, Kind, Layer, Resolved, Shape
 from . import window
 
 if TYPE_CHECKING:
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.CONV
 KEYS = window.CONV_KEYS
+HELD = Held.OUTPUT
+ELEMENTWISE = False
 REQUIRED = ("filters", "size")
 
 
@@ -93,6 +95,11 @@ def scratch(r: Resolved) -> int:
     """Bytes of the im2col band, the padded input copy and the join of the bands."""
     padded = tuple(a.n + a.pad + a.end_pad for a in r.axes)
     return window.im2col_scratch(r, padded=padded, copied=any(a.pad or a.end_pad for a in r.axes))
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -6,7 +6,7 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import Deconv, Field, Kind, Layer, Resolved, Shape
+from ..model import Deconv, Field, Held, Kind, Layer, Resolved, Shape
 from . import window
 
 if TYPE_CHECKING:
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.DECONV
 KEYS = (*window.CONV_KEYS[:4], "output_pad", *window.CONV_KEYS[4:])
+HELD = Held.OUTPUT
+ELEMENTWISE = False
 REQUIRED = ("filters", "size")
 
 
@@ -99,6 +101,11 @@ def scratch(r: Resolved) -> int:
     padded = tuple(o + a.extent - 1 for o, a in zip(r.output.spatial, r.axes, strict=True))
     flipped = r.input.channels * (layer.filters // layer.groups) * prod(a.size for a in r.axes)
     return flipped * ITEM + window.im2col_scratch(r, padded=padded, copied=True)
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import Dropout, Field, Kind, Layer, Resolved, Shape
+from ..model import Dropout, Field, Held, Kind, Layer, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.DROPOUT
 KEYS = ("p",)
+HELD = Held.IN_PLACE
+ELEMENTWISE = True
 REQUIRED = ()
 
 
@@ -68,6 +70,11 @@ def runnable(r: Resolved, channels: int) -> bool:
 def scratch(r: Resolved) -> int:
     """None at inference."""
     return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The identity at inference: x itself."""
+    return True
 
 
 def forward(x: Array, r: Resolved) -> Array:

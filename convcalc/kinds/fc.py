@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import FC, Field, Kind, Layer, Resolved, Shape
+from ..model import FC, Field, Held, Kind, Layer, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.FC
 KEYS = ("units", "bias")
+HELD = Held.OUTPUT
+ELEMENTWISE = False
 REQUIRED = ("units",)
 
 
@@ -76,6 +78,11 @@ def runnable(r: Resolved, channels: int) -> bool:
 def scratch(r: Resolved) -> int:
     """No temporaries besides the output."""
     return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import Field, Flatten, Kind, Layer, Resolved, Shape
+from ..model import Field, Flatten, Held, Kind, Layer, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.FLATTEN
 KEYS = ()
+HELD = Held.VIEW
+ELEMENTWISE = False
 REQUIRED = ()
 
 
@@ -64,6 +66,11 @@ def runnable(r: Resolved, channels: int) -> bool:
 def scratch(r: Resolved) -> int:
     """A view: no temporaries."""
     return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """A view of x."""
+    return True
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import Field, GlobalPool, Kind, Layer, PoolMode, Resolved, Shape
+from ..model import Field, GlobalPool, Held, Kind, Layer, PoolMode, Resolved, Shape
 from . import window
 
 if TYPE_CHECKING:
@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.GLOBAL_POOL
 KEYS = ("mode",)
+HELD = Held.OUTPUT
+ELEMENTWISE = False
 REQUIRED = ()
 
 
@@ -70,6 +72,11 @@ def runnable(r: Resolved, channels: int) -> bool:
 def scratch(r: Resolved) -> int:
     """No temporaries besides the output."""
     return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

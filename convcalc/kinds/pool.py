@@ -6,7 +6,7 @@ import math
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import formulas as fm
-from ..model import Axis, Field, Kind, Layer, PadMode, Pool, PoolMode, Resolved, Shape
+from ..model import Axis, Field, Held, Kind, Layer, PadMode, Pool, PoolMode, Resolved, Shape
 from . import window
 
 if TYPE_CHECKING:
@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 KIND = Kind.POOL
 KEYS = ("mode", "size", "stride", "pad", "ceil", "count_pad", "output")
+HELD = Held.OUTPUT
+ELEMENTWISE = False
 REQUIRED = ()
 """`size`, unless adaptive pooling gives `output` instead: `read` says so."""
 ADAPTIVE_EXCLUDES = ("size", "stride", "pad", "ceil", "count_pad")
@@ -225,6 +227,11 @@ def scratch(r: Resolved) -> int:
 def mode_name(mode: PoolMode) -> Literal["max", "avg"]:
     """The kernels' name of a pooling mode."""
     return "max" if mode is PoolMode.MAX else "avg"
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

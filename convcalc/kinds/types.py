@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..model import Field, Kind, Layer, Resolved, Shape
+from ..model import Field, Held, Kind, Layer, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -20,6 +20,10 @@ class LayerKind(Protocol):
     """The kind's own spec keys, besides type, name, allow and expect, in the order errors list them."""
     REQUIRED: tuple[str, ...]
     """The keys a spec must give."""
+    HELD: Held
+    """What the layer keeps of its output: activations of its own, none (in place), or a view."""
+    ELEMENTWISE: bool
+    """Whether it keeps the shape and treats each position on its own (bn, act): no window to change."""
 
     def read(self, r: Reader) -> Layer:
         """The typed layer from a mapping (a spec line, or `convcalc layer`'s options); else SpecError."""
@@ -61,12 +65,27 @@ class LayerKind(Protocol):
         """Bytes of the temporaries `forward` makes besides its input and output."""
         ...
 
+    def shares_input(self, r: Resolved) -> bool:
+        """Whether `forward` returns its input itself, so a check holds no second copy."""
+        ...
+
     def forward(self, x: Array, r: Resolved) -> Array:
         """The layer run with numpy on x (channels first), with zero weights: for --check."""
         ...
 
 
 if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; nothing runs
-    from . import act, bn, conv, deconv, dropout, fc, flatten, global_pool, pool
+    from . import act, bn, conv, deconv, dropout, fc, flatten, global_pool, identity, pool
 
-    _REGISTERED: tuple[LayerKind, ...] = (act, bn, conv, deconv, dropout, fc, flatten, global_pool, pool)
+    _REGISTERED: tuple[LayerKind, ...] = (
+        act,
+        bn,
+        conv,
+        deconv,
+        dropout,
+        fc,
+        flatten,
+        global_pool,
+        identity,
+        pool,
+    )
