@@ -23,6 +23,7 @@ from .report import (
     finding_line,
     finding_text,
     invalid_json,
+    json_text,
     numeric,
     rows,
     sees_everything,
@@ -57,20 +58,6 @@ class Format(enum.Enum):
     CSV = "csv"
 
 
-def _json_text(data: dict[str, object]) -> str:
-    """Indented at the top, one compact line per layer and finding: readable, and fast to write."""
-    import json
-
-    lines = []
-    for key, value in data.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict):
-            items = ",\n".join(f"    {json.dumps(v)}" for v in value)
-            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
-        else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}"
-
-
 def _explained(net: Network) -> dict[str, object]:
     data = to_json(net)
     for item, r in zip(data["layers"], net.layers, strict=True):
@@ -84,7 +71,7 @@ def write_json(
     """One network as an object, several as a list (always, when several files were asked for: an
     invalid one is an entry with its diagnostic); with explain, each layer's formulas as lines."""
     texts = [
-        _json_text(
+        json_text(
             invalid_json(n) if isinstance(n, SpecError) else _explained(n) if view.explain else to_json(n)
         )
         for n in nets

@@ -213,6 +213,21 @@ def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> di
     }
 
 
+def json_text(data: dict[str, Any]) -> str:
+    """convcalc's one JSON layout (run, layer, solve): indented at the top, one compact line per item of a
+    list of objects (layers, findings, solutions): readable, and fast to write."""
+    import json
+
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            items = ",\n".join(f"    {json.dumps(v)}" for v in value)
+            lines.append(f"  {json.dumps(key)}: [\n{items}\n  ]")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n}"
+
+
 def totals_json(net: Network) -> dict[str, int]:
     """The network's totals; bytes follow the sizing (element type, batch, optimizer)."""
     return {

@@ -242,13 +242,9 @@ def to_json(r: Search) -> dict[str, Any]:
 def render(r: Search, fmt: str) -> str:
     """The search in one of the shared formats: table, json (one line per solution), markdown or csv."""
     if fmt == "json":
-        import json
+        from .report import json_text
 
-        parts = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in to_json(r).items()]
-        if r.solutions:
-            items = ",\n".join(f"    {json.dumps(item)}" for item in records(r))
-            parts[3] = f'  "solutions": [\n{items}\n  ]'
-        return "{\n" + ",\n".join(parts) + "\n}\n"
+        return json_text(to_json(r)) + "\n"
     if fmt == "csv":
         lines = [",".join(COLUMNS), *(",".join(str(v) for v in item.values()) for item in records(r))]
         return "\n".join(lines) + "\n"
