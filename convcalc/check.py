@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,12 +22,10 @@ from .model import (
 )
 
 if TYPE_CHECKING:
-    from .kernels import Array, Ints
+    from .kernels import Array
 
 ITEM = 4
 """Bytes of one float32."""
-BAND = 16 * 1024**2
-"""im2col bytes per band of output rows: bounds the memory of a conv and keeps it warm in cache."""
 BUFFERS = 3 * 8192 * 8
 """Bytes of the buffers one numpy ufunc may make over strided views: 8192 items (numpy's default
 `bufsize`) of up to 8 bytes for each of two inputs and the output."""
@@ -114,11 +111,6 @@ def _runnable(r: Resolved, channels: int) -> bool:
     return kinds.of(r.layer).runnable(r, channels)
 
 
-def band_rows(*, channels: int, size: tuple[int, ...], padded: tuple[int, ...], band: int = BAND) -> int:
-    """Output rows per band: as many as keep the im2col matrix within `band` bytes, at least one."""
-    return max(1, band // (channels * math.prod(size) * math.prod(padded[1:]) * ITEM))
-
-
 def _cost(r: Resolved) -> Cost:
     """Weights (and running statistics), temporaries and activations of one layer, from its shapes."""
     kind = kinds.of(r.layer)
@@ -154,38 +146,6 @@ def zeros(*shape: int) -> Array:
     import numpy as np
 
     return np.zeros(shape, dtype=np.float32)
-
-
-def banded_conv(
-    x: Array,
-    weight: Array,
-    bias: Array | None,
-    *,
-    stride: Ints,
-    pad: Ints,
-    dilation: Ints,
-    groups: int,
-    band: int = BAND,
-    pad_end: Ints | None = None,
-) -> Array:
-    """`kernels.conv` over bands of output rows, so no im2col matrix is much above `band` bytes."""
-    import numpy as np
-
-    from .kernels import conv
-
-    ends = pad if pad_end is None else pad_end
-    xp = np.pad(x, [(0, 0), *zip(pad, ends, strict=True)]) if any(pad) or any(ends) else x
-    size = weight.shape[2:]
-    rows = band_rows(channels=x.shape[0], size=size, padded=xp.shape[1:], band=band)
-    extent = dilation[0] * (size[0] - 1) + 1
-    span, step, flat = (rows - 1) * stride[0] + extent, rows * stride[0], (0,) * len(pad)
-    parts: list[Array] = []
-    start = 0
-    while not parts or start + extent <= xp.shape[1]:
-        chunk = xp[:, start : start + span]
-        parts.append(conv(chunk, weight, bias, stride=stride, pad=flat, dilation=dilation, groups=groups))
-        start += step
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 def _step(x: Array | None, r: Resolved) -> Array | None:

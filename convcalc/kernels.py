@@ -13,6 +13,8 @@ from numpy.typing import NDArray
 Array = NDArray[np.float32]
 Ints = tuple[int, ...]
 
+BAND = 16 * 1024**2
+"""im2col bytes per band of output rows: bounds the memory of a conv and keeps it warm in cache."""
 _ALL = slice(None)
 _F32 = np.float32
 _SELU_ALPHA, _SELU_SCALE = 1.6732632423543772, 1.0507009873554805
@@ -62,6 +64,39 @@ def conv(
     if bias is not None:
         out += bias.astype(np.float32, copy=False).reshape(k, *(1,) * dims)
     return out
+
+
+def band_rows(*, channels: int, size: Ints, padded: Ints, band: int = BAND, itemsize: int = 4) -> int:
+    """Output rows per band: as many as keep the im2col matrix within `band` bytes, at least one."""
+    return max(1, band // (channels * math.prod(size) * math.prod(padded[1:]) * itemsize))
+
+
+def banded_conv(
+    x: Array,
+    weight: Array,
+    bias: Array | None,
+    *,
+    stride: Ints,
+    pad: Ints,
+    dilation: Ints,
+    groups: int,
+    band: int = BAND,
+    pad_end: Ints | None = None,
+) -> Array:
+    """`conv` over bands of output rows, so no im2col matrix is much above `band` bytes."""
+    ends = pad if pad_end is None else pad_end
+    xp = np.pad(x, [(0, 0), *zip(pad, ends, strict=True)]) if any(pad) or any(ends) else x
+    size = weight.shape[2:]
+    rows = band_rows(channels=x.shape[0], size=size, padded=xp.shape[1:], band=band)
+    extent = dilation[0] * (size[0] - 1) + 1
+    span, step, flat = (rows - 1) * stride[0] + extent, rows * stride[0], (0,) * len(pad)
+    parts: list[Array] = []
+    start = 0
+    while not parts or start + extent <= xp.shape[1]:
+        chunk = xp[:, start : start + span]
+        parts.append(conv(chunk, weight, bias, stride=stride, pad=flat, dilation=dilation, groups=groups))
+        start += step
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 def _spread(x: Array, *, stride: Ints, before: Ints, after: Ints) -> Array:

@@ -350,7 +350,7 @@ def test_banded_conv_equals_the_kernel(g: Geometry) -> None:
     )
     geometry = {"stride": g.stride, "pad": g.pad, "pad_end": g.pad_end, "dilation": g.dilation}
     expected = kernels.conv(x, weight, bias, groups=g.groups, **geometry)
-    actual = check.banded_conv(x, weight, bias, groups=g.groups, band=g.band, **geometry)
+    actual = kernels.banded_conv(x, weight, bias, groups=g.groups, band=g.band, **geometry)
     assert actual.shape == expected.shape
     np.testing.assert_allclose(actual, expected, rtol=1e-5, atol=1e-6)
 
@@ -362,7 +362,7 @@ def test_bands_bound_the_im2col_memory() -> None:
     needed, layer = check.estimate(net)
     assert layer == "wide"
     # input, output, the padded copy and the output's bands before they are joined
-    assert 3 * activation + padded < needed <= 3 * activation + padded + weights + check.BAND
+    assert 3 * activation + padded < needed <= 3 * activation + padded + weights + kernels.BAND
 
 
 def hand(input: Shape, *steps: tuple[Layer, Shape, tuple[Axis, ...]]) -> Network:

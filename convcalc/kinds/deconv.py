@@ -110,8 +110,8 @@ def shares_input(r: Resolved) -> bool:
 
 def forward(x: Array, r: Resolved) -> Array:
     """Transposed-convolve x with zero weights: the equivalent stride-1 conv, run in bands."""
-    from ..check import banded_conv, zeros
-    from ..kernels import as_conv
+    from ..check import zeros
+    from ..kernels import as_conv, banded_conv
 
     layer = r.layer
     assert isinstance(layer, Deconv)

@@ -163,8 +163,8 @@ def conv_runnable(r: Resolved, channels: int) -> bool:
 
 def im2col_scratch(r: Resolved, *, padded: tuple[int, ...], copied: bool) -> int:
     """Bytes of one im2col band, the padded input copy when `copied` and, with several bands, their join."""
-    from ..check import ITEM, band_rows
-    from ..kernels import im2col_bytes
+    from ..check import ITEM
+    from ..kernels import band_rows, im2col_bytes
 
     assert isinstance(r.layer, Conv | Deconv)
     size, out = tuple(a.size for a in r.axes), r.output.spatial
