@@ -26,6 +26,16 @@ def test_the_registry_covers_every_kind() -> None:
     assert set(kinds.NAMES) == {k.value for k in Kind}
 
 
+def test_the_schema_and_the_readme_name_every_registered_kind() -> None:
+    from convcalc.schema import text
+
+    schema = json.loads(text())
+    assert tuple(schema["$defs"]["layer"]["properties"]["type"]["enum"]) == kinds.NAMES
+    assert set(kinds.NAMES) <= set(schema["$defs"])
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert [name for name in kinds.NAMES if f"| `{name}` |" not in readme] == []
+
+
 def test_the_parts_checked_are_the_protocol() -> None:
     assert set(kinds.PARTS) == PROTOCOL
     assert len(PROTOCOL) == 17
