@@ -148,7 +148,12 @@ DEFAULT_OUT = os.path.join(
     os.path.dirname(os.path.abspath(__file__)), os.pardir, "tests", "data", "torch_kinds.json"
 )
 
-PAD_CLASSES = {"zeros": "ZeroPad", "reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
+PAD_CLASSES = {
+    "zeros": "ZeroPad",
+    "reflect": "ReflectionPad",
+    "replicate": "ReplicationPad",
+    "circular": "CircularPad",
+}
 
 # fn name -> (what PyTorch is asked for, module factory, shape note)
 ACTIVATIONS = {
@@ -233,7 +238,10 @@ def upsample_cases(rng):
         for mode in modes:
             add("mode-%s-%dd" % (mode, n), up(dims, scale=2, mode=mode))
             for ac in (False, True):
-                add("mode-%s-%dd-align-%s" % (mode, n, str(ac).lower()), up(dims, scale=2, mode=mode, align_corners=ac))
+                add(
+                    "mode-%s-%dd-align-%s" % (mode, n, str(ac).lower()),
+                    up(dims, scale=2, mode=mode, align_corners=ac),
+                )
         add("default-mode-%dd" % n, up(dims, scale=3))
         add("size-int-%dd" % n, up(dims, size=9))
         add("size-axes-%dd" % n, up(dims, size=[4 + j for j in range(n)]))
@@ -272,7 +280,9 @@ def upsample_cases(rng):
             if rng.random() < 0.3:
                 keys["scale"] = [rng.randint(25, 300) / 100 for _ in range(n)]
         else:
-            keys["size"] = [rng.randint(1, 30) for _ in range(n)] if rng.random() < 0.7 else rng.randint(1, 30)
+            keys["size"] = (
+                [rng.randint(1, 30) for _ in range(n)] if rng.random() < 0.7 else rng.randint(1, 30)
+            )
         if mode != "nearest" or rng.random() < 0.2:
             keys["mode"] = mode
         if mode != "nearest" and rng.random() < 0.5:
@@ -305,6 +315,8 @@ def pad_cases(rng):
             add(tag + "-zero", case("pad", dims, pad=0, mode=mode))
             add(tag + "-before-N", case("pad", dims, pad=[[N, 0]], mode=mode))
             add(tag + "-after-N", case("pad", dims, pad=[[0, N]], mode=mode))
+            add(tag + "-before-N-plus-1", case("pad", dims, pad=[[N + 1, 0]], mode=mode))
+            add(tag + "-after-N-plus-1", case("pad", dims, pad=[[0, N + 1]], mode=mode))
             add(tag + "-sides-lt-N", case("pad", dims, pad=[[N - 1, 1]], mode=mode))
             axes = [j + 1 for j in range(n)]
             add(tag + "-axes", case("pad", [6, 5, 4][:n] + [1], pad=axes, mode=mode))
@@ -321,7 +333,13 @@ def pad_cases(rng):
         dims = [rng.randint(1, 9) for _ in range(n)] + [rng.choice((1, 2, 3, 4))]
         side = lambda: rng.choices((0, 1, 2, 3, 5, 9), weights=(4, 6, 4, 2, 1, 1))[0]
         r = rng.random()
-        pad = side() if r < 0.3 else [side() for _ in range(n)] if r < 0.5 else [[side(), side()] for _ in range(n)]
+        pad = (
+            side()
+            if r < 0.3
+            else [side() for _ in range(n)]
+            if r < 0.5
+            else [[side(), side()] for _ in range(n)]
+        )
         keys = {"pad": pad}
         mode = rng.choice(tuple(PAD_CLASSES) + ("default",))
         if mode != "default":
@@ -427,14 +445,20 @@ def shuffle_cases(rng):
         r = rng.choice((1, 2, 2, 3, 4))
         if rng.random() < 0.5:
             C = rng.choice((r * r, 2 * r * r, 3 * r * r, rng.randint(1, 40)))
-            add("pixel_shuffle-rand-%03d" % i, case("pixel_shuffle", [rng.randint(1, 9), rng.randint(1, 9), C], factor=r))
+            add(
+                "pixel_shuffle-rand-%03d" % i,
+                case("pixel_shuffle", [rng.randint(1, 9), rng.randint(1, 9), C], factor=r),
+            )
         else:
             H, W = (rng.choice((r * rng.randint(1, 4), rng.randint(1, 12))) for _ in range(2))
             add("pixel_unshuffle-rand-%03d" % i, case("pixel_unshuffle", [H, W, rng.randint(1, 6)], factor=r))
     for g in (0, 1, 2, 3, 4, 6, 12):
         add("channel_shuffle-g%d-C6" % g, case("channel_shuffle", [5, 5, 6], groups=g))
     for n, dims in ((0, [6]), (1, [7, 6]), (2, [7, 5, 6]), (3, [3, 4, 5, 6])):
-        add("channel_shuffle-%dd" % n if n else "channel_shuffle-flat", case("channel_shuffle", dims, groups=2))
+        add(
+            "channel_shuffle-%dd" % n if n else "channel_shuffle-flat",
+            case("channel_shuffle", dims, groups=2),
+        )
     add("channel_shuffle-shufflenet", case("channel_shuffle", [28, 28, 240], groups=3))
     add("channel_shuffle-not-dividing-3d", case("channel_shuffle", [3, 3, 3, 10], groups=4))
     for i in range(12):
@@ -443,7 +467,18 @@ def shuffle_cases(rng):
     return out
 
 
-SHAPES = ([6], [7, 4], [5, 3, 6], [1, 1, 4], [3, 4, 2, 4], [1, 2], [2, 1, 1, 3], [1, 1, 1, 6], [1, 8], [9, 7, 5])
+SHAPES = (
+    [6],
+    [7, 4],
+    [5, 3, 6],
+    [1, 1, 4],
+    [3, 4, 2, 4],
+    [1, 2],
+    [2, 1, 1, 3],
+    [1, 1, 1, 6],
+    [1, 8],
+    [9, 7, 5],
+)
 
 
 def norm_cases(rng):
@@ -611,7 +646,7 @@ def custom_modules(torch):
             for axis, (start, length) in enumerate(self.windows):
                 y = y.narrow(2 + axis, start, length)
             index = (slice(None), slice(None), *(slice(s, s + n) for s, n in self.windows))
-            if all(0 <= s and s + n <= N for (s, n), N in zip(self.windows, x.shape[2:])):
+            if all(s >= 0 and s + n <= N for (s, n), N in zip(self.windows, x.shape[2:])):
                 assert torch.equal(y, x[index]), "narrow disagrees with slicing"
             return y
 
@@ -697,7 +732,11 @@ def build(torch, case):
         return "nn.ChannelShuffle(%d)" % spec["groups"], lambda: nn.ChannelShuffle(spec["groups"])
     if kind == "scale":
         bias = spec.get("bias", False)
-        return "x * w[c]%s, w%s of shape (%d,)" % (" + b[c]" if bias else "", " and b" if bias else "", C), lambda: Scale(C, bias)
+        return "x * w[c]%s, w%s of shape (%d,)" % (
+            " + b[c]" if bias else "",
+            " and b" if bias else "",
+            C,
+        ), lambda: Scale(C, bias)
     if kind == "identity":
         which = case["id"].split("-", 1)[1].rsplit("-", 1)[0]
         text, make = IDENTITIES[which]
@@ -714,8 +753,19 @@ def build(torch, case):
 def run_case(torch, case):
     """What PyTorch does with the case."""
     res = dict.fromkeys(
-        ("module", "output", "output_nchw", "params", "non_trainable", "buffers", "kept",
-         "error", "error_type", "stage", "warning")
+        (
+            "module",
+            "output",
+            "output_nchw",
+            "params",
+            "non_trainable",
+            "buffers",
+            "kept",
+            "error",
+            "error_type",
+            "stage",
+            "warning",
+        )
     )
     try:
         res["module"], make = build(torch, case)
@@ -773,7 +823,10 @@ def main(argv=None):
     import torch  # torch is imported here only
 
     if not torch.__version__.startswith(EXPECTED_TORCH):
-        print("warning: fixture was made with torch %s, running %s" % (EXPECTED_TORCH, torch.__version__), file=sys.stderr)
+        print(
+            "warning: fixture was made with torch %s, running %s" % (EXPECTED_TORCH, torch.__version__),
+            file=sys.stderr,
+        )
     torch.manual_seed(0)
     torch.set_num_threads(1)
 
@@ -781,7 +834,10 @@ def main(argv=None):
     for c in cases:
         if c["kind"] == "reshape":
             shape = c["spec"]["shape"]
-            c["spec_chw"] = {"type": "reshape", "shape": shape if len(shape) == 1 else [shape[-1], *shape[:-1]]}
+            c["spec_chw"] = {
+                "type": "reshape",
+                "shape": shape if len(shape) == 1 else [shape[-1], *shape[:-1]],
+            }
         c["input_nchw"] = nchw(c["input"])
         c["torch"] = run_case(torch, c)
 
