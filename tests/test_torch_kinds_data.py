@@ -34,7 +34,7 @@ COUNTS = {
     "prelu": 21,
     "reshape": 49,
     "scale": 22,
-    "upsample": 168,
+    "upsample": 172,
 }
 KEYS = {
     "upsample": {"scale", "size", "mode", "align_corners"},
@@ -233,7 +233,7 @@ def test_header_names_torch_and_the_command() -> None:
 
 def test_cases_are_the_expected_ones_sorted_and_unique() -> None:
     assert Counter(c["kind"] for c in CASES) == COUNTS
-    assert len(CASES) == sum(COUNTS.values()) == 973
+    assert len(CASES) == sum(COUNTS.values()) == 977
     ids = [c["id"] for c in CASES]
     assert ids == sorted(ids)
     assert len(set(ids)) == len(ids)
@@ -387,9 +387,10 @@ def scaled(case: dict[str, Any]) -> tuple[int, float, int, int]:
     return case["input"][0], scale, case["torch"]["output"][0], len(case["input"]) - 1
 
 
-def test_the_issue_example_100_by_057_gives_56() -> None:
-    (case,) = [c for c in CASES if c["id"] == "upsample-rounding-issue-100x0.57"]
-    assert case["torch"]["output"] == [56, 56, 3]
+def test_the_issue_example_100_by_057_gives_56_in_every_mode() -> None:
+    cases = [c for c in CASES if c["id"].startswith("upsample-rounding-issue-100x0.57")]
+    assert {c["spec"].get("mode", "nearest") for c in cases} == set(UPSAMPLE_RANKS)
+    assert {c["torch"]["output"][0] for c in cases} == {56}
     assert math.floor(Fraction("0.57") * 100) == 57
 
 

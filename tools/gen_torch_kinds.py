@@ -80,8 +80,9 @@ Facts learnt (torch 2.13.0, CPU):
   is 56.99999999999999 -> 56, not 57 (so does 100 x 0.29 -> 28, 100 x 0.58 -> 57,
   100 x 1.15 -> 114).  It is NOT exact arithmetic on the decimal (57), and not exact
   arithmetic on the double either: 10 x 0.7 rounds to 7.0 -> 7, although the double 0.7 is
-  below 7/10.  The same with recompute_scale_factor=True.  Cases with id
-  upsample-rounding-* are such witnesses.
+  below 7/10.  The same in every mode, with recompute_scale_factor=True, and in
+  'nearest-exact' (checked on every witness).  Cases with id upsample-rounding-* are
+  such witnesses.
 - Upsample modes and ranks: nearest takes 1-, 2- and 3-D; linear only 1-D, bilinear and
   bicubic only 2-D, trilinear only 3-D (NotImplementedError "Got 4D input, but linear
   mode needs 3D input"; bicubic's message differs).  A flat [features] input is refused
@@ -93,15 +94,17 @@ Facts learnt (torch 2.13.0, CPU):
   defined"); size and scale together; a per-axis list of the wrong length; a float size
   (TypeError).  Per-axis scales and sizes are allowed.
 - Pad: output N + before + after per axis.  reflect needs EACH side < N on its axis
-  (before and after checked separately; pad 0 on N = 1 is fine, 1 is not); circular
+  (before and after checked separately, the last axis first; pad 0 on N = 1 is fine,
+  1 is not); circular
   needs each side <= N ("wraps around more than once" beyond); zeros and replicate take
   any size (replicate even with N = 1).
 - Crop: nothing in PyTorch; narrow refuses before + after > N ("narrow(): length must be
   non-negative.") and a centre size > N; before + after = N gives an empty axis.
-  torchvision's CenterCrop is different: it pads a too-small image and puts its start at
-  int(round((N - size) / 2)), Python's round-half-even, so for N - size = 3, 7, 11 ... the
-  odd pixel goes BEFORE; Keras's CenterCrop resizes a too-small image.  The issue picks
-  the TensorFlow/Caffe floor: start = (N - size) // 2.
+  torchvision's CenterCrop is different (its source, not recorded: torchvision is not
+  installed): it pads a too-small image and starts at int(round((N - size) / 2)), Python's
+  round-half-even, so for N - size = 3, 7, 11 ... the odd pixel goes BEFORE; Keras 3's
+  CenterCrop resizes a too-small image.  The issue picks the TensorFlow/Caffe floor:
+  start = (N - size) // 2.
 - Reshape: refuses a product mismatch ("shape '[1, 3, 5]' is invalid for input of size
   16"), two -1 ("only one dimension can be inferred"), a -1 that does not divide, a 0,
   and any other negative ("invalid shape dimension -2 ...").  In a chw spec the shape's
@@ -213,6 +216,13 @@ def upsample_cases(rng):
     up = lambda dims, **k: case("upsample", dims, **k)
     # the issue's example and other float-rounding witnesses
     add("rounding-issue-100x0.57", up([100, 100, 3], scale=0.57))
+    for mode, dims in (
+        ("linear", [100, 3]),
+        ("bilinear", [100, 100, 3]),
+        ("bicubic", [100, 7, 3]),
+        ("trilinear", [100, 4, 4, 1]),
+    ):
+        add("rounding-issue-100x0.57-" + mode, up(dims, scale=0.57, mode=mode))
     decimal, product = [], []
     for N in range(1, 301):
         for k in range(1, 401):
