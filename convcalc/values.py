@@ -1,0 +1,165 @@
+"""Frozen, slotted value classes: `@dataclass(frozen=True, slots=True)` without compiling any code.
+
+dataclasses writes each class's __init__, __repr__, __eq__, __hash__, __setattr__ and __delattr__ as
+source text and compiles it: about 1 ms a class, most of convcalc's start-up. `frozen` builds the same
+methods from closures over the fields (attrgetter for equality and hashing, the slots' own setters for
+__init__), about a tenth of the cost, and instances are as fast to make and compare. Instances stay
+dataclass instances: `dataclasses.fields`, `replace`, `asdict` and `is_dataclass` work on them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import sys
+from collections.abc import Callable
+from operator import attrgetter
+from typing import Any, TypeVar
+
+if sys.version_info >= (3, 11):
+    from typing import dataclass_transform
+else:  # pragma: no cover - Python 3.10 has no dataclass_transform; type checkers read the other branch
+
+    def dataclass_transform(**_: Any) -> Callable[[Any], Any]:
+        """A stand-in that changes nothing."""
+        return lambda decorated: decorated
+
+
+T = TypeVar("T")
+_MISSING: Any = dataclasses.MISSING
+
+
+def _key(names: tuple[str, ...]) -> Callable[[object], tuple[object, ...]]:
+    """A function from an instance to the tuple of these attributes, as dataclasses compares them."""
+    if len(names) > 1:
+        return attrgetter(*names)
+    if names:
+        get = attrgetter(names[0])
+        return lambda obj: (get(obj),)
+    return lambda obj: ()
+
+
+def _fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
+    """The class's fields in order, as dataclasses would make them (ClassVar annotations skipped)."""
+    fields: dict[str, dataclasses.Field[Any]] = {}
+    for name, note in inspect.get_annotations(cls).items():
+        if str(note).startswith(("ClassVar", "typing.ClassVar")):
+            continue
+        default = cls.__dict__.get(name, _MISSING)
+        f: dataclasses.Field[Any] = (
+            default if isinstance(default, dataclasses.Field) else dataclasses.field(default=default)
+        )
+        if f.default is not _MISSING and f.default.__class__.__hash__ is None:
+            raise ValueError(
+                f"mutable default {type(f.default)} for field {name} is not allowed: use default_factory"
+            )
+        if not f.init or f.kw_only is True:
+            raise TypeError(f"{cls.__qualname__}.{name}: frozen classes take neither init=False nor kw_only")
+        f.name, f.type, f.kw_only = name, note, False
+        f._field_type = dataclasses._FIELD  # type: ignore[attr-defined]  # what fields() and replace() read
+        fields[name] = f
+    return fields
+
+
+def _check(cls: type, fields: dict[str, dataclasses.Field[Any]]) -> None:
+    """Refuse what this small decorator does not do, rather than doing it differently."""
+    if any(dataclasses.is_dataclass(base) for base in cls.__mro__[1:]):
+        raise TypeError(f"{cls.__qualname__}: frozen classes cannot inherit fields")
+    if "__slots__" in cls.__dict__:
+        raise TypeError(f"{cls.__qualname__} already defines __slots__")
+    optional = False
+    for f in fields.values():
+        given = f.default is not _MISSING or f.default_factory is not _MISSING
+        if optional and not given:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+        optional = optional or given
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field,))
+def frozen(cls: type[T]) -> type[T]:
+    """Make `cls` a frozen, slotted dataclass: __init__, repr, equality and hashing over its fields
+    (`field(compare=False)` and `default_factory` honoured), FrozenInstanceError on assignment."""
+    fields = _fields(cls)
+    _check(cls, fields)
+    names = tuple(fields)
+    defaults = {n: f.default for n, f in fields.items() if f.default is not _MISSING}
+    factories: dict[str, Any] = {
+        n: f.default_factory for n, f in fields.items() if f.default_factory is not _MISSING
+    }
+    shown = tuple(n for n, f in fields.items() if f.repr)
+    key = _key(tuple(n for n, f in fields.items() if f.compare))
+    body = {k: v for k, v in cls.__dict__.items() if k not in fields and k not in ("__dict__", "__weakref__")}
+    body.update(__slots__=names, __qualname__=cls.__qualname__, __match_args__=names)
+    body["__dataclass_fields__"] = fields
+    meta: Any = type(cls)
+    made = meta(cls.__name__, cls.__bases__, body)
+    setters = tuple(made.__dict__[n].__set__ for n in names)
+    count = len(names)
+    title = f"{cls.__qualname__}.__init__()"
+
+    def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """Every field's value from arguments given by keyword or left to their defaults."""
+        if len(args) > count:
+            raise TypeError(f"{title} takes {count + 1} positional arguments but {len(args) + 1} were given")
+        values = list(args)
+        missing = []
+        for name in names[len(args) :]:
+            if name in kwargs:
+                values.append(kwargs.pop(name))
+            elif name in defaults:
+                values.append(defaults[name])
+            elif name in factories:
+                values.append(factories[name]())
+            else:
+                missing.append(name)
+        for name in kwargs:
+            why = (
+                "got multiple values for argument" if name in names else "got an unexpected keyword argument"
+            )
+            raise TypeError(f"{title} {why} {name!r}")
+        if missing:
+            raise TypeError(f"{title} missing required arguments: {', '.join(map(repr, missing))}")
+        return tuple(values)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if kwargs or len(args) != count:
+            args = bind(args, kwargs)
+        for put, item in zip(setters, args, strict=True):
+            put(self, item)
+
+    def __repr__(self: Any) -> str:
+        inner = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{self.__class__.__qualname__}({inner})"
+
+    def __eq__(self: Any, other: object) -> Any:
+        return key(self) == key(other) if other.__class__ is self.__class__ else NotImplemented
+
+    def __hash__(self: Any) -> int:
+        return hash(key(self))
+
+    def __setattr__(self: Any, name: str, value: object) -> None:
+        if type(self) is made or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+        super(made, self).__setattr__(name, value)
+
+    def __delattr__(self: Any, name: str) -> None:
+        if type(self) is made or name in fields:
+            raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+        super(made, self).__delattr__(name)
+
+    def __getstate__(self: Any) -> list[Any]:
+        return [getattr(self, name) for name in names]
+
+    def __setstate__(self: Any, state: list[Any]) -> None:
+        for put, item in zip(setters, state, strict=True):
+            put(self, item)
+
+    methods = (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__, __getstate__, __setstate__)
+    for method in methods:
+        if method.__name__ in cls.__dict__:
+            if method.__name__ in ("__setattr__", "__delattr__"):
+                raise TypeError(f"Cannot overwrite attribute {method.__name__} in class {cls.__qualname__}")
+            continue  # a method the class writes itself wins, as with dataclasses
+        method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
+        setattr(made, method.__name__, method)
+    return made  # type: ignore[no-any-return]
