@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcalc import model
+from convcalc import grid, inputs, model, output, report, streams
 from convcalc.values import frozen
 
 
@@ -171,9 +171,14 @@ def test_what_it_does_not_do_is_refused() -> None:
         model.Sizing,
         model.LayerCheck,
         model.Network,
+        report.Column,
+        grid.Column,
+        streams.Glyphs,
+        inputs.Source,
+        output.View,
     ],
 )
-def test_model_values_are_frozen_slotted_dataclasses(cls: type) -> None:
+def test_start_up_values_are_frozen_slotted_dataclasses(cls: type) -> None:
     assert dataclasses.is_dataclass(cls)
     assert "__slots__" in vars(cls)
     assert "__dict__" not in vars(cls)
