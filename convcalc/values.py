@@ -13,7 +13,7 @@ import dataclasses
 import inspect
 import sys
 from collections.abc import Callable
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any, TypeVar
 
 if sys.version_info >= (3, 11):
@@ -27,14 +27,15 @@ else:  # pragma: no cover - Python 3.10 has no dataclass_transform; type checker
 
 T = TypeVar("T")
 _MISSING: Any = dataclasses.MISSING
+_NEEDED: Any = object()
 
 
-def _key(names: tuple[str, ...]) -> Callable[[object], tuple[object, ...]]:
-    """A function from an instance to the tuple of these attributes, as dataclasses compares them."""
+def _key(names: tuple[str, ...], pick: Any = attrgetter) -> Callable[[Any], tuple[Any, ...]]:
+    """A function from an instance (or, picking items, a mapping) to the tuple of these attributes."""
     if len(names) > 1:
-        return attrgetter(*names)
+        return pick(*names)  # type: ignore[no-any-return]
     if names:
-        get = attrgetter(names[0])
+        get = pick(names[0])
         return lambda obj: (get(obj),)
     return lambda obj: ()
 
@@ -82,10 +83,15 @@ def frozen(cls: type[T]) -> type[T]:
     fields = _fields(cls)
     _check(cls, fields)
     names = tuple(fields)
-    defaults = {n: f.default for n, f in fields.items() if f.default is not _MISSING}
-    factories: dict[str, Any] = {
-        n: f.default_factory for n, f in fields.items() if f.default_factory is not _MISSING
-    }
+    # Each field's value when not given: its default, _MISSING when a factory makes it, else _NEEDED.
+    fallback = tuple(
+        _NEEDED if f.default is _MISSING and f.default_factory is _MISSING else f.default
+        for f in fields.values()
+    )
+    required = sum(v is _NEEDED for v in fallback)
+    made_later: tuple[tuple[int, Any], ...] = tuple(
+        (i, f.default_factory) for i, f in enumerate(fields.values()) if f.default_factory is not _MISSING
+    )
     shown = tuple(n for n, f in fields.items() if f.repr)
     key = _key(tuple(n for n, f in fields.items() if f.compare))
     body = {k: v for k, v in cls.__dict__.items() if k not in fields and k not in ("__dict__", "__weakref__")}
@@ -97,34 +103,38 @@ def frozen(cls: type[T]) -> type[T]:
     count = len(names)
     title = f"{cls.__qualname__}.__init__()"
 
+    by_name = dict(zip(names, fallback, strict=True))
+    tails = tuple(_key(names[i:], itemgetter) for i in range(count + 1))
+    """tails[i] picks the fields after the first i (given by position) from a mapping, in order."""
+
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         """Every field's value from arguments given by keyword or left to their defaults."""
-        if len(args) > count:
-            raise TypeError(f"{title} takes {count + 1} positional arguments but {len(args) + 1} were given")
-        values = list(args)
-        missing = []
-        for name in names[len(args) :]:
-            if name in kwargs:
-                values.append(kwargs.pop(name))
-            elif name in defaults:
-                values.append(defaults[name])
-            elif name in factories:
-                values.append(factories[name]())
-            else:
-                missing.append(name)
-        for name in kwargs:
+        given = len(args)
+        if given > count:
+            raise TypeError(f"{title} takes {count + 1} positional arguments but {given + 1} were given")
+        merged = {**by_name, **kwargs}
+        if len(merged) != count or (given and not kwargs.keys().isdisjoint(names[:given])):
+            name = next(n for n in kwargs if n not in names or names.index(n) < given)
             why = (
                 "got multiple values for argument" if name in names else "got an unexpected keyword argument"
             )
             raise TypeError(f"{title} {why} {name!r}")
-        if missing:
-            raise TypeError(f"{title} missing required arguments: {', '.join(map(repr, missing))}")
-        return tuple(values)
+        values = (*args, *tails[given](merged))
+        if given < required and _NEEDED in values[given:required]:
+            missing = ", ".join(repr(n) for n, v in zip(names, values, strict=True) if v is _NEEDED)
+            raise TypeError(f"{title} missing required arguments: {missing}")
+        if made_later:
+            fresh = list(values)
+            for i, factory in made_later:
+                if fresh[i] is _MISSING:
+                    fresh[i] = factory()
+            return tuple(fresh)
+        return values
 
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if kwargs or len(args) != count:
             args = bind(args, kwargs)
-        for put, item in zip(setters, args, strict=True):
+        for put, item in zip(setters, args, strict=False):  # bind made them as many
             put(self, item)
 
     def __repr__(self: Any) -> str:
@@ -151,7 +161,7 @@ def frozen(cls: type[T]) -> type[T]:
         return [getattr(self, name) for name in names]
 
     def __setstate__(self: Any, state: list[Any]) -> None:
-        for put, item in zip(setters, state, strict=True):
+        for put, item in zip(setters, state, strict=False):
             put(self, item)
 
     methods = (__init__, __repr__, __eq__, __hash__, __setattr__, __delattr__, __getstate__, __setstate__)

@@ -67,6 +67,8 @@ def test_keywords_defaults_and_factories() -> None:
     assert Fast("a", (1,)).keys is not Fast("a", (1,)).keys  # a fresh dict each time
     assert Fast("a", (1,), 2, {}, 0.25) == Fast(ratio=0.25, size=(1,), name="a", stride=2)
     assert Fast("a", (1,), keys={"x": 1}) == Fast("a", (1,))  # compare=False
+    assert Fast("a", size=(1,), ratio=2.0).ratio == 2.0
+    assert Fast(*("a", (1,), 2, {"y": 2}, 1.5)) == Fast(size=(1,), name="a", keys={}, stride=2, ratio=1.5)
     assert Fast.KIND == "twin"
     assert "KIND" not in {f.name for f in dataclasses.fields(Fast)}
 
@@ -76,6 +78,8 @@ def test_keywords_defaults_and_factories() -> None:
     [
         ((), {}, "Twin.__init__() missing required arguments: 'name', 'size'"),
         (("a",), {}, "Twin.__init__() missing required arguments: 'size'"),
+        ((), {"size": (1,), "ratio": 1.0}, "Twin.__init__() missing required arguments: 'name'"),
+        (("a",), {"stride": 1}, "Twin.__init__() missing required arguments: 'size'"),
         (("a", (1,)), {"colour": 1}, "Twin.__init__() got an unexpected keyword argument 'colour'"),
         (("a", (1,)), {"name": "b"}, "Twin.__init__() got multiple values for argument 'name'"),
         (("a", (1,), 1, {}, 0.5, 6), {}, "Twin.__init__() takes 6 positional arguments but 7 were given"),
