@@ -1,10 +1,11 @@
 """Frozen, slotted value classes: `@dataclass(frozen=True, slots=True)` without compiling any code.
 
 dataclasses writes each class's __init__, __repr__, __eq__, __hash__, __setattr__ and __delattr__ as
-source text and compiles it: about 1 ms a class, most of convcalc's start-up. `frozen` builds the same
-methods from closures over the fields (attrgetter for equality and hashing, the slots' own setters for
-__init__), about a tenth of the cost, and instances are as fast to make and compare. Instances stay
-dataclass instances: `dataclasses.fields`, `replace`, `asdict` and `is_dataclass` work on them.
+source text and compiles it: about 0.7 ms a class, most of convcalc's start-up. `frozen` makes the same
+methods from closures over the fields (the slots' own setters for __init__, attrgetter for equality and
+hashing) in about 0.05 ms. An instance made by position is as quick to make; by keyword, or compared,
+it takes about a microsecond more. Instances stay dataclass instances: `dataclasses.fields`, `replace`,
+`asdict` and `is_dataclass` work on them, and type checkers read `frozen` as a dataclass transform.
 """
 
 from __future__ import annotations
