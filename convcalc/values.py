@@ -105,8 +105,8 @@ def frozen(cls: type[T]) -> type[T]:
     title = f"{cls.__qualname__}.__init__()"
 
     by_name = dict(zip(names, fallback, strict=True))
+    # tails[i] picks the fields after the first i (those given by position) from a mapping, in order.
     tails = tuple(_key(names[i:], itemgetter) for i in range(count + 1))
-    """tails[i] picks the fields after the first i (given by position) from a mapping, in order."""
 
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
         """Every field's value from arguments given by keyword or left to their defaults."""
