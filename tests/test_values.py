@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import inspect
 import pickle
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -123,6 +124,14 @@ def test_dataclasses_functions_work() -> None:
     assert dataclasses.replace(one, stride=3) == Fast("a", (1,), 3)
     assert dataclasses.asdict(one) == dataclasses.asdict(Slow("a", (1,), 2))
     assert dataclasses.astuple(one) == ("a", (1,), 2, {}, 0.5)
+
+
+def test_signature_as_dataclasses_shows_it() -> None:
+    assert str(inspect.signature(Fast)) == str(inspect.signature(Slow))
+    assert str(inspect.signature(model.Where)) == (
+        "(line: 'int | None' = None, column: 'int | None' = None, "
+        "keys: 'Mapping[str, tuple[int, int]]' = <factory>) -> None"
+    )
 
 
 def test_copy_and_pickle() -> None:
