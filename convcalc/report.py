@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
@@ -26,6 +25,7 @@ from .model import (
     Pool,
     Resolved,
 )
+from .values import frozen
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 JSON_VERSION = 1
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Column:
     """One table column: its title, how a layer fills it, and how the totals row does."""
 
