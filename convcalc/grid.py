@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import enum
 import re
-import textwrap
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from .values import frozen
 
 GAP = 3
 """Spaces between columns (and two before the first): the look of rich's SIMPLE_HEAD box."""
@@ -21,7 +21,7 @@ class Fold(enum.Enum):
     NAME = "name"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Column:
     """A column to lay out: its title, its cells (body rows, then the totals row) and how they fold."""
 
@@ -160,6 +160,8 @@ def wrap(text: str, width: int | None, indent: int = 4) -> list[str]:
     are cut, since nothing else fits."""
     if width is None or len(text) <= width:
         return [text]
+    import textwrap  # only for lines wider than a terminal: piped output is never wrapped
+
     lead = len(text) - len(text.lstrip(" "))
     return textwrap.wrap(
         text[lead:],

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from . import formulas as fm
 from .errors import SpecError
 from .model import Layout, Spec
+from .values import frozen
 
 _MEANING = {1: "a flat vector", 2: "1 spatial axis and channels", 3: "2 spatial axes and channels"}
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Source:
     """Where the input and its layout came from, so that a fix names what to change."""
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -14,6 +13,9 @@ from .errors import SpecError
 from .model import Spec
 from .source import MAX_SPEC_SIZE, read_text
 from .spec import Located, LocatedList, build, excerpt, show
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _Parser: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _PLAIN_INT = re.compile(r"0|[1-9][0-9]*")
@@ -293,6 +295,8 @@ def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
 
 def load(spec: str | Path | Mapping[str, Any]) -> Spec:
     """A spec from a path to a .yaml/.yml file, YAML text, or a dict."""
+    from pathlib import Path  # for the library: the command line reads paths as text
+
     if isinstance(spec, Mapping):
         return build(spec)
     if not isinstance(spec, str | Path):

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .values import frozen
+
 if TYPE_CHECKING:
     from fractions import Fraction
 
@@ -141,7 +143,7 @@ class Code(enum.Enum):
     SPEC_UNREADABLE = "spec-unreadable"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Where:
     """Where a layer stands in its file, and where each of its keys' values is."""
 
@@ -157,7 +159,7 @@ class Where:
         return self.keys.get(key, (self.line, self.column))
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Expect:
     """Shape assertions: what the author believes a layer or the network gives."""
 
@@ -347,7 +349,7 @@ Windowed = Conv | Deconv | Pool
 """Layers that slide a window over their input's spatial axes."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Spec:
     """A network spec as loaded: an input shape and a stack of layers."""
 
@@ -364,7 +366,7 @@ class Spec:
     """What the author believes the whole network gives."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Shape:
     """A tensor shape: spatial sizes (any number of axes) and channels."""
 
@@ -410,7 +412,7 @@ class Shape:
         return Shape(dims[:-1], dims[-1])
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Axis:
     """One spatial axis of a sliding window: its geometry and its output size."""
 
@@ -475,7 +477,7 @@ class Axis:
         return 0 if self.transposed else max(0, self.stride - self.extent)
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Field:
     """The receptive field of a layer's outputs on one axis of the network input (Araujo et al.)."""
 
@@ -487,7 +489,7 @@ class Field:
     """Where the first output's field begins; negative when it reaches into padding."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Finding:
     """Something the resolver noticed about a valid spec."""
 
@@ -505,7 +507,7 @@ class Finding:
     """A few words for a one-line summary of notes: unused padding at stride 2."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Resolved:
     """One layer with its input, output and counts."""
 
@@ -537,7 +539,7 @@ class Resolved:
         return 0 if kinds.of(self.layer).HELD is not Held.OUTPUT else self.output.elements
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Sizing:
     """How to turn counts into bytes: element type, batch size and the optimizer of a training estimate."""
 
@@ -554,7 +556,7 @@ class CheckStatus(enum.Enum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerCheck:
     """The outcome of running one layer."""
 
@@ -565,7 +567,7 @@ class LayerCheck:
     """The real output shape, spatial sizes then channels; None when the layer did not run."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Network:
     """A resolved spec: every layer's shapes and counts, and the findings."""
 

@@ -6,7 +6,6 @@ import enum
 import io
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, TextIO
 
 from . import formulas as fm
@@ -31,6 +30,7 @@ from .report import (
     to_json,
     totals_row,
 )
+from .values import frozen
 
 _STYLE: dict[Severity, str | None] = {
     Severity.ERROR: "bold red",
@@ -39,7 +39,7 @@ _STYLE: dict[Severity, str | None] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class View:
     """What to show: the columns chosen (None for the defaults, fitted to the width) and explanations."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
@@ -22,6 +21,7 @@ from .model import (
     Pool,
     Resolved,
 )
+from .values import frozen
 
 if TYPE_CHECKING:
     from fractions import Fraction
@@ -33,7 +33,7 @@ KIND_FIELDS = ("mode", "adaptive_output", "count_pad", "groups", "affine", "fn",
 """The JSON fields some kinds fill (`json_fields`): null for the others, so every layer has every field."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Column:
     """One table column: its title, how a layer fills it, and how the totals row does."""
 

@@ -6,10 +6,12 @@ import errno
 import os
 import stat
 import sys
-from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import SpecError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MAX_SPEC_SIZE = 64 * 1024**2
 """The largest spec convcalc reads unless told otherwise (--max-spec-size): 64 MiB."""

@@ -9,11 +9,12 @@ import stat
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TextIO
 
+from .values import frozen
 
-@dataclass(frozen=True, slots=True)
+
+@frozen
 class Glyphs:
     """The few non-ASCII characters the table uses, or their ASCII stand-ins."""
 
