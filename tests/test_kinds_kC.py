@@ -405,3 +405,24 @@ def test_estimate_bounds_the_peak(layer: str) -> None:
         tracemalloc.stop()
     assert [c.status.value for c in checks] == ["ok"]
     assert peak <= check.estimate(net)[0] + 64 * 1024
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("LayerNorm", "'layer_norm'"),
+        ("LayerNormalization", "'layer_norm'"),
+        ("GroupNorm", "'group_norm'"),
+        ("InstanceNorm2d", "'instance_norm'"),
+        ("InstanceNormalization", "'instance_norm'"),
+        ("PReLU", "'prelu'"),
+        ("LayerScale", "'scale'"),
+        ("Hardtanh", "'act' with 'fn: hardtanh'"),
+        ("LogSoftmax", "'act' with 'fn: log_softmax'"),
+        ("RReLU", "'act' with 'fn: rrelu'"),
+    ],
+)
+def test_type_names_from_pytorch_and_keras(written: str, meant: str) -> None:
+    with pytest.raises(convcalc.SpecError) as caught:
+        parse(f"input: 4x4x8\nlayers:\n  - {{type: {written}}}\n")
+    assert caught.value.message.startswith(f"layer 1: unknown type '{written}'; did you mean {meant}? ")
