@@ -290,7 +290,7 @@ def main() -> None:
 @click.option("--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid.")
 @click.option("--output-pad", type=Dims(minimum=0), help="Extra output after each axis (deconv; default 0).")
 @click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
-@click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1).")
+@click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1; group_norm).")
 @click.option(
     "--mode", type=click.Choice([m.value for m in PoolMode]), help="Pooling mode (default max; global: avg)."
 )
@@ -302,6 +302,14 @@ def main() -> None:
 @click.option("--units", type=Count(), help="Output units (fc).")
 @click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, deconv, fc).")
 @click.option("--no-affine", is_flag=True, default=None, help="No learned scale and shift (bn).")
+@click.option(
+    "--affine", is_flag=True, default=None, help="Learn a scale and shift (instance_norm; default off)."
+)
+@click.option(
+    "--track-running-stats", is_flag=True, default=None, help="Keep running statistics (instance_norm)."
+)
+@click.option("--per-channel", is_flag=True, default=None, help="A slope per channel (prelu; default one).")
+@click.option("--bias", is_flag=True, default=None, help="Add a learned bias per channel (scale).")
 @click.option(
     "--fn", type=click.Choice([m.value for m in Fn]), help="Activation function (act; default relu)."
 )
@@ -380,6 +388,11 @@ def option_key(option: str) -> str:
     return OPTION_KEYS[option][0] if option in OPTION_KEYS else option
 
 
+def _option_flag(option: str) -> str:
+    """The flag of a `convcalc layer` option as typed: --filter for size, --no-bias for no_bias."""
+    return "--filter" if option == "size" else "--" + option.replace("_", "-")
+
+
 def _read_options(kind: Kind, options: dict[str, Any]) -> Layer:
     """The options as the mapping a spec line holds, read by the kind's reader; errors name the flags."""
     from . import kinds
@@ -389,8 +402,13 @@ def _read_options(kind: Kind, options: dict[str, Any]) -> Layer:
     module = kinds.get(kind)
     extra = sorted(k for k in given if option_key(k) not in module.KEYS)
     if extra:
-        flags = ", ".join(flag_of(option_key(k)) for k in extra)
+        flags = ", ".join(_option_flag(k) for k in extra)
         raise click.UsageError(f"{flags} does not apply to --type {kind.value}")
+    both = [k for k in given if k in OPTION_KEYS and OPTION_KEYS[k][0] != k and OPTION_KEYS[k][0] in given]
+    if both:  # --bias with --no-bias: neither silently wins
+        raise click.UsageError(
+            f"{_option_flag(OPTION_KEYS[both[0]][0])} and {_option_flag(both[0])} contradict"
+        )
     data = {option_key(k): OPTION_KEYS[k][1] if k in OPTION_KEYS else v for k, v in given.items()}
     for key in sorted(module.REQUIRED, key=lambda k: k == "filters"):
         if key in data:

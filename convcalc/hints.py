@@ -34,6 +34,10 @@ TYPES: dict[str, str] = {
     **dict.fromkeys(("globalmaxpooling", "globalmaxpool"), "'global_pool' with 'mode: max'"),
     **dict.fromkeys(("batchnorm", "batchnormalization", "batchnormalisation"), "'bn'"),
     **dict.fromkeys(("activation", "nonlinearity"), "'act'"),
+    **dict.fromkeys(("layernorm", "layernormalization"), "'layer_norm'"),
+    **dict.fromkeys(("groupnorm", "groupnormalization"), "'group_norm'"),
+    **dict.fromkeys(("instancenorm", "instancenormalization"), "'instance_norm'"),
+    "layerscale": "'scale'",
     **{name: f"'act' with 'fn: {fn}'" for name, fn in _FNS.items()},
     "swish": "'act' with 'fn: silu'",
 }

@@ -365,6 +365,73 @@ def batch_norm(
     return out
 
 
+def _standardise(x: Array, axis: tuple[int, ...], eps: float) -> Array:
+    """(x - mean) / sqrt(var + eps) over `axis`, biased variance as PyTorch's: one temporary as big as x."""
+    out: Array = np.array(x, dtype=np.float32)
+    out -= out.mean(axis=axis, keepdims=True)
+    square = np.square(out)
+    var = square.mean(axis=axis, keepdims=True)
+    del square
+    var += np.float32(eps)
+    np.sqrt(var, out=var)
+    out /= var
+    return out
+
+
+def _affine(out: Array, weight: Array | None, bias: Array | None) -> Array:
+    """out times weight plus bias, per channel (the first axis), in place."""
+    shape = (out.shape[0], *(1,) * (out.ndim - 1))
+    if weight is not None:
+        out *= weight.astype(np.float32, copy=False).reshape(shape)
+    if bias is not None:
+        out += bias.astype(np.float32, copy=False).reshape(shape)
+    return out
+
+
+def layer_norm(x: Array, *, weight: Array | None, bias: Array | None, eps: float = 1e-5) -> Array:
+    """Normalise over the channels at each position (ConvNeXt's LayerNorm2d), then scale and shift."""
+    return _affine(_standardise(x, (0,), eps), weight, bias)
+
+
+def group_norm(
+    x: Array, *, groups: int, weight: Array | None, bias: Array | None, eps: float = 1e-5
+) -> Array:
+    """Normalise each group of C / groups channels over its channels and positions, then scale and shift."""
+    grouped = x.reshape(groups, -1)
+    out = _standardise(grouped, (1,), eps).reshape(x.shape)
+    return _affine(out, weight, bias)
+
+
+def instance_norm(
+    x: Array,
+    *,
+    weight: Array | None,
+    bias: Array | None,
+    mean: Array | None = None,
+    var: Array | None = None,
+    eps: float = 1e-5,
+) -> Array:
+    """Normalise each channel over its positions, or by running statistics when given; scale and shift."""
+    if mean is not None and var is not None:
+        return batch_norm(x, mean=mean, var=var, weight=weight, bias=bias, eps=eps)
+    return _affine(_standardise(x, tuple(range(1, x.ndim)), eps), weight, bias)
+
+
+def prelu(x: Array, *, slope: Array) -> Array:
+    """x where positive, else slope x: one slope for all, or one per channel (the first axis)."""
+    x = x.astype(np.float32, copy=False)
+    shape = (slope.size, *(1,) * (x.ndim - 1)) if slope.size > 1 else (1,) * x.ndim
+    out: Array = x * slope.astype(np.float32, copy=False).reshape(shape)
+    np.copyto(out, x, where=x > 0)
+    return out
+
+
+def scale(x: Array, *, weight: Array, bias: Array | None) -> Array:
+    """x times a learned value per channel (the first axis), plus a bias per channel when given."""
+    out: Array = np.array(x, dtype=np.float32)
+    return _affine(out, weight, bias)
+
+
 def _erf(x: Array, *, scale: float) -> Array:
     """erf(scale * x) by Abramowitz and Stegun 7.1.26 (error below 1.5e-7), with two temporaries."""
     z = np.abs(x)
@@ -460,6 +527,63 @@ def _mish(x: Array) -> Array:
     return out
 
 
+def _gelu_tanh(x: Array) -> Array:
+    """GELU's tanh approximation: x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))) / 2, in one buffer."""
+    out = np.square(x)
+    out *= x
+    out *= _F32(0.044715)
+    out += x
+    out *= _F32(math.sqrt(2 / math.pi))
+    np.tanh(out, out=out)
+    out += 1
+    out *= x
+    out *= _F32(0.5)
+    return out
+
+
+def _rrelu(x: Array) -> Array:
+    """RReLU at inference: a leaky ReLU whose slope is the mean of its bounds, (1/8 + 1/3) / 2."""
+    out = x * _F32((1 / 8 + 1 / 3) / 2)
+    np.maximum(out, x, out=out)
+    return out
+
+
+def _softsign(x: Array) -> Array:
+    """x / (1 + |x|)."""
+    out = np.abs(x)
+    out += 1
+    np.divide(x, out, out=out)
+    return out
+
+
+def _hardshrink(x: Array) -> Array:
+    """x where |x| > 0.5, else 0."""
+    out = x.copy()
+    out[np.abs(x) <= _F32(0.5)] = 0
+    return out
+
+
+def _softshrink(x: Array) -> Array:
+    """x - 0.5 above 0.5, x + 0.5 below -0.5, else 0: x minus x clipped to [-0.5, 0.5]."""
+    return np.subtract(x, np.clip(x, _F32(-0.5), _F32(0.5)))
+
+
+def _tanhshrink(x: Array) -> Array:
+    """x - tanh(x)."""
+    out = np.tanh(x)
+    np.subtract(x, out, out=out)
+    return out
+
+
+def _log_softmax(x: Array) -> Array:
+    """log(softmax) over the channels at every position: x - max - log(sum(exp(x - max)))."""
+    out: Array = x - x.max(axis=0, keepdims=True)
+    total = np.exp(out).sum(axis=0, keepdims=True)
+    np.log(total, out=total)
+    out -= total
+    return out
+
+
 ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
     "relu": lambda x: np.maximum(x, _F32(0)),
     "relu6": lambda x: np.clip(x, _F32(0), _F32(6)),
@@ -476,12 +600,26 @@ ACTIVATIONS: dict[str, Callable[[Array], Array]] = {
     "softplus": _softplus,
     "softmax": _softmax,
     "identity": lambda x: x,
+    "gelu_tanh": _gelu_tanh,
+    "celu": _elu,
+    "rrelu": _rrelu,
+    "hardtanh": lambda x: np.clip(x, _F32(-1), _F32(1)),
+    "softsign": _softsign,
+    "log_sigmoid": lambda x: np.negative(_softplus(np.negative(x))),
+    "hardshrink": _hardshrink,
+    "softshrink": _softshrink,
+    "tanhshrink": _tanhshrink,
+    "log_softmax": _log_softmax,
+    "softmin": lambda x: _softmax(np.negative(x)),
+    "softmax2d": _softmax,
 }
-"""Each activation by name, with torch's default constants (leaky slope 0.01, ELU alpha 1, exact GELU)."""
+"""Each activation by name, with torch's default constants (leaky slope 0.01, ELU and CELU alpha 1, exact
+GELU, shrink lambda 0.5, RReLU's inference slope); softmax, softmin, log_softmax and softmax2d run over the
+channels."""
 
 
 def activation(x: Array, *, fn: str) -> Array:
-    """Apply the activation `fn` (a key of ACTIVATIONS) element-wise; softmax runs over the channels."""
+    """Apply the activation `fn` (a key of ACTIVATIONS): element-wise, the softmax family over channels."""
     if fn not in ACTIVATIONS:
         raise ValueError(f"unknown activation {fn!r}")
     out: Array = ACTIVATIONS[fn](x.astype(np.float32, copy=False)).astype(np.float32, copy=False)

@@ -30,6 +30,11 @@ class Kind(enum.Enum):
     ACT = "act"
     DROPOUT = "dropout"
     IDENTITY = "identity"
+    LAYER_NORM = "layer_norm"
+    GROUP_NORM = "group_norm"
+    INSTANCE_NORM = "instance_norm"
+    PRELU = "prelu"
+    SCALE = "scale"
 
 
 class Held(enum.Enum):
@@ -68,6 +73,18 @@ class Fn(enum.Enum):
     SOFTPLUS = "softplus"
     SOFTMAX = "softmax"
     IDENTITY = "identity"
+    GELU_TANH = "gelu_tanh"
+    CELU = "celu"
+    RRELU = "rrelu"
+    HARDTANH = "hardtanh"
+    SOFTSIGN = "softsign"
+    LOG_SIGMOID = "log_sigmoid"
+    HARDSHRINK = "hardshrink"
+    SOFTSHRINK = "softshrink"
+    TANHSHRINK = "tanhshrink"
+    LOG_SOFTMAX = "log_softmax"
+    SOFTMIN = "softmin"
+    SOFTMAX2D = "softmax2d"
 
 
 class Dtype(enum.Enum):
@@ -344,7 +361,90 @@ class Identity:
     kind = Kind.IDENTITY
 
 
-Layer = Conv | Deconv | Pool | GlobalPool | FC | Flatten | BatchNorm | Act | Dropout | Identity
+@dataclass(frozen=True, slots=True)
+class LayerNorm:
+    """Layer normalisation over the channels at each position (ConvNeXt's LayerNorm2d): 2C params (affine)."""
+
+    name: str
+    affine: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.LAYER_NORM
+
+
+@dataclass(frozen=True, slots=True)
+class GroupNorm:
+    """Group normalisation (nn.GroupNorm): the channels in groups, each normalised; 2C params (affine)."""
+
+    name: str
+    groups: int
+    affine: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.GROUP_NORM
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceNorm:
+    """Instance normalisation (nn.InstanceNormNd): each channel over its positions; 2C params, 2C stats."""
+
+    name: str
+    affine: bool = False
+    track_running_stats: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.INSTANCE_NORM
+
+
+@dataclass(frozen=True, slots=True)
+class PReLU:
+    """A leaky ReLU with a learned slope (nn.PReLU): one slope, or one per channel."""
+
+    name: str
+    per_channel: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PRELU
+
+
+@dataclass(frozen=True, slots=True)
+class Scale:
+    """A learned per-channel multiplier (ConvNeXt's layer scale, Caffe's Scale), with an optional bias."""
+
+    name: str
+    bias: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.SCALE
+
+
+Layer = (
+    Conv
+    | Deconv
+    | Pool
+    | GlobalPool
+    | FC
+    | Flatten
+    | BatchNorm
+    | Act
+    | Dropout
+    | Identity
+    | LayerNorm
+    | GroupNorm
+    | InstanceNorm
+    | PReLU
+    | Scale
+)
 Windowed = Conv | Deconv | Pool
 """Layers that slide a window over their input's spatial axes."""
 

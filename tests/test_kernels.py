@@ -410,20 +410,31 @@ ELEMENTWISE: dict[str, Callable[[float], float]] = {
     "tanh": math.tanh,
     "softplus": softplus,
     "identity": lambda v: v,
+    "gelu_tanh": lambda v: v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3))) / 2,
+    "celu": lambda v: v if v > 0 else math.expm1(v),
+    "rrelu": lambda v: v if v >= 0 else (1 / 8 + 1 / 3) / 2 * v,
+    "hardtanh": lambda v: min(max(v, -1.0), 1.0),
+    "softsign": lambda v: v / (1 + abs(v)),
+    "log_sigmoid": lambda v: -softplus(-v),
+    "hardshrink": lambda v: v if abs(v) > 0.5 else 0.0,
+    "softshrink": lambda v: v - 0.5 if v > 0.5 else v + 0.5 if v < -0.5 else 0.0,
+    "tanhshrink": lambda v: v - math.tanh(v),
 }
 """Each element-wise activation on one number, with torch's default constants."""
+OVER_CHANNELS = ("softmax", "softmax2d", "softmin", "log_softmax")
+"""The activations of all channels at a position."""
 
 
 def test_every_activation_is_covered() -> None:
-    """The loop references name every activation the kernels know, softmax aside."""
-    assert set(kernels.ACTIVATIONS) == {*ELEMENTWISE, "softmax"}
+    """The loop references name every activation the kernels know, the softmax family aside."""
+    assert set(kernels.ACTIVATIONS) == {*ELEMENTWISE, *OVER_CHANNELS}
 
 
 @EXAMPLES
 @given(
     spatial_shapes,
     st.integers(1, 4),
-    st.sampled_from([*ELEMENTWISE, "softmax"]),
+    st.sampled_from([*ELEMENTWISE, *OVER_CHANNELS]),
     st.sampled_from([1.0, 4.0, 30.0]),
     st.integers(0, 2**32 - 1),
 )
@@ -431,12 +442,16 @@ def test_activations_match_loops(n: list[int], channels: int, fn: str, scale: fl
     """Each activation equals its formula element by element; softmax normalises over the channels."""
     x = random(seed, channels, *n) * np.float32(scale)
     expected = np.zeros(x.shape)
-    if fn == "softmax":
+    if fn in OVER_CHANNELS:
+        sign = -1 if fn == "softmin" else 1
         for i in np.ndindex(*n):
-            column = [float(x[(c, *i)]) for c in range(channels)]
+            column = [sign * float(x[(c, *i)]) for c in range(channels)]
             exps = [math.exp(v - max(column)) for v in column]
             for c in range(channels):
-                expected[(c, *i)] = exps[c] / sum(exps)
+                if fn == "log_softmax":
+                    expected[(c, *i)] = column[c] - max(column) - math.log(sum(exps))
+                else:
+                    expected[(c, *i)] = exps[c] / sum(exps)
     else:
         for index in np.ndindex(*x.shape):
             expected[index] = ELEMENTWISE[fn](float(x[index]))

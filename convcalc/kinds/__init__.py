@@ -21,6 +21,11 @@ MODULES: dict[Kind, str] = {
     Kind.ACT: "act",
     Kind.DROPOUT: "dropout",
     Kind.IDENTITY: "identity",
+    Kind.LAYER_NORM: "layer_norm",
+    Kind.GROUP_NORM: "group_norm",
+    Kind.INSTANCE_NORM: "instance_norm",
+    Kind.PRELU: "prelu",
+    Kind.SCALE: "scale",
 }
 """The registry: each kind's module under convcalc.kinds."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..errors import SpecError
 from ..model import Act, Field, Fn, Held, Kind, Layer, Resolved, Shape
 
 if TYPE_CHECKING:
@@ -15,8 +16,21 @@ KEYS = ("fn",)
 HELD = Held.IN_PLACE
 ELEMENTWISE = True
 REQUIRED = ()
-_SCRATCH = {Fn.GELU: 8, Fn.ELU: 1, Fn.SELU: 1}
-"""Bytes of temporaries per element an activation makes: GELU two float32 buffers, ELU a mask."""
+_SCRATCH = {
+    Fn.GELU: 8,
+    Fn.ELU: 1,
+    Fn.SELU: 1,
+    Fn.CELU: 1,
+    Fn.HARDSHRINK: 5,
+    Fn.SOFTSHRINK: 4,
+    Fn.LOG_SIGMOID: 4,
+    Fn.LOG_SOFTMAX: 4,
+    Fn.SOFTMIN: 4,
+}
+"""Bytes of temporaries per element an activation makes: GELU two float32 buffers, ELU a mask, the
+shrinks a mask or a clipped copy, log-sigmoid, log-softmax and softmin one float32 buffer."""
+_OVER_CHANNELS = frozenset({Fn.SOFTMAX, Fn.SOFTMAX2D, Fn.LOG_SOFTMAX, Fn.SOFTMIN})
+"""Functions of all the channels at a position, which keep a maximum and a sum per position."""
 
 
 def read(r: Reader) -> Layer:
@@ -26,8 +40,19 @@ def read(r: Reader) -> Layer:
 
 
 def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
-    """Shape kept, no weights."""
+    """Shape kept, no weights; softmax2d (nn.Softmax2d) takes 2-D input only, as PyTorch."""
     (shape,) = inputs
+    if isinstance(layer, Act) and layer.fn is Fn.SOFTMAX2D and len(shape.spatial) != 2:
+        line, column = layer.where.of("fn")
+        n = len(shape.spatial)
+        axes = f"{n} spatial {'axis' if n == 1 else 'axes'}"
+        raise SpecError(
+            f"{layer.name}: softmax2d (nn.Softmax2d) needs 2-D input, but its input has {axes}; "
+            "softmax runs over the channels at any rank",
+            file=file,
+            line=line,
+            column=column,
+        )
     return Resolved(index, layer, shape, shape, (), 0, None, 0)
 
 
@@ -69,11 +94,11 @@ def runnable(r: Resolved, channels: int) -> bool:
 
 
 def scratch(r: Resolved) -> int:
-    """GELU's and ELU's temporaries, and softmax's per-position maximum and sum."""
+    """GELU's, ELU's and the shrinks' temporaries, and the softmax family's per-position maximum and sum."""
     from ..check import ITEM
 
     fn = r.layer.fn if isinstance(r.layer, Act) else Fn.RELU
-    per_position = 2 * ITEM * (r.input.elements // r.input.channels) if fn is Fn.SOFTMAX else 0
+    per_position = 2 * ITEM * (r.input.elements // r.input.channels) if fn in _OVER_CHANNELS else 0
     return _SCRATCH.get(fn, 0) * r.input.elements + per_position
 
 

@@ -75,7 +75,23 @@ class LayerKind(Protocol):
 
 
 if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; nothing runs
-    from . import act, bn, conv, deconv, dropout, fc, flatten, global_pool, identity, pool
+    from . import (
+        act,
+        bn,
+        conv,
+        deconv,
+        dropout,
+        fc,
+        flatten,
+        global_pool,
+        group_norm,
+        identity,
+        instance_norm,
+        layer_norm,
+        pool,
+        prelu,
+        scale,
+    )
 
     _REGISTERED: tuple[LayerKind, ...] = (
         act,
@@ -88,4 +104,9 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
         global_pool,
         identity,
         pool,
+        layer_norm,
+        group_norm,
+        instance_norm,
+        prelu,
+        scale,
     )

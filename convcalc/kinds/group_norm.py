@@ -1,0 +1,117 @@
+"""group_norm: channels in groups, each normalised over its channels and positions (nn.GroupNorm)."""
+
+from __future__ import annotations
+
+from math import prod
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..errors import SpecError
+from ..model import Field, GroupNorm, Held, Kind, Layer, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.GROUP_NORM
+KEYS = ("groups", "affine")
+HELD = Held.OUTPUT
+ELEMENTWISE = True
+REQUIRED = ("groups",)
+
+
+def read(r: Reader) -> Layer:
+    """A group norm: its groups (required) and whether it learns a scale and shift (default true)."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    groups, affine = r.integer("groups", 1), r.flag("affine", True)
+    return GroupNorm(name=r.name, where=where, allow=allow, expect=expect, groups=groups, affine=affine)
+
+
+def refusal(layer: GroupNorm, shape: Shape) -> str | None:
+    """Why PyTorch refuses the layer on this input: groups that do not divide C, or groups of one value."""
+    c, g = shape.channels, layer.groups
+    if c % g:
+        return f"groups {g} must divide the channels ({c}); PyTorch refuses it"
+    if c // g * prod(shape.spatial) == 1:
+        where = f" at {fm.product(shape.spatial)} position" if shape.spatial else ""
+        return (
+            f"each of the {g} groups holds one value ({c // g} channel{where}), which normalises to "
+            'nothing; PyTorch refuses it even in eval mode ("Expected more than 1 value per channel")'
+        )
+    return None
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept; 2C params when affine; no running statistics. PyTorch's refusals are spec errors."""
+    assert isinstance(layer, GroupNorm)
+    (shape,) = inputs
+    why = refusal(layer, shape)
+    if why is not None:
+        line, column = layer.where.of("groups")
+        raise SpecError(f"{layer.name}: {why}", file=file, line=line, column=column)
+    return Resolved(index, layer, shape, shape, (), 2 * shape.channels if layer.affine else 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """No window: the field is unchanged (statistics aside, as for bn)."""
+    return before
+
+
+def params_line(r: Resolved) -> str:
+    """2 x 256 = 512 (scale and shift per channel); 32 groups of 8 channels."""
+    assert isinstance(r.layer, GroupNorm)
+    c, g = r.input.channels, r.layer.groups
+    groups = f"; {fm.plural(g, 'group')} of {fm.plural(c // g, 'channel')}, no running statistics"
+    if r.layer.affine:
+        return f"2 x {c} = {fm.number(r.params)} (scale and shift per channel){groups}"
+    return f"0 (affine: false){groups}"
+
+
+def macs_line(r: Resolved) -> str:
+    """Normalisation counts no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """group_norm."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """The groups: g 32."""
+    assert isinstance(r.layer, GroupNorm)
+    return f"g {r.layer.groups}"
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """groups and affine."""
+    assert isinstance(r.layer, GroupNorm)
+    return {"groups": r.layer.groups, "affine": r.layer.affine}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch's refusals, for the channels x really has."""
+    assert isinstance(r.layer, GroupNorm)
+    return refusal(r.layer, Shape(r.input.spatial, channels)) is None
+
+
+def scratch(r: Resolved) -> int:
+    """One temporary as big as the input (the squared deviations)."""
+    from ..check import ITEM
+
+    return r.input.elements * ITEM
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Normalise each group, with zero scale and shift when affine."""
+    from ..check import zeros
+    from ..kernels import group_norm
+
+    assert isinstance(r.layer, GroupNorm)
+    affine = zeros(x.shape[0]) if r.layer.affine else None
+    return group_norm(x, groups=r.layer.groups, weight=affine, bias=affine)

@@ -1,0 +1,135 @@
+"""instance_norm: each channel normalised over its positions (nn.InstanceNormNd): 2C params, 2C statistics."""
+
+from __future__ import annotations
+
+from math import prod
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..errors import SpecError
+from ..model import Field, Held, InstanceNorm, Kind, Layer, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.INSTANCE_NORM
+KEYS = ("affine", "track_running_stats")
+HELD = Held.OUTPUT
+ELEMENTWISE = True
+REQUIRED = ()
+
+
+def read(r: Reader) -> Layer:
+    """An instance norm: affine and track_running_stats, both false by default as in PyTorch."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    affine, track = r.flag("affine", False), r.flag("track_running_stats", False)
+    return InstanceNorm(
+        name=r.name, where=where, allow=allow, expect=expect, affine=affine, track_running_stats=track
+    )
+
+
+def refusal(layer: InstanceNorm, shape: Shape) -> str | None:
+    """Why PyTorch refuses the layer on this input: no positions, or one without running statistics."""
+    if not shape.spatial:
+        return (
+            f"an instance_norm layer needs spatial input, but its input is a flat vector of {shape.channels} "
+            "(nn.InstanceNorm1d would read it as one unbatched sample)"
+        )
+    if prod(shape.spatial) == 1 and not layer.track_running_stats:
+        return (
+            f"each channel has one position ({fm.product(shape.spatial)}), which normalises to nothing; "
+            'PyTorch refuses it even in eval mode ("Expected more than 1 spatial element") unless '
+            "track_running_stats is true"
+        )
+    return None
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept; 2C params when affine, 2C running statistics when tracked; PyTorch's refusals as errors."""
+    assert isinstance(layer, InstanceNorm)
+    (shape,) = inputs
+    why = refusal(layer, shape)
+    if why is not None:
+        raise SpecError(f"{layer.name}: {why}", file=file, line=layer.where.line, column=layer.where.column)
+    c2 = 2 * shape.channels
+    return Resolved(
+        index,
+        layer,
+        shape,
+        shape,
+        (),
+        c2 if layer.affine else 0,
+        None,
+        0,
+        c2 if layer.track_running_stats else 0,
+    )
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """No window: the field is unchanged (statistics aside, as for bn)."""
+    return before
+
+
+def params_line(r: Resolved) -> str:
+    """2 x 64 = 128 (scale and shift); and the running statistics when tracked."""
+    assert isinstance(r.layer, InstanceNorm)
+    c = r.input.channels
+    if r.layer.track_running_stats:
+        stats = f"; 2 x {c} = {fm.number(r.non_trainable)} running mean and variance, not trained"
+    else:
+        stats = "; each channel is normalised by the mean and variance of its own positions, none stored"
+    if r.layer.affine:
+        return f"2 x {c} = {fm.number(r.params)} (scale and shift){stats}"
+    return f"0 (affine: false){stats}"
+
+
+def macs_line(r: Resolved) -> str:
+    """Normalisation counts no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """instance_norm."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """affine."""
+    assert isinstance(r.layer, InstanceNorm)
+    return {"affine": r.layer.affine}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch's refusals (they do not depend on the channels)."""
+    assert isinstance(r.layer, InstanceNorm)
+    return refusal(r.layer, Shape(r.input.spatial, channels)) is None
+
+
+def scratch(r: Resolved) -> int:
+    """One temporary as big as the input (the squared deviations)."""
+    from ..check import ITEM
+
+    return r.input.elements * ITEM
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Normalise each channel (by zero running statistics when tracked), with zero scale and shift."""
+    from ..check import zeros
+    from ..kernels import instance_norm
+
+    assert isinstance(r.layer, InstanceNorm)
+    c = x.shape[0]
+    affine = zeros(c) if r.layer.affine else None
+    stats = zeros(c) if r.layer.track_running_stats else None
+    return instance_norm(x, weight=affine, bias=affine, mean=stats, var=stats)

@@ -1,0 +1,94 @@
+"""layer_norm: normalisation over the channels at each position (ConvNeXt's LayerNorm2d)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..model import Field, Held, Kind, Layer, LayerNorm, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.LAYER_NORM
+KEYS = ("affine",)
+HELD = Held.OUTPUT
+ELEMENTWISE = True
+REQUIRED = ()
+
+
+def read(r: Reader) -> Layer:
+    """A layer norm and whether it learns a scale and shift (default true)."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    return LayerNorm(name=r.name, where=where, allow=allow, expect=expect, affine=r.flag("affine", True))
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept; 2C params when affine; no running statistics."""
+    assert isinstance(layer, LayerNorm)
+    (shape,) = inputs
+    return Resolved(index, layer, shape, shape, (), 2 * shape.channels if layer.affine else 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Each position is normalised over its own channels: the field is unchanged."""
+    return before
+
+
+def params_line(r: Resolved) -> str:
+    """2 x 96 = 192 (scale and shift per channel)."""
+    assert isinstance(r.layer, LayerNorm)
+    c = r.input.channels
+    stats = f"; each position is normalised by the mean and variance of its {c} channels, none stored"
+    if r.layer.affine:
+        return f"2 x {c} = {fm.number(r.params)} (scale and shift per channel){stats}"
+    return f"0 (affine: false){stats}"
+
+
+def macs_line(r: Resolved) -> str:
+    """Normalisation counts no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """layer_norm."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """affine."""
+    assert isinstance(r.layer, LayerNorm)
+    return {"affine": r.layer.affine}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch normalises any input, even one channel."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """One temporary as big as the input (the squared deviations) and two values per position."""
+    from ..check import ITEM
+
+    return (r.input.elements + 2 * (r.input.elements // r.input.channels)) * ITEM
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Normalise x over its channels, with zero scale and shift when affine."""
+    from ..check import zeros
+    from ..kernels import layer_norm
+
+    assert isinstance(r.layer, LayerNorm)
+    affine = zeros(x.shape[0]) if r.layer.affine else None
+    return layer_norm(x, weight=affine, bias=affine)

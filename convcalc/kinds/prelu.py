@@ -1,0 +1,90 @@
+"""prelu: a leaky ReLU with a learned slope (nn.PReLU): 1 param, or C with per_channel."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..model import Field, Held, Kind, Layer, PReLU, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.PRELU
+KEYS = ("per_channel",)
+HELD = Held.OUTPUT
+ELEMENTWISE = True
+REQUIRED = ()
+
+
+def read(r: Reader) -> Layer:
+    """A PReLU and whether each channel learns its own slope (default false: nn.PReLU())."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    per_channel = r.flag("per_channel", False)
+    return PReLU(name=r.name, where=where, allow=allow, expect=expect, per_channel=per_channel)
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept; one slope, or C."""
+    assert isinstance(layer, PReLU)
+    (shape,) = inputs
+    return Resolved(index, layer, shape, shape, (), shape.channels if layer.per_channel else 1, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Elementwise: the field is unchanged."""
+    return before
+
+
+def params_line(r: Resolved) -> str:
+    """1 (one slope for every channel: nn.PReLU()), or C slopes."""
+    assert isinstance(r.layer, PReLU)
+    if r.layer.per_channel:
+        return f"{fm.number(r.params)} (a slope per channel: nn.PReLU({r.input.channels}))"
+    return "1 (one slope shared by every channel: nn.PReLU())"
+
+
+def macs_line(r: Resolved) -> str:
+    """Elementwise layers count no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """prelu."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """Nothing beyond the common fields (params tell one slope from C)."""
+    return {}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """nn.PReLU(C) needs C channels; nn.PReLU() takes any."""
+    assert isinstance(r.layer, PReLU)
+    return not r.layer.per_channel or channels == r.input.channels
+
+
+def scratch(r: Resolved) -> int:
+    """The mask of positive values: a byte per element."""
+    return r.input.elements
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array (nn.PReLU is not in place)."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Apply a zero slope (or one per channel)."""
+    from ..check import zeros
+    from ..kernels import prelu
+
+    assert isinstance(r.layer, PReLU)
+    return prelu(x, slope=zeros(x.shape[0] if r.layer.per_channel else 1))

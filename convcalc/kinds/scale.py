@@ -1,0 +1,90 @@
+"""scale: a learned per-channel multiplier (ConvNeXt's layer scale, Caffe's Scale): C params, 2C with bias."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import formulas as fm
+from ..model import Field, Held, Kind, Layer, Resolved, Scale, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.SCALE
+KEYS = ("bias",)
+HELD = Held.OUTPUT
+ELEMENTWISE = True
+REQUIRED = ()
+
+
+def read(r: Reader) -> Layer:
+    """A scale layer and whether it adds a bias (default false)."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    return Scale(name=r.name, where=where, allow=allow, expect=expect, bias=r.flag("bias", False))
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept; C params, 2C with a bias."""
+    assert isinstance(layer, Scale)
+    (shape,) = inputs
+    return Resolved(index, layer, shape, shape, (), (2 if layer.bias else 1) * shape.channels, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Elementwise: the field is unchanged."""
+    return before
+
+
+def params_line(r: Resolved) -> str:
+    """96 (a multiplier per channel), or 2 x 96 = 192 with a bias."""
+    assert isinstance(r.layer, Scale)
+    c = r.input.channels
+    if r.layer.bias:
+        return f"2 x {c} = {fm.number(r.params)} (a multiplier and a bias per channel)"
+    return f"{fm.number(r.params)} (a multiplier per channel)"
+
+
+def macs_line(r: Resolved) -> str:
+    """Elementwise layers count no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """scale."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """Nothing beyond the common fields (params tell whether there is a bias)."""
+    return {}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """The weights fit the channels they were made for."""
+    return channels == r.input.channels
+
+
+def scratch(r: Resolved) -> int:
+    """No temporaries besides the output."""
+    return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Multiply by zero per channel (and add a zero bias)."""
+    from ..check import zeros
+    from ..kernels import scale
+
+    assert isinstance(r.layer, Scale)
+    c = x.shape[0]
+    return scale(x, weight=zeros(c), bias=zeros(c) if r.layer.bias else None)
