@@ -74,6 +74,14 @@ KEYS: dict[str, tuple[str, ...]] = {
 
 _FOLLOWED = frozenset(("inchannels", "infeatures", "numfeatures"))
 
+VALUES: dict[str, str] = {
+    "swish": "silu",
+    "hswish": "hardswish",
+    "hsigmoid": "hardsigmoid",
+    "lrelu": "leaky_relu",
+}
+"""Value names from other frameworks (normalised as TYPES) and the value convcalc spells them with."""
+
 
 def _normal(word: str) -> str:
     return _SUFFIX.sub("", re.sub(r"[\s_-]", "", word.lower()))
@@ -89,6 +97,14 @@ def type_hint(word: str) -> str:
     if name in TYPES:
         return f"; did you mean {TYPES[name]}?"
     return ""
+
+
+def value_hint(word: str, choices: tuple[str, ...]) -> str | None:
+    """The choice a value from another framework means (`swish` is `silu`, `LeakyReLU` is `leaky_relu`)."""
+    name = _normal(word)
+    spelled = {_normal(c): c for c in choices}
+    found = spelled.get(name) or VALUES.get(name)
+    return found if found in choices else None
 
 
 def key_hint(word: str, kind: Kind, allowed: tuple[str, ...], value: object) -> str:

@@ -164,9 +164,11 @@ def _suggest(word: str, choices: tuple[str, ...]) -> str:
 
     if len(word) > 2 * SHOWN:
         return ""
-    folded = {c.lower(): c for c in choices}
-    if word.lower() in folded:
-        return f"; did you mean '{folded[word.lower()]}'?"
+    from .hints import value_hint
+
+    meant = value_hint(word, choices)
+    if meant is not None:
+        return f"; did you mean '{meant}'?"
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 

@@ -119,6 +119,16 @@ def test_names_in_other_cases_are_suggested_as_written() -> None:
     assert message(one("{type: pool, size: 2, mode: MAX}")).endswith("got 'MAX'; did you mean 'max'?")
 
 
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [("swish", "silu"), ("Swish", "silu"), ("LeakyReLU", "leaky_relu"), ("hard-swish", "hardswish"),
+     ("h_swish", "hardswish"), ("LogSoftmax", "log_softmax"), ("GELU", "gelu")],
+)  # fmt: skip
+def test_activation_names_from_other_frameworks(written: str, meant: str) -> None:
+    """EfficientNet's swish is PyTorch's silu (difflib guessed hardswish); class names map to fn names."""
+    assert message(one(f"{{type: act, fn: {written}}}")).endswith(f"got '{written}'; did you mean '{meant}'?")
+
+
 def test_every_hinted_type_is_a_kind_with_known_settings() -> None:
     fns = {f.value for f in Fn}
     for hint in TYPES.values():
