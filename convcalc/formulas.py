@@ -171,11 +171,24 @@ def per_axis(axes: tuple[Axis, ...], render: Callable[[Axis], str]) -> list[str]
     return [f"{name}s: {line}" for name, line in zip(names, lines, strict=True)]
 
 
+def ungrouped(r: Resolved) -> str | None:
+    """Why a conv or deconv whose groups do not divide its channels has no weights to count, or None."""
+    layer = r.layer
+    if not isinstance(layer, Conv | Deconv) or not (
+        r.input.channels % layer.groups or layer.filters % layer.groups
+    ):
+        return None
+    return (
+        f"none: groups {layer.groups} must divide the {r.input.channels} input channels "
+        f"and the {layer.filters} filters"
+    )
+
+
 def params_line(r: Resolved) -> str:
     """10 x (5x5x3 + 1) = 760, or fc's (120 + 1) x 84 = 10,164."""
     from . import kinds
 
-    return kinds.of(r.layer).params_line(r)
+    return ungrouped(r) or kinds.of(r.layer).params_line(r)
 
 
 def fc_line(r: Resolved) -> str | None:
@@ -187,7 +200,7 @@ def fc_line(r: Resolved) -> str | None:
 
 def saving_line(r: Resolved) -> str | None:
     """How many times fewer weights the conv needs than its FC equivalent."""
-    if not isinstance(r.layer, Conv | Deconv) or r.fc_params is None or r.params == 0:
+    if not isinstance(r.layer, Conv | Deconv) or r.fc_params is None or r.params == 0 or ungrouped(r):
         return None
     head = f"{number(r.fc_params)} / {number(r.params)}"
     if r.fc_params <= r.params:  # a window as large as the input (or padded past it) shares nothing
@@ -209,7 +222,7 @@ def macs_line(r: Resolved) -> str:
         return "0 (no output)"
     from . import kinds
 
-    return kinds.of(r.layer).macs_line(r)
+    return ungrouped(r) or kinds.of(r.layer).macs_line(r)
 
 
 def adaptive_line(r: Resolved) -> str:

@@ -66,3 +66,17 @@ def test_no_negative_size_is_ever_printed(n: int, size: int, stride: int, pad: i
     data = json.loads(to_text([net], Format.JSON))
     assert data["layers"][0]["output_shape"] is None
     assert data["layers"][0]["fc_params"] is None
+
+
+def test_groups_that_do_not_divide_count_no_weights() -> None:
+    """A conv PyTorch refuses for its groups had `2 x (3x3x(1/2) + 1) = 2` and `3x3x0 = 0` MACs printed
+    above the error: it has no weights to count, and the lines say why."""
+    out = cli("layer", "--in", "8x8x1", "--filter", "3", "-k", "2", "--groups", "2").output
+    why = "none: groups 2 must divide the 1 input channels and the 2 filters"
+    assert f"  parameters       {why}\n" in out
+    assert f"  MACs             {why}\n" in out
+    assert "fewer weights" not in out
+    assert "(1/2)" not in out
+    assert "error[groups-mismatch]" in out
+    fine = cli("layer", "--in", "8x8x4", "--filter", "3", "-k", "6", "--groups", "2").output
+    assert "  parameters       6 x (3x3x(4/2) + 1) = 114\n" in fine
