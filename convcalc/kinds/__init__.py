@@ -21,6 +21,10 @@ MODULES: dict[Kind, str] = {
     Kind.ACT: "act",
     Kind.DROPOUT: "dropout",
     Kind.IDENTITY: "identity",
+    Kind.UPSAMPLE: "upsample",
+    Kind.PIXEL_SHUFFLE: "pixel_shuffle",
+    Kind.PIXEL_UNSHUFFLE: "pixel_unshuffle",
+    Kind.RESHAPE: "reshape",
 }
 """The registry: each kind's module under convcalc.kinds."""
 

@@ -75,7 +75,22 @@ class LayerKind(Protocol):
 
 
 if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; nothing runs
-    from . import act, bn, conv, deconv, dropout, fc, flatten, global_pool, identity, pool
+    from . import (
+        act,
+        bn,
+        conv,
+        deconv,
+        dropout,
+        fc,
+        flatten,
+        global_pool,
+        identity,
+        pixel_shuffle,
+        pixel_unshuffle,
+        pool,
+        reshape,
+        upsample,
+    )
 
     _REGISTERED: tuple[LayerKind, ...] = (
         act,
@@ -88,4 +103,8 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
         global_pool,
         identity,
         pool,
+        upsample,
+        pixel_shuffle,
+        pixel_unshuffle,
+        reshape,
     )
