@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import Field, Held, Kind, Layer, PixelUnshuffle, Resolved, Shape
+from ..model import Axis, Field, Held, Kind, Layer, PixelUnshuffle, Resolved, Shape
 from .pixel_shuffle import image, refused
 
 if TYPE_CHECKING:
@@ -39,7 +39,8 @@ def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | 
                 file,
             )
     out = Shape((h // r, w // r), shape.channels * r * r)
-    return Resolved(index, layer, shape, out, (), 0, None, 0)
+    axes = tuple(Axis(n=n, size=r, stride=r, pad=0, out=n // r) for n in (h, w))  # an r x r window, stride r
+    return Resolved(index, layer, shape, out, axes, 0, None, 0)
 
 
 def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
