@@ -512,3 +512,32 @@ def _traced_peak(spec: dict[str, Any]) -> tuple[int, int]:
 def test_estimate_bounds_the_peak(layer: dict[str, Any]) -> None:
     peak, estimate = _traced_peak({"input": "64x48x16", "layers": [layer]})
     assert peak <= estimate + 64 * KIB
+
+
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("UpSampling2D", "'upsample'"),
+        ("Upsampling", "'upsample'"),
+        ("interpolate", "'upsample'"),
+        ("reorg", "'pixel_unshuffle'"),
+        ("SpaceToDepth", "'pixel_unshuffle'"),
+        ("DepthToSpace", "'pixel_shuffle'"),
+        ("PixelShuffle", "'pixel_shuffle'"),
+        ("view", "'reshape'"),
+        ("Reshape", "'reshape'"),
+    ],
+)
+def test_names_from_other_frameworks(written: str, meant: str) -> None:
+    with pytest.raises(SpecError, match=f"unknown type '{written}'; did you mean {meant}"):
+        load(f"input: 8x8x4\nlayers:\n  - {{type: {written}}}\n")
+
+
+def test_reshape_keeps_the_layout_its_spec_says(tmp_path: Path) -> None:
+    """--layout re-reads the input's numbers; a reshape's shape stays in the spec's own layout."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 100\nlayers:\n  - {type: fc, units: 8192}\n  - {type: reshape, shape: 4x4x512}\n")
+    for layout, shown in (("hwc", [4, 4, 512]), ("chw", [512, 4, 4])):
+        result = CliRunner().invoke(main, ["run", str(spec), "--layout", layout, "--format", "json"])
+        assert result.exit_code == 0
+        assert json.loads(result.stdout)["layers"][1]["output_shape"] == shown
