@@ -362,9 +362,11 @@ def _cubic_weight(d: float) -> float:
 
 def _taps(y: int, n: int, out: int, scale: float | None, mode: str, align: bool) -> list[tuple[int, float]]:
     """The inputs output y reads along one axis, with weights: PyTorch's source-index rules, one by one."""
-    if mode == "nearest":
-        step = 1 / scale if scale is not None else n / out
-        return [(min(math.floor(y * step), n - 1), 1.0)]
+    if mode == "nearest":  # PyTorch's nearest_idx works in float: floorf(y * (float)(1.0 / scale))
+        import numpy as np
+
+        step = np.float32(1 / scale) if scale is not None else np.float32(n) / np.float32(out)
+        return [(min(math.floor(np.float32(y) * step), n - 1), 1.0)]
     if align:
         src = y * (n - 1) / (out - 1) if out > 1 else 0.0
     else:
@@ -425,6 +427,29 @@ def test_upsample_kernel_against_a_loop() -> None:
                 assert got[(ch, *index)] == pytest.approx(want, rel=1e-4, abs=1e-4)
 
     same()
+
+
+@pytest.mark.parametrize(
+    ("n", "out", "scale", "index"),
+    [
+        (4, 6, 1.5, [0, 0, 1, 2, 2, 3]),
+        (
+            11,
+            40,
+            3.7,
+            [*(math.floor(y / 3.7) for y in range(37)), 10, 10, 10],
+        ),  # floorf(37 x 0.27027026f) = 10
+        (4, 6, None, [0, 0, 1, 2, 2, 3]),
+        (5, 10, 2.0, [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]),
+        (100, 56, 0.57, [math.floor(y / 0.57) for y in range(56)]),
+    ],
+)
+def test_nearest_picks_pytorchs_indices(n: int, out: int, scale: float | None, index: list[int]) -> None:
+    from convcalc.kernels import resample_taps
+
+    taps, weights = resample_taps(n, out, scale=scale, mode="nearest", align_corners=False)
+    assert taps[:, 0].tolist() == index
+    assert weights.tolist() == [[1.0]] * out
 
 
 def test_pixel_shuffle_kernels_against_a_loop() -> None:
