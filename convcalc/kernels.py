@@ -518,8 +518,8 @@ def resample_taps(
     """Which inputs each of `out` outputs reads along one axis of size n, and their weights (nn.Upsample)."""
     dst = np.arange(out, dtype=np.float64)
     if mode == "nearest":  # in single precision, as PyTorch's nearest_idx: 3 x float32(1 / 1.5) is 2
-        step = np.float32(1 / scale) if scale is not None else np.float32(n) / np.float32(out)
-        near = np.floor(dst.astype(np.float32) * step)
+        ratio = np.float32(1 / scale) if scale is not None else np.float32(n) / np.float32(out)
+        near = np.floor(dst.astype(np.float32) * ratio)
         return np.minimum(near, n - 1).astype(np.int64)[:, None], np.ones((out, 1))
     if align_corners:
         src = dst * ((n - 1) / (out - 1) if out > 1 else 0.0)
