@@ -566,3 +566,40 @@ def test_reshape_keeps_the_layout_its_spec_says(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, ["run", str(spec), "--layout", layout, "--format", "json"])
         assert result.exit_code == 0
         assert json.loads(result.stdout)["layers"][1]["output_shape"] == shown
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["--type", "pool", "--filter", "2", "--mode", "bilinear"],
+            "pool: 'mode' must be max or avg, got 'bilinear'",
+        ),
+        (
+            ["--type", "global_pool", "--mode", "nearest"],
+            "global_pool: 'mode' must be max or avg, got 'nearest'",
+        ),
+        (
+            ["--type", "upsample", "--scale", "2", "--mode", "max"],
+            "upsample: 'mode' must be one of: nearest, linear, bilinear, bicubic, trilinear, got 'max'",
+        ),
+    ],
+)
+def test_one_mode_flag_each_kind_checks(args: list[str], message: str) -> None:
+    code, out, err = _layer("--in", "8x8x3", *args)
+    assert (code, out) == (2, [])
+    assert err == f"convcalc layer: error: {message} (see 'convcalc layer --help')\n"
+
+
+@pytest.mark.parametrize(
+    ("dims", "layer"),
+    [
+        ("300x3", {"type": "upsample", "scale": 2.5, "mode": "linear", "align_corners": True}),
+        ("300x3", {"type": "upsample", "size": 7}),
+        ("12x10x14x3", {"type": "upsample", "scale": [2, 1.5, 0.5], "mode": "trilinear"}),
+        ("12x10x14x3", {"type": "upsample", "scale": 3}),
+    ],
+)
+def test_estimate_bounds_the_peak_in_1d_and_3d(dims: str, layer: dict[str, Any]) -> None:
+    peak, estimate = _traced_peak({"input": dims, "layers": [layer]})
+    assert peak <= estimate + 64 * KIB
