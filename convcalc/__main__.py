@@ -11,7 +11,20 @@ import click
 
 from . import __version__, kinds
 from .errors import ConvcalcError, SpecError
-from .model import Dtype, Fn, Kind, Layer, Layout, Network, Optimizer, PoolMode, Severity, Sizing, Spec
+from .model import (
+    Dtype,
+    Fn,
+    Kind,
+    Layer,
+    Layout,
+    Network,
+    Optimizer,
+    PoolMode,
+    Resample,
+    Severity,
+    Sizing,
+    Spec,
+)
 from .output import Format, View, render, sheet, write_json
 from .safe import visible
 from .spec import MAX_SIZE, parse_dims
@@ -45,6 +58,26 @@ class Dims(click.ParamType):  # type: ignore[type-arg]
                 f"expected at most {self.most} numbers (up to 3 spatial axes and channels), got {value!r}"
             )
         return dims
+
+
+class Scales(click.ParamType):  # type: ignore[type-arg]
+    """Scale factors: 2, 0.57, or 2x1.5 per axis."""
+
+    name = "SCALE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[float, ...]:
+        """Parse the text into positive numbers, failing as a usage error."""
+        if isinstance(value, tuple):
+            return value
+        try:
+            factors = tuple(float(v) for v in str(value).lower().split("x"))
+        except ValueError:
+            factors = ()
+        if not factors or not all(0 < f < float("inf") for f in factors):
+            self.fail(f"expected positive numbers like 2, 0.5 or 2x1.5, got {value!r}", param, ctx)
+        return factors
 
 
 class Count(click.IntRange):
@@ -292,13 +325,19 @@ def main() -> None:
 @click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
 @click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1; group_norm).")
 @click.option(
-    "--mode", type=click.Choice([m.value for m in PoolMode]), help="Pooling mode (default max; global: avg)."
+    "--mode",
+    type=click.Choice([*(m.value for m in PoolMode), *(m.value for m in Resample)]),
+    help="Pooling mode (default max; global: avg), or upsample's (default nearest).",
 )
 @click.option("--ceil", is_flag=True, default=None, help="Pool with PyTorch's ceil_mode.")
 @click.option(
     "--no-count-pad", is_flag=True, default=None, help="An average divides by real pixels only (avg pool)."
 )
 @click.option("--output", type=Dims(), help="Adaptive pooling to this output size, e.g. 7x7 (pool).")
+@click.option("--scale", type=Scales(), help="Scale factor: 2, 0.5, or 2x1.5 per axis (upsample).")
+@click.option("--align-corners", is_flag=True, default=None, help="Align corner pixels (upsample).")
+@click.option("--factor", type=Count(), help="Factor r (pixel_shuffle, pixel_unshuffle).")
+@click.option("--shape", help="Output shape like --in, one -1 at most: 4x4x512, 4x4x-1 (reshape).")
 @click.option("--units", type=Count(), help="Output units (fc).")
 @click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, deconv, fc).")
 @click.option("--no-affine", is_flag=True, default=None, help="No learned scale and shift (bn).")
@@ -350,7 +389,9 @@ def layer(
     from .inputs import Source
     from .resolver import resolve
 
-    spec = Spec(input=in_, layers=(_read_options(Kind(kind), options),), layout=Layout(layout))
+    spec = Spec(
+        input=in_, layers=(_read_options(Kind(kind), options, Layout(layout)),), layout=Layout(layout)
+    )
     source = Source(input_flag="--in", layout_flag="--layout")
     try:
         net = resolve(spec, sizing=_sizing(dtype, batch, optimizer), source=source)
@@ -393,7 +434,7 @@ def _option_flag(option: str) -> str:
     return "--filter" if option == "size" else "--" + option.replace("_", "-")
 
 
-def _read_options(kind: Kind, options: dict[str, Any]) -> Layer:
+def _read_options(kind: Kind, options: dict[str, Any], layout: Layout = Layout.HWC) -> Layer:
     """The options as the mapping a spec line holds, read by the kind's reader; errors name the flags."""
     from . import kinds
     from .spec import Reader, flag_of
@@ -423,7 +464,8 @@ def _read_options(kind: Kind, options: dict[str, Any]) -> Layer:
             )
         data["filters"] = 1
     try:
-        return module.read(Reader(data, kind.value, None, name=f"{kind.value}1", kind=kind, flags=True))
+        reader = Reader(data, kind.value, None, name=f"{kind.value}1", kind=kind, flags=True, layout=layout)
+        return module.read(reader)
     except SpecError as e:
         raise click.UsageError(e.message) from None
 

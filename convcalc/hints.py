@@ -40,6 +40,10 @@ TYPES: dict[str, str] = {
     "layerscale": "'scale'",
     **{name: f"'act' with 'fn: {fn}'" for name, fn in _FNS.items()},
     "swish": "'act' with 'fn: silu'",
+    **dict.fromkeys(("upsampling", "interpolate", "resize"), "'upsample'"),
+    **dict.fromkeys(("reorg", "spacetodepth"), "'pixel_unshuffle'"),
+    "depthtospace": "'pixel_shuffle'",
+    "view": "'reshape'",
 }
 """Layer type names from other frameworks, lower case without _ - or spaces or a 1d/2d/3d suffix."""
 

@@ -642,6 +642,80 @@ def flatten(x: Array) -> Array:
     return x.reshape(-1)
 
 
+def _cubic(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The four weights of PyTorch's cubic convolution (A = -0.75) at offsets t in [0, 1), one row each."""
+    a = -0.75
+    far = [((a * d - 5 * a) * d + 8 * a) * d - 4 * a for d in (t + 1, 2 - t)]
+    near = [((a + 2) * d - (a + 3)) * d * d + 1 for d in (t, 1 - t)]
+    return np.stack([far[0], near[0], near[1], far[1]], axis=1)
+
+
+def resample_taps(
+    n: int, out: int, *, scale: float | None, mode: str, align_corners: bool
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Which inputs each of `out` outputs reads along one axis of size n, and their weights (nn.Upsample)."""
+    dst = np.arange(out, dtype=np.float64)
+    if mode == "nearest":  # in single precision, as PyTorch's nearest_idx: 3 x float32(1 / 1.5) is 2
+        ratio = np.float32(1 / scale) if scale is not None else np.float32(n) / np.float32(out)
+        near = np.floor(dst.astype(np.float32) * ratio)
+        return np.minimum(near, n - 1).astype(np.int64)[:, None], np.ones((out, 1))
+    if align_corners:
+        src = dst * ((n - 1) / (out - 1) if out > 1 else 0.0)
+    else:
+        step = 1 / scale if scale is not None else n / out
+        src = step * (dst + 0.5) - 0.5
+        if mode != "bicubic":
+            src = np.maximum(src, 0.0)
+    first = np.floor(src)
+    t = src - first
+    if mode == "bicubic":
+        index = first[:, None].astype(np.int64) + np.arange(-1, 3)
+        return np.clip(index, 0, n - 1), _cubic(t)
+    index = first.astype(np.int64)[:, None] + np.arange(2)
+    return np.minimum(index, n - 1), np.stack([1 - t, t], axis=1)
+
+
+def upsample(
+    x: Array, *, out: Ints, scale: tuple[float, ...] | None, mode: str, align_corners: bool
+) -> Array:
+    """Resample the spatial axes of x (channels first) to `out`, one axis at a time (nn.Upsample)."""
+    for k, size in enumerate(out):
+        axis = k + 1
+        index, weight = resample_taps(
+            x.shape[axis],
+            size,
+            scale=None if scale is None else scale[k],
+            mode=mode,
+            align_corners=align_corners,
+        )
+        shape = [1] * x.ndim
+        shape[axis] = size
+        acc = np.zeros((*x.shape[:axis], size, *x.shape[axis + 1 :]), dtype=x.dtype)
+        for j in range(index.shape[1]):
+            acc += np.take(x, index[:, j], axis=axis) * weight[:, j].astype(x.dtype).reshape(shape)
+        x = acc
+    return x
+
+
+def pixel_shuffle(x: Array, *, factor: int) -> Array:
+    """(C r^2, H, W) to (C, H r, W r): channel c r^2 + i r + j goes to (hr + i, wr + j): nn.PixelShuffle."""
+    c, h, w = x.shape
+    r = factor
+    return x.reshape(c // (r * r), r, r, h, w).transpose(0, 3, 1, 4, 2).reshape(c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(x: Array, *, factor: int) -> Array:
+    """(C, H, W) to (C r^2, H / r, W / r), the inverse of `pixel_shuffle` (nn.PixelUnshuffle)."""
+    c, h, w = x.shape
+    r = factor
+    return x.reshape(c, h // r, r, w // r, r).transpose(0, 2, 4, 1, 3).reshape(c * r * r, h // r, w // r)
+
+
+def reshape(x: Array, shape: Ints) -> Array:
+    """x in another shape, in C order (a view when x is contiguous), as PyTorch's reshape."""
+    return x.reshape(shape)
+
+
 def linear(x: Array, weight: Array, bias: Array | None) -> Array:
     """Fully connected layer on x flattened in C order; weight is (units, in)."""
     out: Array = weight.astype(np.float32, copy=False) @ x.reshape(-1).astype(np.float32, copy=False)

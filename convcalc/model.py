@@ -35,6 +35,10 @@ class Kind(enum.Enum):
     INSTANCE_NORM = "instance_norm"
     PRELU = "prelu"
     SCALE = "scale"
+    UPSAMPLE = "upsample"
+    PIXEL_SHUFFLE = "pixel_shuffle"
+    PIXEL_UNSHUFFLE = "pixel_unshuffle"
+    RESHAPE = "reshape"
 
 
 class Held(enum.Enum):
@@ -85,6 +89,16 @@ class Fn(enum.Enum):
     LOG_SOFTMAX = "log_softmax"
     SOFTMIN = "softmin"
     SOFTMAX2D = "softmax2d"
+
+
+class Resample(enum.Enum):
+    """How an upsample layer fills its output (nn.Upsample's mode)."""
+
+    NEAREST = "nearest"
+    LINEAR = "linear"
+    BILINEAR = "bilinear"
+    BICUBIC = "bicubic"
+    TRILINEAR = "trilinear"
 
 
 class Dtype(enum.Enum):
@@ -428,6 +442,66 @@ class Scale:
     kind = Kind.SCALE
 
 
+@dataclass(frozen=True, slots=True)
+class Upsample:
+    """Resampling to floor(N x scale) or to a size per axis (nn.Upsample); no weights."""
+
+    name: str
+    scale: float | tuple[float, ...] | None = None
+    """One factor for every axis, or one per spatial axis (a list must match the rank)."""
+    size: int | tuple[int, ...] | None = None
+    """One output size for every axis, or one per spatial axis; exactly one of scale and size is set."""
+    mode: Resample = Resample.NEAREST
+    align_corners: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.UPSAMPLE
+
+
+@dataclass(frozen=True, slots=True)
+class PixelShuffle:
+    """Depth to space: C x r^2 channels become an r-times larger 2-D image (nn.PixelShuffle)."""
+
+    name: str
+    factor: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PIXEL_SHUFFLE
+
+
+@dataclass(frozen=True, slots=True)
+class PixelUnshuffle:
+    """Space to depth: r x r blocks become r^2 times the channels (nn.PixelUnshuffle, Darknet's reorg)."""
+
+    name: str
+    factor: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PIXEL_UNSHUFFLE
+
+
+@dataclass(frozen=True, slots=True)
+class Reshape:
+    """The same elements in another shape (x.reshape, Keras's Reshape); a view."""
+
+    name: str
+    shape: tuple[int, ...]
+    """The numbers as written, in `layout` order; at most one is -1 (inferred)."""
+    layout: Layout = Layout.HWC
+    """The spec's layout, which orders the numbers of `shape` as it does those of `input`."""
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.RESHAPE
+
+
 Layer = (
     Conv
     | Deconv
@@ -444,6 +518,10 @@ Layer = (
     | InstanceNorm
     | PReLU
     | Scale
+    | Upsample
+    | PixelShuffle
+    | PixelUnshuffle
+    | Reshape
 )
 Windowed = Conv | Deconv | Pool
 """Layers that slide a window over their input's spatial axes."""

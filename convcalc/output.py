@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from . import formulas as fm
@@ -19,6 +19,7 @@ from .report import (
     column_keys,
     columns,
     exact_text,
+    field_gap,
     finding_line,
     finding_text,
     invalid_json,
@@ -296,6 +297,14 @@ def _field_before(r: Resolved, net: Network) -> tuple[Field, ...] | None:
     return tuple(Field(1, 1, 0) for _ in net.input.spatial) or None
 
 
+def _size_lines(r: Resolved) -> Callable[[Resolved], list[str]] | None:
+    """A kind's optional `size_lines` part: the output size's formula of a layer with no window (upsample)."""
+    from . import kinds
+
+    found: Callable[[Resolved], list[str]] | None = getattr(kinds.of(r.layer), "size_lines", None)
+    return found
+
+
 def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[str]:
     """One layer's formulas with its numbers: output size, parameters, FC-equivalent, MACs,
     receptive field and activations, the way the cs231n notes write them."""
@@ -312,6 +321,8 @@ def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[s
         put("", [pads] if pads else [])
     elif getattr(r.layer, "adaptive", False):
         put("output size", [fm.adaptive_line(r)])
+    elif (size_lines := _size_lines(r)) is not None:
+        put("output size", size_lines(r))
     put("parameters", [fm.params_line(r)])
     fc = fm.fc_line(r)
     if fc:
@@ -332,7 +343,7 @@ def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[s
     elif net.input.spatial and sees_everything(r, net):
         put("receptive field", ["the whole input"])
     elif net.input.spatial:
-        put("receptive field", ["not computed: an adaptive pool's windows vary in size"])
+        put("receptive field", [f"not computed: {field_gap(r, net)}"])
     put("activations", [_activation_line(r, net)])
     return lines
 

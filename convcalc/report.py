@@ -49,16 +49,31 @@ def _none(net: Network) -> str:
     return ""
 
 
-def sees_everything(r: Resolved, net: Network) -> bool:
-    """Whether a layer without a field sees the whole input: after an fc or a global pool it does;
-    after an adaptive pool (windows of varying size) and until one of those, it need not."""
-    everything = True
+def _why_no_field(r: Resolved, net: Network) -> str | None:
+    """Why a layer without a field may not see the whole input (None when it does): after an fc or a
+    global pool it does; after an adaptive pool (windows of varying size), or a layer whose outputs do not
+    step evenly over its input (upsample, reshape), and until one of those, it need not."""
+    why: str | None = None
     for p in net.layers[: r.index]:
         if isinstance(p.layer, Pool) and p.layer.adaptive:
-            everything = all(o == 1 for o in p.output.spatial)
+            why = None if all(o == 1 for o in p.output.spatial) else "an adaptive pool's windows vary in size"
         elif isinstance(p.layer, FC | GlobalPool):
-            everything = True
-    return everything
+            why = None
+        elif p.field is None and p.layer.kind is not Kind.FLATTEN and p.output.positive:
+            had = net.layers[p.index - 2].field if p.index > 1 else net.input.spatial
+            if had:
+                why = f"{p.layer.name}'s outputs do not step evenly over its input"
+    return why
+
+
+def sees_everything(r: Resolved, net: Network) -> bool:
+    """Whether a layer without a field sees the whole input (see `_why_no_field`)."""
+    return _why_no_field(r, net) is None
+
+
+def field_gap(r: Resolved, net: Network) -> str:
+    """Why a layer's receptive field is not computed."""
+    return _why_no_field(r, net) or "unknown"
 
 
 def _rf_cell(r: Resolved, net: Network) -> str:

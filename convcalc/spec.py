@@ -18,12 +18,13 @@ from .model import (
     PadMode,
     PerAxis,
     PoolMode,
+    Resample,
     Spec,
     Where,
 )
 
 Pos = tuple[int | None, int | None]
-E = TypeVar("E", PoolMode, Fn)
+E = TypeVar("E", PoolMode, Fn, Resample)
 MAX_SIZE = 2**63 - 1
 """The largest size a 64-bit PyTorch tensor dimension can hold."""
 
@@ -218,6 +219,7 @@ class Reader:
         name: str = "",
         kind: Kind = Kind.CONV,
         flags: bool = False,
+        layout: Layout = Layout.HWC,
     ) -> None:
         self.data = data
         self.label = label
@@ -227,6 +229,8 @@ class Reader:
         self.kind = kind
         self.flags = flags
         """Whether the values came from `convcalc layer`'s options, so errors name flags, not keys."""
+        self.layout = layout
+        """The spec's layout, for keys written in it (reshape's shape)."""
 
     def flag_name(self, key: str) -> str:
         """How an error names a key: --filter for `convcalc layer`, else 'size'."""
@@ -402,7 +406,9 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
     return Expect(output=output, params=counts["params"], macs=counts["macs"], where=where)
 
 
-def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, pos: Pos) -> Layer:
+def _layer(
+    data: object, index: int, counts: dict[Kind, int], file: str | None, pos: Pos, layout: Layout = Layout.HWC
+) -> Layer:
     if not isinstance(data, dict) and not isinstance(data, Mapping):
         raise _fail(
             f"layer {index}: expected a mapping like {{type: conv, ...}}, got {show(data)}",
@@ -440,7 +446,7 @@ def _layer(data: object, index: int, counts: dict[Kind, int], file: str | None, 
     if not isinstance(name, str) or not name:
         raise _fail(f"{label}: 'name' must be a non-empty string, got {show(name)}", _at(data, "name"), file)
     label = f"layer {index} ({name if len(name) <= 40 else name[:37] + '...'})"
-    return kinds.get(kind).read(Reader(data, label, file, name=name, kind=kind))
+    return kinds.get(kind).read(Reader(data, label, file, name=name, kind=kind, layout=layout))
 
 
 def build(data: object, *, file: str | None = None) -> Spec:
@@ -489,7 +495,7 @@ def build(data: object, *, file: str | None = None) -> Spec:
     seen: dict[str, int] = {}
     for i, item in enumerate(raw, start=1):
         pos = raw.at[i - 1] if isinstance(raw, LocatedList) else _at(data, "layers")
-        layer = _layer(item, i, counts, file, pos)
+        layer = _layer(item, i, counts, file, pos, Layout(layout))
         if layer.name in seen:
             raise _fail(
                 f"layer {i}: duplicate layer name {show(layer.name)} (also layer {seen[layer.name]})",

@@ -113,7 +113,7 @@ def test_layer_keys_and_codes_are_the_loaders() -> None:
 
 
 def test_enums_are_the_models() -> None:
-    from convcalc.model import Code, Fn, PoolMode
+    from convcalc.model import Code, Fn, PoolMode, Resample
 
     kept_on = {Code.CHECK_MISMATCH.value, Code.SUSPICIOUS_LAYOUT.value, Code.SPEC_UNREADABLE.value}
     allowed = {c.value for c in Code} - kept_on
@@ -122,6 +122,7 @@ def test_enums_are_the_models() -> None:
     assert tuple(f.value for f in Fn) == FNS
     for kind in ("pool", "global_pool"):
         assert set(DEFS[kind]["properties"]["mode"]["enum"]) == {m.value for m in PoolMode}
+    assert tuple(DEFS["upsample"]["properties"]["mode"]["enum"]) == tuple(m.value for m in Resample)
 
 
 def test_adaptive_pool_excludes_the_window_keys() -> None:
@@ -148,6 +149,7 @@ def test_layer_defaults_are_the_loaders(kind: str, key: str, default: object) ->
         "pool": {"size": 2, "mode": "avg"} if key == "count_pad" else {"size": 2},
         "fc": {"units": 4},
         "group_norm": {"groups": 2},
+        "upsample": {"scale": 2, "mode": "bilinear"} if key == "align_corners" else {"scale": 2},
     }.get(kind, {})
     layer = {"type": kind, **required}
     bare = loader.load({"input": "8x8x4", "layers": [layer]})
@@ -165,7 +167,19 @@ def test_defaults_cover_every_optional_setting() -> None:
     """stride of a pool has none on purpose: it defaults to the window size; output is adaptive pooling;
     a group_norm's groups are required (PyTorch's num_groups has no default)."""
     with_default = {(kind, key) for kind, key, _ in _defaults()}
-    no_default = {"type", "name", "allow", "expect", "filters", "size", "units", "output"}
+    no_default = {
+        "type",
+        "name",
+        "allow",
+        "expect",
+        "filters",
+        "size",
+        "units",
+        "output",
+        "scale",
+        "factor",
+        "shape",
+    }
     expected = {(kind, key) for kind in KINDS for key in LAYER_KEYS[kind] if key not in no_default}
     assert with_default == expected - {("pool", "stride"), ("group_norm", "groups")}
 
@@ -364,7 +378,13 @@ plausible: dict[str, st.SearchStrategy[Any]] = {
     "ceil": st.booleans(),
     "count_pad": st.booleans(),
     "affine": st.booleans(),
-    "mode": st.sampled_from(["max", "avg"]),
+    "mode": st.sampled_from(["max", "avg", "nearest", "linear", "bilinear", "bicubic", "trilinear"]),
+    "scale": st.sampled_from([2, 0.5, 1.5]) | st.lists(st.sampled_from([2, 0.57, 1]), min_size=1, max_size=3),
+    "align_corners": st.booleans(),
+    "factor": positive,
+    "shape": shapes
+    | st.lists(st.sampled_from([-1, 2, 4]), min_size=1, max_size=5)
+    | st.sampled_from(["4x4x-1", "-1", "-1x-1", "2 X -1"]),
     "fn": st.sampled_from(FNS),
     "p": probabilities,
     "allow": st.lists(st.sampled_from(CODES), max_size=3),

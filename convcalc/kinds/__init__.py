@@ -26,6 +26,10 @@ MODULES: dict[Kind, str] = {
     Kind.INSTANCE_NORM: "instance_norm",
     Kind.PRELU: "prelu",
     Kind.SCALE: "scale",
+    Kind.UPSAMPLE: "upsample",
+    Kind.PIXEL_SHUFFLE: "pixel_shuffle",
+    Kind.PIXEL_UNSHUFFLE: "pixel_unshuffle",
+    Kind.RESHAPE: "reshape",
 }
 """The registry: each kind's module under convcalc.kinds."""
 

@@ -88,9 +88,13 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
         identity,
         instance_norm,
         layer_norm,
+        pixel_shuffle,
+        pixel_unshuffle,
         pool,
         prelu,
+        reshape,
         scale,
+        upsample,
     )
 
     _REGISTERED: tuple[LayerKind, ...] = (
@@ -109,4 +113,8 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
         instance_norm,
         prelu,
         scale,
+        upsample,
+        pixel_shuffle,
+        pixel_unshuffle,
+        reshape,
     )

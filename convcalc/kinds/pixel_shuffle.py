@@ -1,0 +1,117 @@
+"""pixel_shuffle: depth to space, C x r^2 channels to an r-times larger 2-D image (nn.PixelShuffle)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..errors import SpecError
+from ..model import Field, Held, Kind, Layer, PixelShuffle, PixelUnshuffle, Resolved, Shape
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.PIXEL_SHUFFLE
+KEYS = ("factor",)
+HELD = Held.OUTPUT
+ELEMENTWISE = False
+REQUIRED = ("factor",)
+Shuffle = PixelShuffle | PixelUnshuffle
+
+
+def read(r: Reader) -> Layer:
+    """A pixel shuffle's factor."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    return PixelShuffle(name=r.name, factor=r.integer("factor", 1), where=where, allow=allow, expect=expect)
+
+
+def refused(layer: Shuffle, key: str | None, text: str, file: str | None) -> SpecError:
+    """A located error about a pixel (un)shuffle."""
+    line, column = (layer.where.line, layer.where.column) if key is None else layer.where.of(key)
+    return SpecError(f"{layer.name}: {text}", file=file, line=line, column=column)
+
+
+def image(layer: Shuffle, shape: Shape, file: str | None) -> tuple[int, int]:
+    """H and W: PyTorch's pixel shuffles read the last three dims as (C, H, W), so 2-D input only."""
+    if len(shape.spatial) != 2:
+        what = "a flat vector" if not shape.spatial else f"{len(shape.spatial)}-D"
+        raise refused(
+            layer,
+            None,
+            f"a {layer.kind.value} layer needs 2-D input (H x W x C), but its input is {what}; "
+            "PyTorch's works on images only",
+            file,
+        )
+    h, w = shape.spatial
+    return h, w
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """H r x W r x C / r^2; C must be a multiple of r^2."""
+    assert isinstance(layer, PixelShuffle)
+    (shape,) = inputs
+    h, w = image(layer, shape, file)
+    r = layer.factor
+    if shape.channels % (r * r):
+        raise refused(
+            layer,
+            "factor",
+            f"{shape.channels} channels are not a multiple of factor^2 = {r * r}; PyTorch refuses it",
+            file,
+        )
+    out = Shape((h * r, w * r), shape.channels // (r * r))
+    return Resolved(index, layer, shape, out, (), 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Neighbouring outputs come from the same input position or the next: no single field step."""
+    return None
+
+
+def params_line(r: Resolved) -> str:
+    """No weights."""
+    return "0 (a pixel shuffle has no weights)"
+
+
+def macs_line(r: Resolved) -> str:
+    """No arithmetic."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """pixel_shuffle."""
+    return r.layer.kind.value
+
+
+def window_cell(r: Resolved) -> str:
+    """r 2."""
+    assert isinstance(r.layer, PixelShuffle | PixelUnshuffle)
+    return f"r {r.layer.factor}"
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """Nothing beyond the common fields."""
+    return {}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch's refusals are spec errors already."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """The transposed view is copied straight into the output."""
+    return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Depth to space."""
+    from ..kernels import pixel_shuffle
+
+    assert isinstance(r.layer, PixelShuffle)
+    return pixel_shuffle(x, factor=r.layer.factor)

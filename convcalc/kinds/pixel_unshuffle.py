@@ -1,0 +1,99 @@
+"""pixel_unshuffle: space to depth, r x r blocks to r^2 channels each (nn.PixelUnshuffle, Darknet's reorg)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model import Axis, Field, Held, Kind, Layer, PixelUnshuffle, Resolved, Shape
+from .pixel_shuffle import image, refused
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.PIXEL_UNSHUFFLE
+KEYS = ("factor",)
+HELD = Held.OUTPUT
+ELEMENTWISE = False
+REQUIRED = ("factor",)
+
+
+def read(r: Reader) -> Layer:
+    """A pixel unshuffle's factor."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    return PixelUnshuffle(name=r.name, factor=r.integer("factor", 1), where=where, allow=allow, expect=expect)
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """H / r x W / r x C r^2; r must divide the height, then the width."""
+    assert isinstance(layer, PixelUnshuffle)
+    (shape,) = inputs
+    h, w = image(layer, shape, file)
+    r = layer.factor
+    for name, n in (("height", h), ("width", w)):
+        if n % r:
+            raise refused(
+                layer,
+                "factor",
+                f"the {name} {n} is not a multiple of the factor {r}; PyTorch refuses it",
+                file,
+            )
+    out = Shape((h // r, w // r), shape.channels * r * r)
+    axes = tuple(Axis(n=n, size=r, stride=r, pad=0, out=n // r) for n in (h, w))  # an r x r window, stride r
+    return Resolved(index, layer, shape, out, axes, 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Like a window of r with stride r: each output reads an r x r block."""
+    assert isinstance(r.layer, PixelUnshuffle)
+    k = r.layer.factor
+    return tuple(Field(f.size + (k - 1) * f.jump, f.jump * k, f.start) for f in before)
+
+
+def params_line(r: Resolved) -> str:
+    """No weights."""
+    return "0 (a pixel unshuffle has no weights)"
+
+
+def macs_line(r: Resolved) -> str:
+    """No arithmetic."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """pixel_unshuffle."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """r 2."""
+    assert isinstance(r.layer, PixelUnshuffle)
+    return f"r {r.layer.factor}"
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """Nothing beyond the common fields."""
+    return {}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch's refusals are spec errors already."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """The transposed view is copied straight into the output."""
+    return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Space to depth."""
+    from ..kernels import pixel_unshuffle
+
+    assert isinstance(r.layer, PixelUnshuffle)
+    return pixel_unshuffle(x, factor=r.layer.factor)
