@@ -11,7 +11,7 @@ import click
 
 from . import __version__, kinds
 from .errors import ConvcalcError, SpecError
-from .model import Dtype, Fn, Kind, Layer, Layout, Network, Optimizer, PoolMode, Severity, Sizing, Spec
+from .model import Dtype, Fill, Fn, Kind, Layer, Layout, Network, Optimizer, PoolMode, Severity, Sizing, Spec
 from .output import Format, View, render, sheet, write_json
 from .safe import visible
 from .spec import MAX_SIZE, parse_dims
@@ -292,13 +292,16 @@ def main() -> None:
 @click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
 @click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1).")
 @click.option(
-    "--mode", type=click.Choice([m.value for m in PoolMode]), help="Pooling mode (default max; global: avg)."
+    "--mode",
+    type=click.Choice([*(m.value for m in PoolMode), *(f.value for f in Fill)]),
+    help="Pooling mode (default max; global: avg); pad: zeros (default), reflect, replicate or circular.",
 )
 @click.option("--ceil", is_flag=True, default=None, help="Pool with PyTorch's ceil_mode.")
 @click.option(
     "--no-count-pad", is_flag=True, default=None, help="An average divides by real pixels only (avg pool)."
 )
 @click.option("--output", type=Dims(), help="Adaptive pooling to this output size, e.g. 7x7 (pool).")
+@click.option("--crop", type=Dims(minimum=0), help="Removed from each side of each axis (crop; or --size).")
 @click.option("--units", type=Count(), help="Output units (fc).")
 @click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, deconv, fc).")
 @click.option("--no-affine", is_flag=True, default=None, help="No learned scale and shift (bn).")
@@ -396,7 +399,9 @@ def _read_options(kind: Kind, options: dict[str, Any]) -> Layer:
         if key in data:
             continue
         if key != "filters":
-            raise click.UsageError(f"--type {kind.value} needs {flag_of(key)}{_WHY.get(key, '')}")
+            windowed = kind in (Kind.CONV, Kind.DECONV, Kind.POOL)
+            flag, why = (flag_of(key), _WHY.get(key, "")) if windowed else ("--" + key.replace("_", "-"), "")
+            raise click.UsageError(f"--type {kind.value} needs {flag}{why}")
         groups = data.get("groups", 1)
         if groups > 1:  # without -k a layer has 1 filter, which no more than one group divides
             raise click.UsageError(

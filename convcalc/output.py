@@ -312,6 +312,10 @@ def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[s
         put("", [pads] if pads else [])
     elif getattr(r.layer, "adaptive", False):
         put("output size", [fm.adaptive_line(r)])
+    else:
+        from . import kinds
+
+        put("output size", kinds.of(r.layer).size_lines(r))
     put("parameters", [fm.params_line(r)])
     fc = fm.fc_line(r)
     if fc:

@@ -105,7 +105,8 @@ def test_several_files_exit_with_the_highest(
     if "bad" in files:
         assert (
             result.stderr == f"{bad}:3:12: error: layer 1: unknown type 'cnov'; did you mean 'conv'? "
-            "(expected one of: conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity)\n"
+            "(expected one of: conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity, "
+            "pad, crop, channel_shuffle, lrn)\n"
         )
 
 

@@ -28,7 +28,7 @@ def test_the_registry_covers_every_kind() -> None:
 
 def test_the_parts_checked_are_the_protocol() -> None:
     assert set(kinds.PARTS) == PROTOCOL
-    assert len(PROTOCOL) == 17
+    assert len(PROTOCOL) == 18
 
 
 @pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.value)

@@ -147,6 +147,7 @@ def test_layer_defaults_are_the_loaders(kind: str, key: str, default: object) ->
         "deconv": {"filters": 4, "size": 3},
         "pool": {"size": 2, "mode": "avg"} if key == "count_pad" else {"size": 2},
         "fc": {"units": 4},
+        "pad": {"pad": 1},
     }.get(kind, {})
     layer = {"type": kind, **required}
     bare = loader.load({"input": "8x8x4", "layers": [layer]})
@@ -161,10 +162,16 @@ def test_spec_defaults_are_the_loaders() -> None:
 
 
 def test_defaults_cover_every_optional_setting() -> None:
-    """stride of a pool has none on purpose: it defaults to the window size; output is adaptive pooling."""
+    """stride of a pool has none on purpose: it defaults to the window size; output is adaptive pooling;
+    a required key needs none, nor does crop's crop (a crop gives it or a centre size)."""
     with_default = {(kind, key) for kind, key, _ in _defaults()}
     no_default = {"type", "name", "allow", "expect", "filters", "size", "units", "output"}
-    expected = {(kind, key) for kind in KINDS for key in LAYER_KEYS[kind] if key not in no_default}
+    expected = {
+        (kind, key)
+        for kind in KINDS
+        for key in LAYER_KEYS[kind]
+        if key not in no_default and key not in DEFS[kind]["required"] and (kind, key) != ("crop", "crop")
+    }
     assert with_default == expected - {("pool", "stride")}
 
 

@@ -13,7 +13,10 @@ from convcalc.__main__ import main
 from convcalc.hints import TYPES
 from convcalc.model import Fn
 
-KINDS = "conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity"
+KINDS = (
+    "conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity, "
+    "pad, crop, channel_shuffle, lrn"
+)
 CONV_KEYS = "type, name, filters, size, stride, pad, dilation, groups, bias, allow, expect"
 
 

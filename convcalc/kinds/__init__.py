@@ -21,6 +21,10 @@ MODULES: dict[Kind, str] = {
     Kind.ACT: "act",
     Kind.DROPOUT: "dropout",
     Kind.IDENTITY: "identity",
+    Kind.PAD: "pad",
+    Kind.CROP: "crop",
+    Kind.CHANNEL_SHUFFLE: "channel_shuffle",
+    Kind.LRN: "lrn",
 }
 """The registry: each kind's module under convcalc.kinds."""
 
@@ -36,6 +40,7 @@ PARTS = (
     "read",
     "resolve",
     "field",
+    "size_lines",
     "params_line",
     "macs_line",
     "type_cell",

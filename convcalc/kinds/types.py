@@ -37,6 +37,10 @@ class LayerKind(Protocol):
         """The receptive-field step on spatial output; None once every output sees the whole input."""
         ...
 
+    def size_lines(self, r: Resolved) -> list[str]:
+        """--explain's output-size formula of a kind without a sliding window (windows have theirs)."""
+        ...
+
     def params_line(self, r: Resolved) -> str:
         """The parameter count's formula with its numbers, for --explain."""
         ...
@@ -75,7 +79,22 @@ class LayerKind(Protocol):
 
 
 if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; nothing runs
-    from . import act, bn, conv, deconv, dropout, fc, flatten, global_pool, identity, pool
+    from . import (
+        act,
+        bn,
+        channel_shuffle,
+        conv,
+        crop,
+        deconv,
+        dropout,
+        fc,
+        flatten,
+        global_pool,
+        identity,
+        lrn,
+        pad,
+        pool,
+    )
 
     _REGISTERED: tuple[LayerKind, ...] = (
         act,
@@ -88,4 +107,8 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
         global_pool,
         identity,
         pool,
+        pad,
+        crop,
+        channel_shuffle,
+        lrn,
     )
