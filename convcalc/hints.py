@@ -36,6 +36,14 @@ TYPES: dict[str, str] = {
     **dict.fromkeys(("activation", "nonlinearity"), "'act'"),
     **{name: f"'act' with 'fn: {fn}'" for name, fn in _FNS.items()},
     "swish": "'act' with 'fn: silu'",
+    **dict.fromkeys(("zeropad", "zeropadding", "padding"), "'pad'"),
+    "reflectionpad": "'pad' with 'mode: reflect'",
+    "replicationpad": "'pad' with 'mode: replicate'",
+    "circularpad": "'pad' with 'mode: circular'",
+    **dict.fromkeys(("cropping", "narrow"), "'crop'"),
+    "centercrop": "'crop' with 'size' (a centre crop)",
+    **dict.fromkeys(("localresponsenorm", "localresponsenormalization"), "'lrn'"),
+    "channelshuffle": "'channel_shuffle'",
 }
 """Layer type names from other frameworks, lower case without _ - or spaces or a 1d/2d/3d suffix."""
 
@@ -65,6 +73,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "rate": ("p",),
     "activation": ("fn",),
     "function": ("fn",),
+    "cropping": ("crop",),
+    "localsize": ("size",),
 }
 """Key names from other frameworks, normalised as TYPES, with the keys they may mean."""
 

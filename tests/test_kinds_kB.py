@@ -373,3 +373,88 @@ def test_lrn_kernel_against_a_loop(spatial: list[int], channels: int, size: int,
         total = sum(float(x[(d, *at)]) ** 2 for d in near)
         want = float(x[index]) / (1.0 + 1e-4 / size * total) ** 0.75
         assert out[index] == pytest.approx(want, rel=1e-5, abs=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("word", "meant"),
+    [
+        ("ZeroPad2d", "'pad'"),
+        ("ZeroPadding2D", "'pad'"),
+        ("ReflectionPad2d", "'pad' with 'mode: reflect'"),
+        ("ReplicationPad3d", "'pad' with 'mode: replicate'"),
+        ("CircularPad1d", "'pad' with 'mode: circular'"),
+        ("Cropping2D", "'crop'"),
+        ("CenterCrop", "'crop' with 'size' (a centre crop)"),
+        ("LocalResponseNorm", "'lrn'"),
+        ("ChannelShuffle", "'channel_shuffle'"),
+    ],
+)
+def test_names_from_other_frameworks(word: str, meant: str, tmp_path: Path) -> None:
+    exit_code, _, err = run(tmp_path, f"  - {{type: {word}}}\n")
+    assert exit_code == 2
+    assert f"unknown type '{word}'; did you mean {meant}? (expected one of:" in err
+
+
+@pytest.mark.parametrize(
+    ("layer_text", "meant"),
+    [
+        ("{type: crop, cropping: 2}", "crop"),
+        ("{type: lrn, local_size: 5}", "size"),
+        ("{type: pad, padding: 1}", "pad"),
+    ],
+)
+def test_keys_from_other_frameworks(layer_text: str, meant: str, tmp_path: Path) -> None:
+    exit_code, _, err = run(tmp_path, f"  - {layer_text}\n")
+    assert exit_code == 2
+    assert f"; did you mean '{meant}'? (expected one of:" in err
+
+
+# ---------------------------------------------------------------- the --check memory estimate
+
+
+@st.composite
+def my_layers(draw: st.DrawFn) -> dict[str, Any]:
+    """A pad, crop, channel shuffle or LRN that PyTorch runs, on a small 1-3-D input, then a flatten."""
+    n = [draw(st.integers(3, 300)) for _ in range(draw(st.integers(1, 3)))]
+    n = n if len(n) == 1 else [min(x, 20) for x in n]
+    c = draw(st.integers(1, 4)) * 2
+    kind = draw(st.sampled_from(MINE))
+    layer: dict[str, Any] = {"type": kind}
+    if kind == "pad":
+        layer |= {
+            "pad": draw(st.integers(0, 2)),
+            "mode": draw(st.sampled_from(["zeros", "reflect", "replicate"])),
+        }
+    elif kind == "crop":
+        layer |= {"crop": 1} if draw(st.booleans()) else {"size": 2}
+    elif kind == "channel_shuffle":
+        layer["groups"] = 2
+    else:
+        layer["size"] = draw(st.integers(1, 7))
+    return {"input": [*n, c], "layers": [layer, {"type": "flatten"}]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(my_layers())
+def test_estimate_bounds_the_peak(spec: dict[str, Any]) -> None:
+    import tracemalloc
+
+    from convcalc import check
+
+    network = resolve(load(spec))
+    check.run(network, max_memory=1 << 40)
+    tracemalloc.start()
+    try:
+        check.run(network, max_memory=1 << 40)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak <= check.estimate(network)[0] + 64 * 1024
+
+
+def test_a_crop_is_a_view_in_the_model_but_a_copy_in_the_check() -> None:
+    from convcalc import check
+
+    network = resolve(load({"input": "2048x2048x4", "layers": [{"type": "crop", "crop": [[0, 1024]]}]}))
+    assert network.layers[0].activations == 0
+    assert check.estimate(network)[0] == (64 + 16) * 1024**2  # the input, and the 1024x1024x4 window copied

@@ -149,12 +149,14 @@ def scratch(r: Resolved) -> int:
 
 
 def shares_input(r: Resolved) -> bool:
-    """A view of x."""
-    return True
+    """The check copies the window (a strided view would be copied by whatever reads it next)."""
+    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:
-    """The kept window of x, a view."""
+    """The kept window of x, copied to a contiguous array."""
+    import numpy as np
+
     from ..kernels import crop
 
-    return crop(x, kept=kept(r.layer, r.input, None))
+    return np.ascontiguousarray(crop(x, kept=kept(r.layer, r.input, None)))

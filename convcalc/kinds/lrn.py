@@ -80,11 +80,11 @@ def runnable(r: Resolved, channels: int) -> bool:
 
 
 def scratch(r: Resolved) -> int:
-    """The padded squares, their running sum in float64 and the divisor."""
+    """At most: the padded squares and their copy after a zero row (float32), their running sum and the
+    window sums (float64), and the divisor's steps: 8 float32s per padded channel and position."""
     c, positions = r.input.channels, r.input.elements // max(r.input.channels, 1)
     n = r.layer.size if isinstance(r.layer, LRN) else 1
-    padded = (c + n - 1) * positions
-    return (padded + 2 * (padded + positions) + 2 * c * positions) * ITEM
+    return 8 * (c + n) * positions * ITEM
 
 
 def shares_input(r: Resolved) -> bool:
