@@ -284,13 +284,21 @@ def main() -> None:
     show_default=True,
     help="Layer kind.",
 )
-@click.option("--filter", "--size", "size", type=Dims(), help="Filter size F: 5, or 3x5 per axis.")
+@click.option(
+    "--filter",
+    "--size",
+    "size",
+    type=Dims(),
+    help="Filter size F: 5, or 3x5 per axis (crop: a centre size; lrn: channels).",
+)
 @click.option("-k", "--filters", type=Count(), help="Number of filters K (conv, deconv; default 1).")
 @click.option("--stride", type=Dims(), help="Stride S (default 1; a pool's default is its size).")
-@click.option("--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid.")
+@click.option(
+    "--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid (pad: its amounts)."
+)
 @click.option("--output-pad", type=Dims(minimum=0), help="Extra output after each axis (deconv; default 0).")
 @click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
-@click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1).")
+@click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1; channel_shuffle).")
 @click.option(
     "--mode",
     type=click.Choice([*(m.value for m in PoolMode), *(f.value for f in Fill)]),
