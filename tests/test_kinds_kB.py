@@ -458,3 +458,32 @@ def test_a_crop_is_a_view_in_the_model_but_a_copy_in_the_check() -> None:
     network = resolve(load({"input": "2048x2048x4", "layers": [{"type": "crop", "crop": [[0, 1024]]}]}))
     assert network.layers[0].activations == 0
     assert check.estimate(network)[0] == (64 + 16) * 1024**2  # the input, and the 1024x1024x4 window copied
+
+
+# ---------------------------------------------------------------- receptive fields after upsampling
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(4, 12),
+    st.integers(2, 5),
+    st.integers(2, 3),
+    st.integers(0, 1),
+    st.integers(0, 3),
+    st.integers(0, 3),
+    st.integers(1, 3),
+)
+def test_pad_and_crop_move_the_exact_field_after_a_deconv(
+    n: int, size: int, stride: int, pad: int, before: int, after: int, conv: int
+) -> None:
+    """A pad reads as a 1x1 conv with that padding; a crop of the same amounts undoes it."""
+    deconv = {"type": "deconv", "filters": 1, "size": size, "stride": stride, "pad": pad}
+    last = {"type": "conv", "filters": 1, "size": conv}
+    sides = [[before, after]]
+
+    def fields(*layers: dict[str, Any]) -> list[Any]:
+        return [r.field for r in resolve(load({"input": [n, 1], "layers": [deconv, *layers, last]})).layers]
+
+    padded = fields({"type": "pad", "pad": sides})
+    assert padded == fields({"type": "conv", "filters": 1, "size": 1, "pad": sides})
+    assert fields({"type": "pad", "pad": sides}, {"type": "crop", "crop": sides})[-1] == fields()[-1]
