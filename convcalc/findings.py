@@ -459,7 +459,8 @@ def _shape_refusal(spec: Spec, r: Resolved, rest: int) -> Finding | None:
             f"{layer.mode.value} padding {side} on {n} {name}s: each side must be {need} the input ({n}); "
             "PyTorch refuses it"
         )
-        return _finding(spec, r, Severity.ERROR, Code.WINDOW_EXCEEDS_INPUT, message, key="pad")
+        fixes = (pad.capped(r), "mode replicate")
+        return _finding(spec, r, Severity.ERROR, Code.WINDOW_EXCEEDS_INPUT, message, key="pad", fixes=fixes)
     if isinstance(layer, Crop):
         found = crop.refusal(r)
         if found is None:

@@ -84,6 +84,21 @@ def too_large(r: Resolved) -> tuple[int, int, int] | None:
     return None
 
 
+def capped(r: Resolved) -> str:
+    """The largest pad the mode takes on every side, as a spec writes it: pad 3, or pad [[3, 1], [2, 2]]."""
+    layer = r.layer
+    assert isinstance(layer, Pad)
+    most = 1 if layer.mode is Fill.CIRCULAR else 0
+    pairs = [
+        (min(b, n - 1 + most), min(a, n - 1 + most))
+        for n, (b, a) in zip(r.input.spatial, sides(layer, r.input, None), strict=True)
+    ]
+    if all(b == a for b, a in pairs):
+        return f"pad {fm.setting([b for b, _ in pairs])}"
+    shown = pairs if len(set(pairs)) > 1 else pairs[:1]
+    return "pad [" + ", ".join(f"[{b}, {a}]" for b, a in shown) + "]"
+
+
 def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     """Size and jump kept; the first output starts `before` pixels earlier."""
     pairs = sides(r.layer, r.input, None)
