@@ -13,6 +13,7 @@ from . import __version__, kinds
 from .errors import ConvcalcError, SpecError
 from .model import (
     Dtype,
+    Fill,
     Fn,
     Kind,
     Layer,
@@ -317,17 +318,26 @@ def main() -> None:
     show_default=True,
     help="Layer kind.",
 )
-@click.option("--filter", "--size", "size", type=Dims(), help="Filter size F: 5, or 3x5 per axis.")
+@click.option(
+    "--filter",
+    "--size",
+    "size",
+    type=Dims(),
+    help="Filter size F: 5, or 3x5 per axis (crop: a centre size; lrn: channels).",
+)
 @click.option("-k", "--filters", type=Count(), help="Number of filters K (conv, deconv; default 1).")
 @click.option("--stride", type=Dims(), help="Stride S (default 1; a pool's default is its size).")
-@click.option("--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid.")
+@click.option(
+    "--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid (pad: its amounts)."
+)
 @click.option("--output-pad", type=Dims(minimum=0), help="Extra output after each axis (deconv; default 0).")
 @click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
-@click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1; group_norm).")
+@click.option("--groups", type=Count(), help="Groups (conv, deconv; default 1; group_norm, channel_shuffle).")
 @click.option(
     "--mode",
-    type=click.Choice([*(m.value for m in PoolMode), *(m.value for m in Resample)]),
-    help="Pooling mode (default max; global: avg), or upsample's (default nearest).",
+    type=click.Choice([*(m.value for m in PoolMode), *(m.value for m in Resample), *(f.value for f in Fill)]),
+    help="Pooling mode (default max; global: avg), upsample's (default nearest), or pad's: zeros (default), "
+    "reflect, replicate or circular.",
 )
 @click.option("--ceil", is_flag=True, default=None, help="Pool with PyTorch's ceil_mode.")
 @click.option(
@@ -338,6 +348,7 @@ def main() -> None:
 @click.option("--align-corners", is_flag=True, default=None, help="Align corner pixels (upsample).")
 @click.option("--factor", type=Count(), help="Factor r (pixel_shuffle, pixel_unshuffle).")
 @click.option("--shape", help="Output shape like --in, one -1 at most: 4x4x512, 4x4x-1 (reshape).")
+@click.option("--crop", type=Dims(minimum=0), help="Removed from each side of each axis (crop; or --size).")
 @click.option("--units", type=Count(), help="Output units (fc).")
 @click.option("--no-bias", is_flag=True, default=None, help="Leave out the bias (conv, deconv, fc).")
 @click.option("--no-affine", is_flag=True, default=None, help="No learned scale and shift (bn).")
@@ -455,7 +466,9 @@ def _read_options(kind: Kind, options: dict[str, Any], layout: Layout = Layout.H
         if key in data:
             continue
         if key != "filters":
-            raise click.UsageError(f"--type {kind.value} needs {flag_of(key)}{_WHY.get(key, '')}")
+            windowed = kind in (Kind.CONV, Kind.DECONV, Kind.POOL)
+            flag, why = (flag_of(key), _WHY.get(key, "")) if windowed else ("--" + key.replace("_", "-"), "")
+            raise click.UsageError(f"--type {kind.value} needs {flag}{why}")
         groups = data.get("groups", 1)
         if groups > 1:  # without -k a layer has 1 filter, which no more than one group divides
             raise click.UsageError(

@@ -10,11 +10,14 @@ from . import formulas as fm
 from .inputs import Source, misreading
 from .model import (
     Axis,
+    ChannelShuffle,
     Code,
     Conv,
+    Crop,
     Deconv,
     Finding,
     Layout,
+    Pad,
     PadMode,
     Pool,
     PoolMode,
@@ -433,6 +436,43 @@ def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
     return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes, brief=brief)
 
 
+def _shape_refusal(spec: Spec, r: Resolved, rest: int) -> Finding | None:
+    """What PyTorch refuses of a pad, crop or channel shuffle on this input."""
+    from .kinds import crop, pad
+
+    layer = r.layer
+    if isinstance(layer, ChannelShuffle):
+        c, g = r.input.channels, layer.groups
+        if c % g == 0:
+            return None
+        message = f"groups {g} must divide the channels ({c}); PyTorch refuses it"
+        fixes = tuple(f"groups {d}" for d in _near_groups(c, g))
+        return _finding(spec, r, Severity.ERROR, Code.GROUPS_MISMATCH, message, key="groups", fixes=fixes)
+    if isinstance(layer, Pad):
+        over = pad.too_large(r)
+        if over is None:
+            return None
+        axis, side, n = over
+        name = fm.AXIS_NAMES[len(r.input.spatial)][axis]
+        need = "smaller than" if layer.mode.value == "reflect" else "at most"
+        message = (
+            f"{layer.mode.value} padding {side} on {n} {name}s: each side must be {need} the input ({n}); "
+            "PyTorch refuses it"
+        )
+        fixes = (pad.capped(r), "mode replicate")
+        return _finding(spec, r, Severity.ERROR, Code.WINDOW_EXCEEDS_INPUT, message, key="pad", fixes=fixes)
+    if isinstance(layer, Crop):
+        found = crop.refusal(r)
+        if found is None:
+            return None
+        message, empty = found
+        if empty and rest:
+            message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
+        code = Code.NON_POSITIVE_SIZE if empty else Code.WINDOW_EXCEEDS_INPUT
+        return _finding(spec, r, Severity.ERROR, code, message, key="size" if layer.size else "crop")
+    return None
+
+
 def _layout(spec: Spec, dims: tuple[int, ...], layout: Layout, source: Source) -> Finding | None:
     found = misreading(dims, layout, source)
     if found is None:
@@ -564,6 +604,10 @@ def diagnose(
             found.append(_not_in_pytorch(spec, r))
             if not r.axes[0].transposed:
                 found.append(_skips(spec, r))
+        if isinstance(r.layer, Pad | Crop | ChannelShuffle):
+            found.append(_shape_refusal(spec, r, len(spec.layers) - r.index))
+            if not r.output.positive:
+                continue
         if any(a.out < 1 for a in r.axes):
             found.append(_non_positive(spec, r, len(spec.layers) - r.index, misread))
             continue

@@ -44,6 +44,14 @@ TYPES: dict[str, str] = {
     **dict.fromkeys(("reorg", "spacetodepth"), "'pixel_unshuffle'"),
     "depthtospace": "'pixel_shuffle'",
     "view": "'reshape'",
+    **dict.fromkeys(("zeropad", "zeropadding", "padding"), "'pad'"),
+    "reflectionpad": "'pad' with 'mode: reflect'",
+    "replicationpad": "'pad' with 'mode: replicate'",
+    "circularpad": "'pad' with 'mode: circular'",
+    **dict.fromkeys(("cropping", "narrow"), "'crop'"),
+    "centercrop": "'crop' with 'size' (a centre crop)",
+    **dict.fromkeys(("localresponsenorm", "localresponsenormalization"), "'lrn'"),
+    "channelshuffle": "'channel_shuffle'",
 }
 """Layer type names from other frameworks, lower case without _ - or spaces or a 1d/2d/3d suffix."""
 
@@ -73,6 +81,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "rate": ("p",),
     "activation": ("fn",),
     "function": ("fn",),
+    "cropping": ("crop",),
+    "localsize": ("size",),
 }
 """Key names from other frameworks, normalised as TYPES, with the keys they may mean."""
 

@@ -751,3 +751,34 @@ def im2col_bytes(
     cols = in_channels * math.prod(size) * math.prod(out_spatial)
     padded = 0 if padded_spatial is None else in_channels * math.prod(padded_spatial)
     return (cols + padded) * itemsize
+
+
+_NUMPY_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+"""numpy's name for each of PyTorch's pad modes."""
+
+
+def pad(x: Array, *, sides: tuple[tuple[int, int], ...], mode: str) -> Array:
+    """Pad the spatial axes of x by (before, after) each: zeros, reflect, replicate or circular."""
+    return np.pad(x, [(0, 0), *sides], mode=_NUMPY_PAD[mode])  # type: ignore[call-overload,no-any-return]
+
+
+def crop(x: Array, *, kept: tuple[tuple[int, int], ...]) -> Array:
+    """The [first, last] index kept on each spatial axis of x: a view."""
+    return x[(_ALL, *(slice(first, last + 1) for first, last in kept))]
+
+
+def channel_shuffle(x: Array, *, groups: int) -> Array:
+    """The channels read as groups x C/groups, transposed (ShuffleNet; nn.ChannelShuffle)."""
+    c, spatial = x.shape[0], x.shape[1:]
+    return x.reshape(groups, c // groups, *spatial).swapaxes(0, 1).reshape(c, *spatial)
+
+
+def local_response_norm(
+    x: Array, *, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
+) -> Array:
+    """x / (k + alpha/size x the sum of x^2 over size neighbouring channels)^beta (nn.LocalResponseNorm)."""
+    c = x.shape[0]
+    squares = np.pad(x * x, [(size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 1))
+    sums = np.cumsum(np.concatenate([np.zeros_like(squares[:1]), squares]), axis=0, dtype=np.float64)
+    window = (sums[size : size + c] - sums[:c]).astype(_F32)
+    return x / (k + alpha / size * window) ** beta

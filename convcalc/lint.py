@@ -21,10 +21,17 @@ SPEC_INVALID = "spec-invalid"
 
 RULES: dict[str, str] = {
     Code.FRACTIONAL_SIZE.value: "A window does not tile its input: (N + 2P - E)/S + 1 is not whole.",
-    Code.NON_POSITIVE_SIZE.value: "The window is larger than the padded input; PyTorch refuses it.",
+    Code.NON_POSITIVE_SIZE.value: (
+        "The window is larger than the padded input, or a crop removes everything; PyTorch refuses it."
+    ),
     Code.POOL_PAD_TOO_LARGE.value: "A pool's pad exceeds half its window; PyTorch refuses it.",
-    Code.GROUPS_MISMATCH.value: "Groups do not divide the input channels and the filters.",
-    Code.WINDOW_EXCEEDS_INPUT.value: "PyTorch's avg_pool3d refuses an input smaller than its window.",
+    Code.GROUPS_MISMATCH.value: (
+        "Groups do not divide the input channels and the filters (a channel shuffle: the channels)."
+    ),
+    Code.WINDOW_EXCEEDS_INPUT.value: (
+        "The input is too small for the layer: PyTorch's avg_pool3d window, a reflect or circular pad, "
+        "a centre crop."
+    ),
     Code.STRIDE_SKIPS_INPUT.value: "Windows leave input positions unread by design (stride or dilation).",
     Code.OUTPUT_PAD_TOO_LARGE.value: "A deconv's output_pad is not below its stride or dilation.",
     Code.NOT_IN_PYTORCH.value: "Uneven padding (per-side, or same) that PyTorch's layers cannot take.",

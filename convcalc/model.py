@@ -39,6 +39,22 @@ class Kind(enum.Enum):
     PIXEL_SHUFFLE = "pixel_shuffle"
     PIXEL_UNSHUFFLE = "pixel_unshuffle"
     RESHAPE = "reshape"
+    PAD = "pad"
+    CROP = "crop"
+    CHANNEL_SHUFFLE = "channel_shuffle"
+    LRN = "lrn"
+
+
+class Fill(enum.Enum):
+    """What a pad layer fills its border with (PyTorch's Zero-, Reflection-, Replication-, CircularPad)."""
+
+    ZEROS = "zeros"
+    REFLECT = "reflect"
+    """The input mirrored about its edge pixel: each side must be smaller than the input."""
+    REPLICATE = "replicate"
+    """The edge pixel repeated."""
+    CIRCULAR = "circular"
+    """The input wrapped around: each side at most the input."""
 
 
 class Held(enum.Enum):
@@ -502,6 +518,65 @@ class Reshape:
     kind = Kind.RESHAPE
 
 
+@dataclass(frozen=True, slots=True)
+class Pad:
+    """Padding as a layer of its own (nn.ZeroPad2d and friends): N + before + after per axis."""
+
+    name: str
+    pad: PerAxis
+    """Padding before each axis (and after, unless `pad_end` is given)."""
+    pad_end: PerAxis | None = None
+    mode: Fill = Fill.ZEROS
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PAD
+
+
+@dataclass(frozen=True, slots=True)
+class Crop:
+    """A crop: amounts removed before and after each axis, or a centre crop to `size` (odd pixel after)."""
+
+    name: str
+    crop: PerAxis | None = None
+    """Removed before each axis (and after, unless `crop_end` is given); None for a centre crop."""
+    crop_end: PerAxis | None = None
+    size: PerAxis | None = None
+    """The centre crop's output size; None when `crop` gives the amounts."""
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.CROP
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelShuffle:
+    """ShuffleNet's channel shuffle (nn.ChannelShuffle): the channels as groups x C/groups, transposed."""
+
+    name: str
+    groups: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.CHANNEL_SHUFFLE
+
+
+@dataclass(frozen=True, slots=True)
+class LRN:
+    """Local response normalisation across `size` neighbouring channels (nn.LocalResponseNorm); no weights."""
+
+    name: str
+    size: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.LRN
+
+
 Layer = (
     Conv
     | Deconv
@@ -522,6 +597,10 @@ Layer = (
     | PixelShuffle
     | PixelUnshuffle
     | Reshape
+    | Pad
+    | Crop
+    | ChannelShuffle
+    | LRN
 )
 Windowed = Conv | Deconv | Pool
 """Layers that slide a window over their input's spatial axes."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import io
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from . import formulas as fm
@@ -297,14 +297,6 @@ def _field_before(r: Resolved, net: Network) -> tuple[Field, ...] | None:
     return tuple(Field(1, 1, 0) for _ in net.input.spatial) or None
 
 
-def _size_lines(r: Resolved) -> Callable[[Resolved], list[str]] | None:
-    """A kind's optional `size_lines` part: the output size's formula of a layer with no window (upsample)."""
-    from . import kinds
-
-    found: Callable[[Resolved], list[str]] | None = getattr(kinds.of(r.layer), "size_lines", None)
-    return found
-
-
 def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[str]:
     """One layer's formulas with its numbers: output size, parameters, FC-equivalent, MACs,
     receptive field and activations, the way the cs231n notes write them."""
@@ -321,8 +313,10 @@ def explain_lines(r: Resolved, net: Network, *, label_width: int = 17) -> list[s
         put("", [pads] if pads else [])
     elif getattr(r.layer, "adaptive", False):
         put("output size", [fm.adaptive_line(r)])
-    elif (size_lines := _size_lines(r)) is not None:
-        put("output size", size_lines(r))
+    else:
+        from . import kinds
+
+        put("output size", kinds.of(r.layer).size_lines(r))
     put("parameters", [fm.params_line(r)])
     fc = fm.fc_line(r)
     if fc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
 from itertools import pairwise
 from math import gcd
 
@@ -131,6 +132,23 @@ def _axis_fields(base: Field, axes: list[Axis], outs: list[int]) -> list[tuple[i
     return found
 
 
+def _shift(r: Resolved) -> tuple[Axis, ...]:
+    """A layer without a window that moves its output against its input (pad, crop), as 1-wide windows
+    padded by the shift, for the exact walk; () when it moves nothing."""
+    unit = tuple(Field(1, 1, 0) for _ in r.input.spatial)
+    moved = kinds.of(r.layer).field(r, unit) if unit and r.output.positive else None
+    if moved is None or all(f == (1, 1, 0) for f in map(_triple, moved)):
+        return ()
+    return tuple(
+        Axis(n=n, size=1, stride=1, pad=-int(f.start), out=o)
+        for n, f, o in zip(r.input.spatial, moved, r.output.spatial, strict=True)
+    )
+
+
+def _triple(f: Field) -> tuple[int | Fraction, ...]:
+    return (f.size, f.jump, f.start)
+
+
 def exact_fields(layers: list[Resolved]) -> list[Resolved]:
     """Receptive fields after a transposed layer, where neighbouring units' fields step by 0 or 1
     pixels (or some units read nothing) rather than by a fractional jump: the widest field and
@@ -144,9 +162,10 @@ def exact_fields(layers: list[Resolved]) -> list[Resolved]:
     if base is None:
         return layers
     span = [r for r in layers[at:] if r.field is not None]
-    windowed = [r for r in span if r.axes]
+    steps = {r.index: r.axes or _shift(r) for r in span}
+    windowed = [r for r in span if steps[r.index]]
     per_axis = [
-        _axis_fields(base[j], [r.axes[j] for r in windowed], [r.output.spatial[j] for r in windowed])
+        _axis_fields(base[j], [steps[r.index][j] for r in windowed], [r.output.spatial[j] for r in windowed])
         for j in range(ndim)
     ]
     exact: dict[int, tuple[Field, ...]] = {}

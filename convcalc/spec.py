@@ -11,6 +11,7 @@ from .hints import key_hint, type_hint
 from .model import (
     Code,
     Expect,
+    Fill,
     Fn,
     Kind,
     Layer,
@@ -24,7 +25,7 @@ from .model import (
 )
 
 Pos = tuple[int | None, int | None]
-E = TypeVar("E", PoolMode, Fn, Resample)
+E = TypeVar("E", PoolMode, Fn, Resample, Fill)
 MAX_SIZE = 2**63 - 1
 """The largest size a 64-bit PyTorch tensor dimension can hold."""
 

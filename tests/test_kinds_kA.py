@@ -183,6 +183,7 @@ def test_pixel_shuffle_from_flags() -> None:
     assert code == 0
     assert out == [
         "pixel_shuffle1: 6x10x12 -> 12x20x3",
+        "  output size      6x2 = 12, 10x2 = 20; 12/2^2 = 3 channels",
         "  parameters       0 (a pixel shuffle has no weights)",
         "  MACs             0",
         "  receptive field  not computed: pixel_shuffle1's outputs do not step evenly over its input",

@@ -150,6 +150,7 @@ def test_layer_defaults_are_the_loaders(kind: str, key: str, default: object) ->
         "fc": {"units": 4},
         "group_norm": {"groups": 2},
         "upsample": {"scale": 2, "mode": "bilinear"} if key == "align_corners" else {"scale": 2},
+        "pad": {"pad": 1},
     }.get(kind, {})
     layer = {"type": kind, **required}
     bare = loader.load({"input": "8x8x4", "layers": [layer]})
@@ -165,7 +166,7 @@ def test_spec_defaults_are_the_loaders() -> None:
 
 def test_defaults_cover_every_optional_setting() -> None:
     """stride of a pool has none on purpose: it defaults to the window size; output is adaptive pooling;
-    a group_norm's groups are required (PyTorch's num_groups has no default)."""
+    a required key needs none, nor does crop's crop (a crop gives it or a centre size)."""
     with_default = {(kind, key) for kind, key, _ in _defaults()}
     no_default = {
         "type",
@@ -180,8 +181,13 @@ def test_defaults_cover_every_optional_setting() -> None:
         "factor",
         "shape",
     }
-    expected = {(kind, key) for kind in KINDS for key in LAYER_KEYS[kind] if key not in no_default}
-    assert with_default == expected - {("pool", "stride"), ("group_norm", "groups")}
+    expected = {
+        (kind, key)
+        for kind in KINDS
+        for key in LAYER_KEYS[kind]
+        if key not in no_default and key not in DEFS[kind]["required"] and (kind, key) != ("crop", "crop")
+    }
+    assert with_default == expected - {("pool", "stride")}
 
 
 # --- fixtures and shipped specs -------------------------------------------------------------

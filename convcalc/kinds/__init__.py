@@ -30,6 +30,10 @@ MODULES: dict[Kind, str] = {
     Kind.PIXEL_SHUFFLE: "pixel_shuffle",
     Kind.PIXEL_UNSHUFFLE: "pixel_unshuffle",
     Kind.RESHAPE: "reshape",
+    Kind.PAD: "pad",
+    Kind.CROP: "crop",
+    Kind.CHANNEL_SHUFFLE: "channel_shuffle",
+    Kind.LRN: "lrn",
 }
 """The registry: each kind's module under convcalc.kinds."""
 
@@ -45,6 +49,7 @@ PARTS = (
     "read",
     "resolve",
     "field",
+    "size_lines",
     "params_line",
     "macs_line",
     "type_cell",

@@ -61,6 +61,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (an act layer has no weights)"

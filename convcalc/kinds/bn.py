@@ -37,6 +37,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """2 x 64 = 128 (scale and shift); and the running statistics."""
     layer = r.layer

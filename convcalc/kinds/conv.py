@@ -49,6 +49,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return window.field(r, before)
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The window's output size is shown per axis."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """10 x (5x5x3 + 1) = 760."""
     layer = r.layer

@@ -48,6 +48,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return window.field(r, before)
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The window's output size is shown per axis."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """3 x 10 x 5x5 + 10 = 760."""
     layer = r.layer

@@ -39,6 +39,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The units are the output: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """(120 + 1) x 84 = 10,164."""
     layer = r.layer

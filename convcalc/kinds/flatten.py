@@ -33,6 +33,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The element count is the output: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a flatten layer has no weights)"

@@ -37,6 +37,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """One position per channel: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (pooling has no weights)"

@@ -57,6 +57,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """2 x 256 = 512 (scale and shift per channel); 32 groups of 8 channels."""
     assert isinstance(r.layer, GroupNorm)

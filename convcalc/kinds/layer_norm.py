@@ -36,6 +36,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """2 x 96 = 192 (scale and shift per channel)."""
     assert isinstance(r.layer, LayerNorm)

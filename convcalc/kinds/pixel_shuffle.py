@@ -68,6 +68,15 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """8x8x16 -> 16x16x4: each axis times r, the channels over r^2."""
+    layer = r.layer
+    assert isinstance(layer, PixelShuffle)
+    f = layer.factor
+    h, w = r.input.spatial
+    return [f"{h}x{f} = {h * f}, {w}x{f} = {w * f}; {r.input.channels}/{f}^2 = {r.output.channels} channels"]
+
+
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a pixel shuffle has no weights)"

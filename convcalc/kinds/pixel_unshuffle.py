@@ -50,6 +50,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return tuple(Field(f.size + (k - 1) * f.jump, f.jump * k, f.start) for f in before)
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """Its windows' formula is the output size line: no other."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a pixel unshuffle has no weights)"

@@ -93,6 +93,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None if r.layer.adaptive else window.field(r, before)
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The window's (or the adaptive pool's) output size is shown on its own."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (pooling has no weights)"

@@ -36,6 +36,11 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept: no formula."""
+    return []
+
+
 def params_line(r: Resolved) -> str:
     """96 (a multiplier per channel), or 2 x 96 = 192 with a bias."""
     assert isinstance(r.layer, Scale)

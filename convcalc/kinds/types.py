@@ -37,6 +37,10 @@ class LayerKind(Protocol):
         """The receptive-field step on spatial output; None once every output sees the whole input."""
         ...
 
+    def size_lines(self, r: Resolved) -> list[str]:
+        """--explain's output-size formula of a kind without a sliding window (windows have theirs)."""
+        ...
+
     def params_line(self, r: Resolved) -> str:
         """The parameter count's formula with its numbers, for --explain."""
         ...
@@ -78,7 +82,9 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
     from . import (
         act,
         bn,
+        channel_shuffle,
         conv,
+        crop,
         deconv,
         dropout,
         fc,
@@ -88,6 +94,8 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
         identity,
         instance_norm,
         layer_norm,
+        lrn,
+        pad,
         pixel_shuffle,
         pixel_unshuffle,
         pool,
@@ -117,4 +125,8 @@ if TYPE_CHECKING:  # mypy checks that every registered module is a LayerKind; no
         pixel_shuffle,
         pixel_unshuffle,
         reshape,
+        pad,
+        crop,
+        channel_shuffle,
+        lrn,
     )

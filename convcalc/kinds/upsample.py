@@ -15,10 +15,10 @@ if TYPE_CHECKING:
     from ..spec import Reader
 
 KIND = Kind.UPSAMPLE
-KEYS = ("scale", "size", "mode", "align_corners")
+KEYS: tuple[str, ...] = ("scale", "size", "mode", "align_corners")
 HELD = Held.OUTPUT
 ELEMENTWISE = False
-REQUIRED = ()
+REQUIRED: tuple[str, ...] = ()
 """`scale` or `size`, exactly one: `read` says so."""
 RANKS = {Resample.LINEAR: 1, Resample.BILINEAR: 2, Resample.BICUBIC: 2, Resample.TRILINEAR: 3}
 """The spatial axes each interpolating mode takes (PyTorch's 3-D, 4-D or 5-D tensor); nearest takes 1 to 3."""

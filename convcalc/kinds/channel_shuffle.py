@@ -1,0 +1,92 @@
+"""channel_shuffle: ShuffleNet's shuffle of the channels between groups (nn.ChannelShuffle)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model import ChannelShuffle, Field, Held, Kind, Layer, Resolved, Shape
+from . import window
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.CHANNEL_SHUFFLE
+KEYS: tuple[str, ...] = ("groups",)
+HELD = Held.OUTPUT
+ELEMENTWISE = True
+REQUIRED: tuple[str, ...] = ("groups",)
+
+
+def read(r: Reader) -> Layer:
+    """A channel shuffle and its groups."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    return ChannelShuffle(name=r.name, groups=r.integer("groups", 1), where=where, allow=allow, expect=expect)
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept, no weights; PyTorch wants spatial input."""
+    (shape,) = inputs
+    window.spatial(layer, shape, file)
+    return Resolved(index, layer, shape, shape, (), 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Each position on its own: the field is unchanged."""
+    return before
+
+
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept: no formula."""
+    return []
+
+
+def params_line(r: Resolved) -> str:
+    """No weights."""
+    return "0 (a channel shuffle has no weights)"
+
+
+def macs_line(r: Resolved) -> str:
+    """A permutation of the channels: no multiply-accumulates."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """channel_shuffle."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """g3 for 3 groups."""
+    assert isinstance(r.layer, ChannelShuffle)
+    return f"g{r.layer.groups}"
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """groups."""
+    assert isinstance(r.layer, ChannelShuffle)
+    return {"groups": r.layer.groups}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch refuses groups that do not divide the channels."""
+    assert isinstance(r.layer, ChannelShuffle)
+    return channels % r.layer.groups == 0
+
+
+def scratch(r: Resolved) -> int:
+    """No temporaries besides the output."""
+    return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Shuffle the channels of x."""
+    from ..kernels import channel_shuffle
+
+    assert isinstance(r.layer, ChannelShuffle)
+    return channel_shuffle(x, groups=r.layer.groups)

@@ -1,0 +1,100 @@
+"""lrn: local response normalisation across neighbouring channels (AlexNet, Caffe; nn.LocalResponseNorm)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..model import LRN, Field, Held, Kind, Layer, Resolved, Shape
+from . import window
+
+if TYPE_CHECKING:
+    from ..kernels import Array
+    from ..spec import Reader
+
+KIND = Kind.LRN
+KEYS: tuple[str, ...] = ("size",)
+HELD = Held.OUTPUT
+ELEMENTWISE = True
+REQUIRED: tuple[str, ...] = ("size",)
+ITEM = 4
+"""Bytes of a float32."""
+
+
+def read(r: Reader) -> Layer:
+    """An LRN and how many channels it sums over."""
+    where, allow, expect = r.where(), r.allow(), r.expect()
+    value = r.data.get("size")
+    if isinstance(value, tuple) and len(value) == 1:  # `convcalc layer --size 5` gives per-axis numbers
+        r.data = {**r.data, "size": value[0]}
+    return LRN(name=r.name, size=r.integer("size", 1), where=where, allow=allow, expect=expect)
+
+
+def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
+    """Shape kept, no weights; PyTorch wants spatial input."""
+    (shape,) = inputs
+    window.spatial(layer, shape, file)
+    return Resolved(index, layer, shape, shape, (), 0, None, 0)
+
+
+def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
+    """Across channels only: the spatial field is unchanged."""
+    return before
+
+
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept: no formula."""
+    return []
+
+
+def params_line(r: Resolved) -> str:
+    """No weights: alpha, beta and k are constants."""
+    assert isinstance(r.layer, LRN)
+    n = r.layer.size
+    return f"0 (x / (k + alpha/{n} x the sum of x^2 over {n} channels)^beta: constants, no weights)"
+
+
+def macs_line(r: Resolved) -> str:
+    """Normalisation counts no multiply-accumulates, by convention."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """lrn."""
+    return KIND.value
+
+
+def window_cell(r: Resolved) -> str:
+    """n5: the channels summed over."""
+    assert isinstance(r.layer, LRN)
+    return f"n{r.layer.size}"
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """Nothing beyond the common fields."""
+    return {}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch normalises any input with spatial axes, whatever the size."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """At most: the padded squares and their copy after a zero row (float32), their running sum and the
+    window sums (float64), and the divisor's steps: 8 float32s per padded channel and position."""
+    c, positions = r.input.channels, r.input.elements // max(r.input.channels, 1)
+    n = r.layer.size if isinstance(r.layer, LRN) else 1
+    return 8 * (c + n) * positions * ITEM
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False
+
+
+def forward(x: Array, r: Resolved) -> Array:
+    """Normalise x across channels with PyTorch's defaults (alpha 1e-4, beta 0.75, k 1)."""
+    from ..kernels import local_response_norm
+
+    assert isinstance(r.layer, LRN)
+    return local_response_norm(x, size=r.layer.size)
