@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
 from .values import frozen
@@ -222,7 +222,7 @@ PerAxis = tuple[int, ...]
 """A per-axis setting: one value for every axis, or one per spatial axis."""
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Conv:
     """A convolution: K filters of size F sliding with stride S over padding P."""
 
@@ -246,7 +246,7 @@ class Conv:
     kind = Kind.CONV
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Deconv:
     """A transposed convolution: each input value scattered through K filters of size F."""
 
@@ -270,7 +270,7 @@ class Deconv:
     kind = Kind.DECONV
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pool:
     """A max or average pooling window; it has no weights."""
 
@@ -300,7 +300,7 @@ class Pool:
         return self.output is not None
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GlobalPool:
     """Pooling over every spatial position at once: 1x1xC."""
 
@@ -313,7 +313,7 @@ class GlobalPool:
     kind = Kind.GLOBAL_POOL
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class FC:
     """A fully-connected layer; it flattens its input first."""
 
@@ -328,7 +328,7 @@ class FC:
     kind = Kind.FC
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Flatten:
     """Flatten to a vector; a view, so it holds no activations of its own."""
 
@@ -340,7 +340,7 @@ class Flatten:
     kind = Kind.FLATTEN
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class BatchNorm:
     """Batch normalisation over channels: 2C trainable values (affine) and 2C running statistics."""
 
@@ -353,7 +353,7 @@ class BatchNorm:
     kind = Kind.BN
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Act:
     """An activation function, applied in place."""
 
@@ -366,7 +366,7 @@ class Act:
     kind = Kind.ACT
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Dropout:
     """Dropout: the identity at inference, an in-place mask in training."""
 
@@ -379,7 +379,7 @@ class Dropout:
     kind = Kind.DROPOUT
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Identity:
     """The identity: the inference form of dropout and stochastic depth (nn.Identity)."""
 
@@ -391,7 +391,7 @@ class Identity:
     kind = Kind.IDENTITY
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LayerNorm:
     """Layer normalisation over the channels at each position (ConvNeXt's LayerNorm2d): 2C params (affine)."""
 
@@ -404,7 +404,7 @@ class LayerNorm:
     kind = Kind.LAYER_NORM
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class GroupNorm:
     """Group normalisation (nn.GroupNorm): the channels in groups, each normalised; 2C params (affine)."""
 
@@ -418,7 +418,7 @@ class GroupNorm:
     kind = Kind.GROUP_NORM
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class InstanceNorm:
     """Instance normalisation (nn.InstanceNormNd): each channel over its positions; 2C params, 2C stats."""
 
@@ -432,7 +432,7 @@ class InstanceNorm:
     kind = Kind.INSTANCE_NORM
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PReLU:
     """A leaky ReLU with a learned slope (nn.PReLU): one slope, or one per channel."""
 
@@ -445,7 +445,7 @@ class PReLU:
     kind = Kind.PRELU
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Scale:
     """A learned per-channel multiplier (ConvNeXt's layer scale, Caffe's Scale), with an optional bias."""
 
@@ -458,7 +458,7 @@ class Scale:
     kind = Kind.SCALE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Upsample:
     """Resampling to floor(N x scale) or to a size per axis (nn.Upsample); no weights."""
 
@@ -476,7 +476,7 @@ class Upsample:
     kind = Kind.UPSAMPLE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PixelShuffle:
     """Depth to space: C x r^2 channels become an r-times larger 2-D image (nn.PixelShuffle)."""
 
@@ -489,7 +489,7 @@ class PixelShuffle:
     kind = Kind.PIXEL_SHUFFLE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class PixelUnshuffle:
     """Space to depth: r x r blocks become r^2 times the channels (nn.PixelUnshuffle, Darknet's reorg)."""
 
@@ -502,7 +502,7 @@ class PixelUnshuffle:
     kind = Kind.PIXEL_UNSHUFFLE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Reshape:
     """The same elements in another shape (x.reshape, Keras's Reshape); a view."""
 
@@ -518,7 +518,7 @@ class Reshape:
     kind = Kind.RESHAPE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Pad:
     """Padding as a layer of its own (nn.ZeroPad2d and friends): N + before + after per axis."""
 
@@ -534,7 +534,7 @@ class Pad:
     kind = Kind.PAD
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class Crop:
     """A crop: amounts removed before and after each axis, or a centre crop to `size` (odd pixel after)."""
 
@@ -551,7 +551,7 @@ class Crop:
     kind = Kind.CROP
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class ChannelShuffle:
     """ShuffleNet's channel shuffle (nn.ChannelShuffle): the channels as groups x C/groups, transposed."""
 
@@ -564,7 +564,7 @@ class ChannelShuffle:
     kind = Kind.CHANNEL_SHUFFLE
 
 
-@dataclass(frozen=True, slots=True)
+@frozen
 class LRN:
     """Local response normalisation across `size` neighbouring channels (nn.LocalResponseNorm); no weights."""
 
