@@ -65,16 +65,22 @@ def fractions(values: list[int | Fraction]) -> str:
     return texts[0] if len(set(texts)) == 1 else "x".join(texts)
 
 
-def size(n: int) -> str:
-    """Bytes in binary units with one decimal: 58.1 MiB, 12 B."""
-    if n < 1024:
+BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+"""The binary units convcalc writes bytes in, PiB the largest."""
+
+
+def byte_power(n: int) -> int:
+    """The largest binary unit that keeps `n` bytes at least 1 in it."""
+    return min(len(BYTE_UNITS) - 1, max(0, (n.bit_length() - 1) // 10))
+
+
+def size(n: int, *, power: int | None = None, digits: int = 1) -> str:
+    """Bytes (convcalc's only byte formatter): 58.1 MiB, 12 B; `digits` decimals in the unit `power`."""
+    power = byte_power(n) if power is None else power
+    if power == 0:
         return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        value /= 1024
-        if value < 1024 or unit == "PiB":
-            break
-    return f"{value:.1f} {unit}"
+    value = n / 1024**power
+    return f"{value:.{digits}{'e' if value >= 1e6 else 'f'}} {BYTE_UNITS[power]}"
 
 
 def plural(n: int, word: str) -> str:
