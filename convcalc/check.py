@@ -87,7 +87,7 @@ def format_apart(a: int, b: int) -> tuple[str, str]:
         pair = fm.size(a, power=power, digits=digits), fm.size(b, power=power, digits=digits)
         if pair[0] != pair[1] or a == b:
             return pair
-    return f"{a:,} B", f"{b:,} B"
+    return fm.size(a, power=0, exact=True), fm.size(b, power=0, exact=True)
 
 
 def _runnable(r: Resolved, channels: int) -> bool:

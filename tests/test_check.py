@@ -325,6 +325,36 @@ def test_size_properties(a: int, b: int) -> None:
     assert va * 1024**pa <= vb * 1024**pb
 
 
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1000, "1,000 B"),
+        (1024, "1 KiB"),
+        (64 * 1024**2, "64 MiB"),
+        (1024**4, "1 TiB"),
+        (1024**6, "1,024 PiB"),
+    ],
+)
+def test_size_exact(size: int, text: str) -> None:
+    """A whole count in the largest unit that divides the size, with thousands separators."""
+    assert formulas.size(size, exact=True) == text
+
+
+@given(st.integers(0, 1024**7), st.integers(0, 5))
+def test_size_exact_reads_back(n: int, power: int) -> None:
+    """An exact size reads back to the same bytes; a unit that does not divide it is refused."""
+    number, unit = formulas.size(n, exact=True).split(" ")
+    assert int(number.replace(",", "")) * 1024 ** formulas.BYTE_UNITS.index(unit) == n
+    if n % 1024**power:
+        with pytest.raises(ValueError, match="not a whole number"):
+            formulas.size(n, power=power, exact=True)
+    else:
+        assert (
+            formulas.size(n, power=power, exact=True) == f"{n // 1024**power:,} {formulas.BYTE_UNITS[power]}"
+        )
+
+
 @dataclass(frozen=True)
 class Geometry:
     """A random conv and a band budget."""
