@@ -21,7 +21,6 @@ from .report import (
     exact_text,
     field_gap,
     finding_line,
-    finding_text,
     invalid_json,
     json_text,
     numeric,
@@ -456,7 +455,7 @@ def render(
     else:
         table(nets, out, view=view)
     if err is not None and fmt in (Format.CSV, Format.MARKDOWN):
-        err.write("".join(finding_text(f) + "\n" for n in nets for f in n.findings))
+        err.write("".join(safe.visible(finding_line(f, fixes=True)) + "\n" for n in nets for f in n.findings))
 
 
 def to_text(nets: list[Network], fmt: Format, *, width: int = 120, view: View = View()) -> str:
