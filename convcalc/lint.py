@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .errors import SpecError
+from .formats import Format, unhandled
 from .model import Code, Finding, Severity
 from .report import diagnostic, finding_json, finding_line, fix_text
 from .safe import visible
@@ -268,4 +269,12 @@ def sarif(report: Report) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
-FORMATS = {"text": text, "json": as_json, "github": github, "sarif": sarif}
+FORMATS = {Format.TEXT: text, Format.JSON: as_json, Format.GITHUB: github, Format.SARIF: sarif}
+"""lint's writer for each format it offers."""
+
+
+def write(report: Report, fmt: Format) -> str:
+    """The report in one of lint's formats."""
+    if fmt not in FORMATS:
+        unhandled(fmt, "lint")
+    return FORMATS[fmt](report)
