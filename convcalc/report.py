@@ -356,7 +356,7 @@ def summary(net: Network) -> list[str]:
         f"activations  {fm.number(net.batch_activations)} with the input{batch}"
         f" = {fm.size(net.activation_bytes)} {dtype}",
         f"training     ~{fm.size(net.training_bytes)} = 2 x activations + (2 + {s.optimizer.states} "
-        f"{s.optimizer.value}) x params" + (" + bn stats" if net.non_trainable else ""),
+        f"{s.optimizer.value}) x params" + (" + running stats" if net.non_trainable else ""),
     ]
     return lines
 
