@@ -11,6 +11,7 @@ import click
 
 from . import __version__, kinds
 from .errors import ConvcalcError, SpecError
+from .formats import OFFERED, Format
 from .model import (
     Dtype,
     Fill,
@@ -26,7 +27,7 @@ from .model import (
     Sizing,
     Spec,
 )
-from .output import Format, View, render, sheet, write_json
+from .output import View, render, sheet, write_json
 from .safe import visible
 from .spec import MAX_SIZE, parse_dims
 from .streams import glyphs, guarded, width
@@ -193,16 +194,17 @@ class Invalid(click.ClickException):
             click.echo(visible(self.message), err=True)
 
 
-def format_option(f: F) -> F:
-    """The --format option every command shares."""
+def format_option(command: str, *, help: str = "Output format.") -> Callable[[F], F]:
+    """The --format option with the formats `formats.OFFERED` gives `command`, the first by default."""
+    offered = OFFERED[command]
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice([m.value for m in Format]),
-        default=Format.TABLE.value,
+        type=click.Choice([m.value for m in offered]),
+        default=offered[0].value,
         show_default=True,
-        help="Output format.",
-    )(f)
+        help=help,
+    )
 
 
 class Bytes(click.ParamType):  # type: ignore[type-arg]
@@ -373,7 +375,7 @@ def main() -> None:
 )
 @check_options
 @view_options
-@format_option
+@format_option("layer")
 def layer(
     in_: tuple[int, ...],
     kind: str,
@@ -516,7 +518,7 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @max_spec_size_option
 @check_options
 @view_options
-@format_option
+@format_option("run")
 def run(
     specs: tuple[str, ...],
     input_: tuple[int, ...] | None,
@@ -619,14 +621,7 @@ def _run_codes(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(allow_dash=True))
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github", "sarif"]),
-    default="text",
-    show_default=True,
-    help="text for people, github for workflow annotations, sarif for code scanning.",
-)
+@format_option("lint", help="text for people, github for workflow annotations, sarif for code scanning.")
 @click.option("--select", callback=_codes, help="Report only these rule codes (comma-separated).")
 @click.option("--ignore", callback=_codes, help="Do not report these rule codes (comma-separated).")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
@@ -659,8 +654,8 @@ def lint(
     """
     import gc
 
-    from .lint import FORMATS
     from .lint import lint as run_lint
+    from .lint import write
     from .walk import shown
 
     gc.disable()  # one short-lived process for many files
@@ -668,7 +663,7 @@ def lint(
     with guarded():
         for note in report.notes:
             click.echo(f"convcalc lint: note: {note}", err=True)
-        click.echo(FORMATS[fmt](report), nl=False)
+        click.echo(write(report, Format(fmt)), nl=False)
         for directory in report.empty:
             click.echo(f"convcalc lint: error: no spec files found under {shown(directory)}", err=True)
     sys.exit(report.exit_code(strict=strict))
@@ -699,7 +694,7 @@ def example() -> None:
 @click.option("--stride", type=Count(), help="Stride S (else 1 to the window's extent).")
 @click.option("--pad", type=Count(0), help="Padding P on each side (else 0 to D(F-1)).")
 @click.option("--dilation", type=Count(), default=1, show_default=True, help="Dilation D.")
-@format_option
+@format_option("solve")
 def solve(
     in_: int, out: str, size: int | None, stride: int | None, pad: int | None, dilation: int, fmt: str
 ) -> None:
@@ -724,7 +719,7 @@ def solve(
     except TooBroad as e:
         raise click.UsageError(f"the search is too broad: {e}") from None
     with guarded():
-        click.echo(render(found, fmt), nl=False)
+        click.echo(render(found, Format(fmt)), nl=False)
     sys.exit(0 if found.solutions else 1)
 
 

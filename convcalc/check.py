@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
+from . import formulas as fm
 from . import kinds
 from .errors import ConvcalcError
 from .model import (
@@ -29,7 +30,6 @@ ITEM = 4
 BUFFERS = 3 * 8192 * 8
 """Bytes of the buffers one numpy ufunc may make over strided views: 8192 items (numpy's default
 `bufsize`) of up to 8 bytes for each of two inputs and the output."""
-_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
 _BYTES = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:([kmgt])(?:i?b)?|b)?\s*", re.IGNORECASE)
 
 
@@ -61,7 +61,7 @@ class MemoryLimit(ConvcalcError):
             (cost.scratch, "im2col and padding"),
             (cost.activations, "activations"),
         )
-        detail = ", ".join(f"{format_bytes(n)} of {what}" for n, what in parts if n)
+        detail = ", ".join(f"{fm.size(n)} of {what}" for n, what in parts if n)
         needed, allowed = format_apart(cost.total, limit)
         super().__init__(f"{layer}: checking needs about {needed} ({detail}), above --max-memory {allowed}")
 
@@ -78,30 +78,16 @@ def parse_bytes(text: str) -> int:
     return size
 
 
-def _power(size: int) -> int:
-    """The largest binary unit that keeps `size` at least 1 in it."""
-    return min(len(_UNITS) - 1, max(0, (size.bit_length() - 1) // 10))
-
-
-def format_bytes(size: int, *, power: int | None = None, digits: int = 1) -> str:
-    """`411.0 MiB`: `digits` decimals in the unit `power` (default: the largest that keeps it at least 1)."""
-    power = _power(size) if power is None else power
-    if power == 0:
-        return f"{size} B"
-    value = size / 1024**power
-    return f"{value:.{digits}{'e' if value >= 1e6 else 'f'}} {_UNITS[power]}"  # 2.2e+25 TiB, not 26 digits
-
-
 def format_apart(a: int, b: int) -> tuple[str, str]:
     """Two sizes that read apart: as `format_bytes` writes them, else in b's unit to 3 decimals, or bytes."""
-    power = _power(b)
-    if format_bytes(a, power=power) != format_bytes(b, power=power):
-        return format_bytes(a), format_bytes(b)
+    power = fm.byte_power(b)
+    if fm.size(a, power=power) != fm.size(b, power=power):
+        return fm.size(a), fm.size(b)
     for digits in (2, 3):
-        pair = format_bytes(a, power=power, digits=digits), format_bytes(b, power=power, digits=digits)
+        pair = fm.size(a, power=power, digits=digits), fm.size(b, power=power, digits=digits)
         if pair[0] != pair[1] or a == b:
             return pair
-    return f"{a:,} B", f"{b:,} B"
+    return fm.size(a, power=0, exact=True), fm.size(b, power=0, exact=True)
 
 
 def _runnable(r: Resolved, channels: int) -> bool:

@@ -65,16 +65,30 @@ def fractions(values: list[int | Fraction]) -> str:
     return texts[0] if len(set(texts)) == 1 else "x".join(texts)
 
 
-def size(n: int) -> str:
-    """Bytes in binary units with one decimal: 58.1 MiB, 12 B."""
-    if n < 1024:
+BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
+"""The binary units convcalc writes bytes in, PiB the largest."""
+
+
+def byte_power(n: int) -> int:
+    """The largest binary unit that keeps `n` bytes at least 1 in it."""
+    return min(len(BYTE_UNITS) - 1, max(0, (n.bit_length() - 1) // 10))
+
+
+def size(n: int, *, power: int | None = None, digits: int = 1, exact: bool = False) -> str:
+    """Bytes (convcalc's only byte formatter): 58.1 MiB, 12 B; `digits` decimals in the unit `power`.
+
+    `exact` writes a whole count instead, by default in the largest unit that divides `n`: 64 MiB, 1,000 B."""
+    if exact:
+        whole = [p for p in range(len(BYTE_UNITS)) if n % 1024**p == 0 and n >= 1024**p]
+        power = max(whole, default=0) if power is None else power
+        if n % 1024**power:
+            raise ValueError(f"{n} bytes is not a whole number of {BYTE_UNITS[power]}")
+        return f"{n // 1024**power:,} {BYTE_UNITS[power]}"
+    power = byte_power(n) if power is None else power
+    if power == 0:
         return f"{n} B"
-    value = float(n)
-    for unit in ("KiB", "MiB", "GiB", "TiB", "PiB"):
-        value /= 1024
-        if value < 1024 or unit == "PiB":
-            break
-    return f"{value:.1f} {unit}"
+    value = n / 1024**power
+    return f"{value:.{digits}{'e' if value >= 1e6 else 'f'}} {BYTE_UNITS[power]}"
 
 
 def plural(n: int, word: str) -> str:

@@ -10,8 +10,9 @@ from urllib.parse import quote
 
 from . import __version__
 from .errors import SpecError
+from .formats import Format, unhandled
 from .model import Code, Finding, Severity
-from .report import finding_json, finding_text
+from .report import diagnostic, finding_json, finding_line, fix_text
 from .safe import visible
 from .source import MAX_SPEC_SIZE
 from .walk import has_layers, shown, walk
@@ -141,10 +142,6 @@ def lint(
     )
 
 
-def _fixes(f: Finding) -> str:
-    return f"; fix: {' or '.join(f.fixes)}" if f.fixes else ""
-
-
 def summary(report: Report) -> str:
     """3 errors, 1 warning, 2 notes in 12 files (and any invalid ones)."""
     parts = [
@@ -169,10 +166,12 @@ def text(report: Report) -> str:
     for f in report.entries():
         if isinstance(f, SpecError):
             lines.append(
-                visible(f"{f.file}:{f.line or 1}:{f.column or 1}: error[{SPEC_INVALID}] {f.message}")
+                visible(
+                    diagnostic(f"{f.file}:{f.line or 1}:{f.column or 1}", "error", SPEC_INVALID, f.message)
+                )
             )
         else:
-            lines.append(finding_text(f))
+            lines.append(visible(finding_line(f, fixes=True)))
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -224,7 +223,7 @@ def github(report: Report) -> str:
             lines.append(f"::error {props},title={SPEC_INVALID}::{_escape(f.message)}")
         else:
             title = _escape(f.code.value, property=True)
-            lines.append(f"::{_GITHUB[f.severity]} {props},title={title}::{_escape(f.message + _fixes(f))}")
+            lines.append(f"::{_GITHUB[f.severity]} {props},title={title}::{_escape(f.message + fix_text(f))}")
     lines.append(summary(report))
     return "\n".join(lines) + "\n"
 
@@ -251,7 +250,9 @@ def sarif(report: Report) -> str:
     results = [
         _result(SPEC_INVALID, "error", f.message, f.file, f.line, f.column)
         if isinstance(f, SpecError)
-        else _result(f.code.value, _SARIF_LEVEL[f.severity], f.message + _fixes(f), f.file, f.line, f.column)
+        else _result(
+            f.code.value, _SARIF_LEVEL[f.severity], f.message + fix_text(f), f.file, f.line, f.column
+        )
         for f in report.entries()
     ]
     rules = [{"id": code, "shortDescription": {"text": text}} for code, text in RULES.items()]
@@ -268,4 +269,12 @@ def sarif(report: Report) -> str:
     return json.dumps(log, indent=2) + "\n"
 
 
-FORMATS = {"text": text, "json": as_json, "github": github, "sarif": sarif}
+FORMATS = {Format.TEXT: text, Format.JSON: as_json, Format.GITHUB: github, Format.SARIF: sarif}
+"""lint's writer for each format it offers."""
+
+
+def write(report: Report, fmt: Format) -> str:
+    """The report in one of lint's formats."""
+    if fmt not in FORMATS:
+        unhandled(fmt, "lint")
+    return FORMATS[fmt](report)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import io
 import sys
 from collections.abc import Sequence
@@ -12,6 +11,7 @@ from . import formulas as fm
 from . import grid, safe, streams
 from .errors import SpecError
 from .findings import about_input, notes_line
+from .formats import Format, unhandled
 from .model import Field, Finding, LayerCheck, Network, Resolved, Severity
 from .report import (
     COLUMN_SET,
@@ -21,7 +21,6 @@ from .report import (
     exact_text,
     field_gap,
     finding_line,
-    finding_text,
     invalid_json,
     json_text,
     numeric,
@@ -48,15 +47,6 @@ class View:
     explain: bool = False
     notes: bool = True
     """Every info finding in full; else one line sums them up (run's table, without --notes)."""
-
-
-class Format(enum.Enum):
-    """Output formats shared by every command."""
-
-    TABLE = "table"
-    JSON = "json"
-    MARKDOWN = "markdown"
-    CSV = "csv"
 
 
 def _explained(net: Network) -> dict[str, object]:
@@ -453,10 +443,12 @@ def render(
         write_csv(nets, out, view)
     elif fmt is Format.MARKDOWN:
         out.write("\n".join(markdown(n, view) for n in nets))
-    else:
+    elif fmt is Format.TABLE:
         table(nets, out, view=view)
+    else:
+        unhandled(fmt, "render")
     if err is not None and fmt in (Format.CSV, Format.MARKDOWN):
-        err.write("".join(finding_text(f) + "\n" for n in nets for f in n.findings))
+        err.write("".join(safe.visible(finding_line(f, fixes=True)) + "\n" for n in nets for f in n.findings))
 
 
 def to_text(nets: list[Network], fmt: Format, *, width: int = 120, view: View = View()) -> str:

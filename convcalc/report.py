@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
-from . import kinds, safe
+from . import kinds
 from .model import (
     FC,
     CheckStatus,
@@ -356,7 +356,7 @@ def summary(net: Network) -> list[str]:
         f"activations  {fm.number(net.batch_activations)} with the input{batch}"
         f" = {fm.size(net.activation_bytes)} {dtype}",
         f"training     ~{fm.size(net.training_bytes)} = 2 x activations + (2 + {s.optimizer.states} "
-        f"{s.optimizer.value}) x params" + (" + bn stats" if net.non_trainable else ""),
+        f"{s.optimizer.value}) x params" + (" + running stats" if net.non_trainable else ""),
     ]
     return lines
 
@@ -366,17 +366,20 @@ def location(f: Finding) -> str:
     return ":".join(str(p) for p in (f.file, f.line, f.column) if p is not None)
 
 
-def finding_line(f: Finding) -> str:
-    """One finding in the linter form: file:line:col: severity[code] message."""
-    where = location(f)
+def diagnostic(where: str, severity: str, code: str, message: str) -> str:
+    """The one finding-to-text form, file:line:col: severity[code] message, without `: ` when no location."""
     head = f"{where}: " if where else ""
-    return f"{head}{f.severity.value}[{f.code.value}] {f.message}"
+    return f"{head}{severity}[{code}] {message}"
 
 
-def finding_text(f: Finding) -> str:
-    """One finding as lint's text format prints it, fixes included, control characters escaped."""
-    fixes = f"; fix: {' or '.join(f.fixes)}" if f.fixes else ""
-    return safe.visible(f"{location(f)}: {f.severity.value}[{f.code.value}] {f.message}{fixes}")
+def fix_text(f: Finding) -> str:
+    """`; fix: a or b`, or nothing when the finding has no fix."""
+    return f"; fix: {' or '.join(f.fixes)}" if f.fixes else ""
+
+
+def finding_line(f: Finding, *, fixes: bool = False) -> str:
+    """One finding in the linter form, with `; fix: ...` when asked (lint's text format); not escaped."""
+    return diagnostic(location(f), f.severity.value, f.code.value, f.message + (fix_text(f) if fixes else ""))
 
 
 def invalid_json(e: SpecError) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from . import arith
 from . import formulas as fm
+from .formats import Format, unhandled
 
 Target = int | Literal["same"]
 """A wanted output size, or `same`: TensorFlow's ceil(N/S), which is N at stride 1."""
@@ -239,13 +240,15 @@ def to_json(r: Search) -> dict[str, Any]:
     return {"version": JSON_VERSION, "input": r.n, "target": r.out, "solutions": records(r), "bounds": bounds}
 
 
-def render(r: Search, fmt: str) -> str:
+def render(r: Search, fmt: Format) -> str:
     """The search in one of the shared formats: table, json (one line per solution), markdown or csv."""
-    if fmt == "json":
+    if fmt is Format.JSON:
         from .report import json_text
 
         return json_text(to_json(r)) + "\n"
-    if fmt == "csv":
+    if fmt is Format.CSV:
         lines = [",".join(COLUMNS), *(",".join(str(v) for v in item.values()) for item in records(r))]
         return "\n".join(lines) + "\n"
-    return text(r, markdown=fmt == "markdown")
+    if fmt in (Format.TABLE, Format.MARKDOWN):
+        return text(r, markdown=fmt is Format.MARKDOWN)
+    unhandled(fmt, "solve")

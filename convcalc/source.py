@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING, BinaryIO
 
 from .errors import SpecError
+from .formulas import size
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -21,17 +22,10 @@ _CHUNK = 1024**2
 _CLOSED = "standard input is closed; pipe a spec into it or name a file"
 
 
-def size_text(size: int) -> str:
-    """64 MiB, 512 KiB or 1000 bytes: exact, in the largest unit that divides it."""
-    for unit, power in (("GiB", 3), ("MiB", 2), ("KiB", 1)):
-        if size % 1024**power == 0:
-            return f"{size // 1024**power} {unit}"
-    return f"{size:,} bytes"
-
-
 def _too_large(name: str, limit: int) -> SpecError:
     return SpecError(
-        f"larger than {size_text(limit)}, the limit for a spec (raise it with --max-spec-size)", file=name
+        f"larger than {size(limit, exact=True)}, the limit for a spec (raise it with --max-spec-size)",
+        file=name,
     )
 
 

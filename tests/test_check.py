@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc import check, kernels
+from convcalc import check, formulas, kernels
 from convcalc.check import CheckStatus, LayerCheck, MemoryLimit
 from convcalc.loader import parse, read
 from convcalc.model import (
@@ -241,7 +241,7 @@ def test_memory_guard_refuses_before_allocating() -> None:
     error = caught.value
     assert (error.layer, error.cost.total, error.limit) == ("big", needed, 2 * GIB)
     message = str(error)
-    assert message.startswith(f"big: checking needs about {check.format_bytes(needed)} (")
+    assert message.startswith(f"big: checking needs about {formulas.size(needed)} (")
     assert " GiB " in message
     assert message.endswith("above --max-memory 2.0 GiB")
 
@@ -291,13 +291,68 @@ def test_parse_bytes_rejects(text: str) -> None:
         (1024, "1.0 KiB"),
         (411_041_792, "392.0 MiB"),
         (2 * GIB, "2.0 GiB"),
-        (3 * 1024**5, "3072.0 TiB"),
-        (10**25 * 1024**4, "1.0e+25 TiB"),
+        (3 * 1024**5, "3.0 PiB"),
+        (10**25 * 1024**5, "1.0e+25 PiB"),
     ],
 )
-def test_format_bytes(size: int, text: str) -> None:
-    """One decimal in the largest binary unit, capped at TiB."""
-    assert check.format_bytes(size) == text
+def test_size(size: int, text: str) -> None:
+    """One decimal in the largest binary unit, capped at PiB."""
+    assert formulas.size(size) == text
+
+
+def _read_size(text: str) -> tuple[float, int]:
+    """The number and the unit's power in a `formulas.size` text."""
+    number, unit = text.split(" ")
+    return float(number), formulas.BYTE_UNITS.index(unit)
+
+
+@given(st.integers(0, 1024**7), st.integers(0, 1024**7))
+def test_size_properties(a: int, b: int) -> None:
+    """Exact below 1 KiB; else at least 1 and at most 1024 of a binary unit (PiB aside), within half a digit;
+    monotone."""
+    a, b = sorted((a, b))
+    for n in (a, b):
+        text = formulas.size(n)
+        value, power = _read_size(text)
+        if n < 1024:
+            assert text == f"{n} B"
+            continue
+        assert power == min(5, (n.bit_length() - 1) // 10)
+        assert value >= 1
+        assert value <= 1024 or power == 5
+        assert abs(value * 1024**power - n) <= max(0.05 * 1024**power, 0.05 * n)
+    (va, pa), (vb, pb) = _read_size(formulas.size(a)), _read_size(formulas.size(b))
+    assert va * 1024**pa <= vb * 1024**pb
+
+
+@pytest.mark.parametrize(
+    ("size", "text"),
+    [
+        (0, "0 B"),
+        (1000, "1,000 B"),
+        (1024, "1 KiB"),
+        (64 * 1024**2, "64 MiB"),
+        (1024**4, "1 TiB"),
+        (1024**6, "1,024 PiB"),
+    ],
+)
+def test_size_exact(size: int, text: str) -> None:
+    """A whole count in the largest unit that divides the size, with thousands separators."""
+    assert formulas.size(size, exact=True) == text
+
+
+@given(st.integers(0, 1024**7), st.integers(0, 5))
+def test_size_exact_reads_back(n: int, power: int) -> None:
+    """An exact size reads back to the same bytes; a unit that does not divide it is refused."""
+    number, unit = formulas.size(n, exact=True).split(" ")
+    assert int(number.replace(",", "")) * 1024 ** formulas.BYTE_UNITS.index(unit) == n
+    if n % 1024**power:
+        with pytest.raises(ValueError, match="not a whole number"):
+            formulas.size(n, power=power, exact=True)
+    else:
+        assert (
+            formulas.size(n, power=power, exact=True) == f"{n // 1024**power:,} {formulas.BYTE_UNITS[power]}"
+        )
 
 
 @dataclass(frozen=True)

@@ -529,3 +529,13 @@ def test_layer_imports_no_numpy_rich_or_yaml() -> None:
     assert "LOADED []\n" in proc.stderr, proc.stderr
     assert proc.returncode == 0
     assert "conv1: 32x32x3 -> 28x28x1" in proc.stdout
+
+
+@pytest.mark.parametrize("fmt", ["csv", "markdown"])
+def test_layer_findings_on_stderr_have_no_empty_location(runner: CliRunner, fmt: str) -> None:
+    """A finding with no file is written as lint writes it, without a leading `: `."""
+    args = ["layer", "--in", "7x7x3", "--filter", "3", "--stride", "3", "--format", fmt]
+    result = runner.invoke(main, args)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error[fractional-size] conv1: (7 - 3)/3 + 1 = 2.33 is not a whole")
+    assert "; fix: pad 1 -> 3x3 or stride 2 -> 3x3" in result.stderr

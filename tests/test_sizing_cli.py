@@ -297,3 +297,24 @@ def test_layer_without_weights_reads_well(runner: CliRunner) -> None:
     code, out, _ = layer(runner, "--in", "8x8x3", "--type", "act", "--explain")
     assert code == 0
     assert "0 (an act layer has no weights)" in out
+
+
+@pytest.mark.parametrize(
+    ("layer", "stats"),
+    [
+        ("{type: conv, filters: 4, size: 3}", False),
+        ("{type: bn}", True),
+        ("{type: instance_norm}", False),
+        ("{type: instance_norm, track_running_stats: true}", True),
+    ],
+)
+def test_training_line_names_running_stats(
+    runner: CliRunner, tmp_path: Path, layer: str, stats: bool
+) -> None:
+    """Batch norm and instance norm that tracks statistics hold running stats; the training line says so."""
+    spec = tmp_path / "net.yaml"
+    spec.write_text(f"input: 8x8x3\nlayers:\n  - {layer}\n", encoding="utf-8")
+    result = runner.invoke(main, ["run", str(spec)])
+    (line,) = [t for t in result.stdout.splitlines() if t.startswith("training")]
+    assert line.endswith("x params + running stats" if stats else "x params")
+    assert "bn stats" not in result.stdout

@@ -317,7 +317,7 @@ def test_spec_size_is_capped(runner: CliRunner, tmp_path: Path) -> None:
     assert run_file(runner, small, "--max-spec-size", "3K")[0] == 0
     result = runner.invoke(main, ["lint", str(small), "--max-spec-size", "1000"])
     assert result.exit_code == 2
-    assert result.stdout.splitlines()[0] == f"{small}:1:1: error[spec-invalid] {limit.format('1,000 bytes')}"
+    assert result.stdout.splitlines()[0] == f"{small}:1:1: error[spec-invalid] {limit.format('1,000 B')}"
     result = runner.invoke(main, ["run", "-", "--max-spec-size", "1K"], input=small.read_bytes())
     assert (result.exit_code, result.stderr) == (2, f"<stdin>: error: {limit.format('1 KiB')}\n")
 
