@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from ..model import Kind, Layer
+from ..model import Kind, Layer, Resolved
 
 if TYPE_CHECKING:
     from .types import LayerKind
@@ -91,3 +91,43 @@ def get(kind: Kind) -> LayerKind:
 def of(layer: Layer) -> LayerKind:
     """The module of a layer's kind."""
     return get(layer.kind)
+
+
+# The parts most kinds share; a kind module imports them as its own (`from . import macs_line as macs_line`):
+# no formula for a kept shape, no arithmetic, no window, no extra JSON fields, nothing PyTorch refuses,
+# no temporaries.
+
+
+def size_lines(r: Resolved) -> list[str]:
+    """The shape is kept (or the output is its own formula): no output-size line."""
+    return []
+
+
+def macs_line(r: Resolved) -> str:
+    """No multiply-accumulates."""
+    return "0"
+
+
+def type_cell(r: Resolved) -> str:
+    """The spec's type name."""
+    return r.layer.kind.value
+
+
+def window_cell(r: Resolved) -> str:
+    """No window to show."""
+    return ""
+
+
+def json_fields(r: Resolved) -> dict[str, Any]:
+    """Nothing beyond the common fields."""
+    return {}
+
+
+def runnable(r: Resolved, channels: int) -> bool:
+    """PyTorch takes any input this layer resolved on."""
+    return True
+
+
+def scratch(r: Resolved) -> int:
+    """No temporaries."""
+    return 0

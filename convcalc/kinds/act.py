@@ -6,6 +6,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
 from ..model import Act, Field, Fn, Held, Kind, Layer, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import runnable as runnable
+from . import size_lines as size_lines
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -61,19 +65,9 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (an act layer has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """Elementwise layers count no multiply-accumulates, by convention."""
-    return "0"
 
 
 def type_cell(r: Resolved) -> str:
@@ -82,20 +76,10 @@ def type_cell(r: Resolved) -> str:
     return r.layer.fn.value
 
 
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
 def json_fields(r: Resolved) -> dict[str, Any]:
     """fn."""
     assert isinstance(r.layer, Act)
     return {"fn": r.layer.fn.value}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch applies any function to any input."""
-    return True
 
 
 def scratch(r: Resolved) -> int:

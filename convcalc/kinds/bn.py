@@ -6,6 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..model import BatchNorm, Field, Held, Kind, Layer, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import runnable as runnable
+from . import scratch as scratch
+from . import size_lines as size_lines
+from . import type_cell as type_cell
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -37,11 +43,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """2 x 64 = 128 (scale and shift); and the running statistics."""
     layer = r.layer
@@ -53,35 +54,10 @@ def params_line(r: Resolved) -> str:
     return f"0 (affine: false){stats}"
 
 
-def macs_line(r: Resolved) -> str:
-    """Normalisation counts no multiply-accumulates, by convention."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """bn."""
-    return KIND.value
-
-
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
 def json_fields(r: Resolved) -> dict[str, Any]:
     """affine."""
     assert isinstance(r.layer, BatchNorm)
     return {"affine": r.layer.affine}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch normalises any input."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """No temporaries besides the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..model import ChannelShuffle, Field, Held, Kind, Layer, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import scratch as scratch
+from . import size_lines as size_lines
+from . import type_cell as type_cell
 from . import window
 
 if TYPE_CHECKING:
@@ -36,24 +40,9 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a channel shuffle has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """A permutation of the channels: no multiply-accumulates."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """channel_shuffle."""
-    return KIND.value
 
 
 def window_cell(r: Resolved) -> str:
@@ -72,11 +61,6 @@ def runnable(r: Resolved, channels: int) -> bool:
     """PyTorch refuses groups that do not divide the channels."""
     assert isinstance(r.layer, ChannelShuffle)
     return channels % r.layer.groups == 0
-
-
-def scratch(r: Resolved) -> int:
-    """No temporaries besides the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..model import Conv, Field, Held, Kind, Layer, Resolved, Shape
+from . import size_lines as size_lines  # the shared parts, as this kind's own
+from . import type_cell as type_cell
 from . import window
 
 if TYPE_CHECKING:
@@ -49,11 +51,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return window.field(r, before)
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The window's output size is shown per axis."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """10 x (5x5x3 + 1) = 760."""
     layer = r.layer
@@ -73,11 +70,6 @@ def macs_line(r: Resolved) -> str:
     kernel = fm.product(tuple(a.size for a in r.axes))
     per_group = r.input.channels // layer.groups
     return f"{fm.product(r.output.dims)} x {kernel}x{per_group} = {fm.number(r.macs)}"
-
-
-def type_cell(r: Resolved) -> str:
-    """conv."""
-    return KIND.value
 
 
 def window_cell(r: Resolved) -> str:

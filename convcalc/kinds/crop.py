@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import formulas as fm
 from ..model import Crop, Field, Held, Kind, Layer, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import scratch as scratch
+from . import type_cell as type_cell
 from . import window
 from .pad import read_sides
 
@@ -109,16 +113,6 @@ def params_line(r: Resolved) -> str:
     return "0 (a crop has no weights)"
 
 
-def macs_line(r: Resolved) -> str:
-    """A crop is a slice: no multiply-accumulates."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """crop."""
-    return KIND.value
-
-
 def window_cell(r: Resolved) -> str:
     """The amounts removed: 2, 1x2, per side 0+1; or centre 56x56."""
     layer = r.layer
@@ -133,19 +127,9 @@ def window_cell(r: Resolved) -> str:
     return texts[0] if len(set(texts)) == 1 else "x".join(f"({t})" for t in texts)
 
 
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields (the shapes say how much is removed)."""
-    return {}
-
-
 def runnable(r: Resolved, channels: int) -> bool:
     """PyTorch's narrow refuses a window outside the input or an empty one."""
     return refusal(r) is None
-
-
-def scratch(r: Resolved) -> int:
-    """A view: no temporaries."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..model import Deconv, Field, Held, Kind, Layer, Resolved, Shape
+from . import size_lines as size_lines  # the shared parts, as this kind's own
+from . import type_cell as type_cell
 from . import window
 
 if TYPE_CHECKING:
@@ -48,11 +50,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return window.field(r, before)
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The window's output size is shown per axis."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """3 x 10 x 5x5 + 10 = 760."""
     layer = r.layer
@@ -74,11 +71,6 @@ def macs_line(r: Resolved) -> str:
         f"{fm.product(r.input.dims)} x {kernel}x{filters} = {fm.number(r.macs)} "
         "(each input value scattered through the kernel)"
     )
-
-
-def type_cell(r: Resolved) -> str:
-    """deconv."""
-    return KIND.value
 
 
 def window_cell(r: Resolved) -> str:

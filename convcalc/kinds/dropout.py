@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..model import Dropout, Field, Held, Kind, Layer, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import runnable as runnable
+from . import scratch as scratch
+from . import size_lines as size_lines
+from . import type_cell as type_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -35,24 +40,9 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a dropout layer has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """Elementwise layers count no multiply-accumulates, by convention."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """dropout."""
-    return KIND.value
 
 
 def window_cell(r: Resolved) -> str:
@@ -65,16 +55,6 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """p."""
     assert isinstance(r.layer, Dropout)
     return {"p": r.layer.p}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch drops from any input."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """None at inference."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

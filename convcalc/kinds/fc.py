@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import formulas as fm
 from ..model import FC, Field, Held, Kind, Layer, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import runnable as runnable
+from . import scratch as scratch
+from . import size_lines as size_lines
+from . import type_cell as type_cell
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -39,11 +45,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The units are the output: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """(120 + 1) x 84 = 10,164."""
     layer = r.layer
@@ -58,31 +59,6 @@ def macs_line(r: Resolved) -> str:
     """120 x 84 = 10,080."""
     assert isinstance(r.layer, FC)
     return f"{fm.product(r.input.dims)} x {r.layer.units} = {fm.number(r.macs)}"
-
-
-def type_cell(r: Resolved) -> str:
-    """fc."""
-    return KIND.value
-
-
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields."""
-    return {}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch runs any fc layer."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """No temporaries besides the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

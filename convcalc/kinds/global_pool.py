@@ -5,7 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..model import Field, GlobalPool, Held, Kind, Layer, PoolMode, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import runnable as runnable
+from . import scratch as scratch
+from . import size_lines as size_lines
 from . import window
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -37,19 +42,9 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """One position per channel: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (pooling has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """Pooling counts no multiply-accumulates."""
-    return "0"
 
 
 def type_cell(r: Resolved) -> str:
@@ -58,25 +53,10 @@ def type_cell(r: Resolved) -> str:
     return f"global {r.layer.mode.value}"
 
 
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
 def json_fields(r: Resolved) -> dict[str, Any]:
     """mode."""
     assert isinstance(r.layer, GlobalPool)
     return {"mode": r.layer.mode.value}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch runs any global pool on spatial input."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """No temporaries besides the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

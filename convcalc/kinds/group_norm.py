@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 from .. import formulas as fm
 from ..errors import SpecError
 from ..model import Field, GroupNorm, Held, Kind, Layer, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import size_lines as size_lines
+from . import type_cell as type_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -57,11 +60,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """2 x 256 = 512 (scale and shift per channel); 32 groups of 8 channels."""
     assert isinstance(r.layer, GroupNorm)
@@ -70,16 +68,6 @@ def params_line(r: Resolved) -> str:
     if r.layer.affine:
         return f"2 x {c} = {fm.number(r.params)} (scale and shift per channel){groups}"
     return f"0 (affine: false){groups}"
-
-
-def macs_line(r: Resolved) -> str:
-    """Normalisation counts no multiply-accumulates, by convention."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """group_norm."""
-    return KIND.value
 
 
 def window_cell(r: Resolved) -> str:

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model import Field, Held, Identity, Kind, Layer, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import runnable as runnable
+from . import scratch as scratch
+from . import size_lines as size_lines
+from . import type_cell as type_cell
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -33,44 +40,9 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (an identity layer has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """No arithmetic."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """identity."""
-    return KIND.value
-
-
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields."""
-    return {}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch passes anything through."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """No temporaries."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

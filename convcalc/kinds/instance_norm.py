@@ -8,6 +8,10 @@ from typing import TYPE_CHECKING, Any
 from .. import formulas as fm
 from ..errors import SpecError
 from ..model import Field, Held, InstanceNorm, Kind, Layer, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import size_lines as size_lines
+from . import type_cell as type_cell
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -71,11 +75,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """2 x 64 = 128 (scale and shift); and the running statistics when tracked."""
     assert isinstance(r.layer, InstanceNorm)
@@ -87,21 +86,6 @@ def params_line(r: Resolved) -> str:
     if r.layer.affine:
         return f"2 x {c} = {fm.number(r.params)} (scale and shift){stats}"
     return f"0 (affine: false){stats}"
-
-
-def macs_line(r: Resolved) -> str:
-    """Normalisation counts no multiply-accumulates, by convention."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """instance_norm."""
-    return KIND.value
-
-
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
 
 
 def json_fields(r: Resolved) -> dict[str, Any]:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model import LRN, Field, Held, Kind, Layer, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import runnable as runnable
+from . import size_lines as size_lines
+from . import type_cell as type_cell
 from . import window
 
 if TYPE_CHECKING:
@@ -41,11 +46,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights: alpha, beta and k are constants."""
     assert isinstance(r.layer, LRN)
@@ -53,30 +53,10 @@ def params_line(r: Resolved) -> str:
     return f"0 (x / (k + alpha/{n} x the sum of x^2 over {n} channels)^beta: constants, no weights)"
 
 
-def macs_line(r: Resolved) -> str:
-    """Normalisation counts no multiply-accumulates, by convention."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """lrn."""
-    return KIND.value
-
-
 def window_cell(r: Resolved) -> str:
     """n5: the channels summed over."""
     assert isinstance(r.layer, LRN)
     return f"n{r.layer.size}"
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields."""
-    return {}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch normalises any input with spatial axes, whatever the size."""
-    return True
 
 
 def scratch(r: Resolved) -> int:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from .. import formulas as fm
 from ..errors import SpecError
 from ..model import Field, Fill, Held, Kind, Layer, Pad, PerAxis, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import scratch as scratch
 from . import window
 
 if TYPE_CHECKING:
@@ -122,11 +124,6 @@ def params_line(r: Resolved) -> str:
     return "0 (a pad layer has no weights)"
 
 
-def macs_line(r: Resolved) -> str:
-    """Padding copies values: no multiply-accumulates."""
-    return "0"
-
-
 def type_cell(r: Resolved) -> str:
     """pad, with its mode unless zeros."""
     assert isinstance(r.layer, Pad)
@@ -151,11 +148,6 @@ def json_fields(r: Resolved) -> dict[str, Any]:
 def runnable(r: Resolved, channels: int) -> bool:
     """PyTorch refuses a reflect pad of N or more, a circular one above N."""
     return too_large(r) is None
-
-
-def scratch(r: Resolved) -> int:
-    """No temporaries besides the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..errors import SpecError
 from ..model import Field, Held, Kind, Layer, PixelShuffle, PixelUnshuffle, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import runnable as runnable
+from . import scratch as scratch
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -82,11 +86,6 @@ def params_line(r: Resolved) -> str:
     return "0 (a pixel shuffle has no weights)"
 
 
-def macs_line(r: Resolved) -> str:
-    """No arithmetic."""
-    return "0"
-
-
 def type_cell(r: Resolved) -> str:
     """pixel_shuffle."""
     return r.layer.kind.value
@@ -96,21 +95,6 @@ def window_cell(r: Resolved) -> str:
     """r 2."""
     assert isinstance(r.layer, PixelShuffle | PixelUnshuffle)
     return f"r {r.layer.factor}"
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields."""
-    return {}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch's refusals are spec errors already."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """The transposed view is copied straight into the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ..model import Axis, Field, Held, Kind, Layer, PixelUnshuffle, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import runnable as runnable
+from . import scratch as scratch
+from . import size_lines as size_lines
+from . import type_cell as type_cell
 from .pixel_shuffle import image, refused
 
 if TYPE_CHECKING:
@@ -50,45 +56,15 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return tuple(Field(f.size + (k - 1) * f.jump, f.jump * k, f.start) for f in before)
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """Its windows' formula is the output size line: no other."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a pixel unshuffle has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """No arithmetic."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """pixel_unshuffle."""
-    return KIND.value
 
 
 def window_cell(r: Resolved) -> str:
     """r 2."""
     assert isinstance(r.layer, PixelUnshuffle)
     return f"r {r.layer.factor}"
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields."""
-    return {}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch's refusals are spec errors already."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """The transposed view is copied straight into the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

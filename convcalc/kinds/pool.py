@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .. import formulas as fm
 from ..model import Axis, Field, Held, Kind, Layer, PadMode, Pool, PoolMode, Resolved, Shape
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import size_lines as size_lines
 from . import window
 
 if TYPE_CHECKING:
@@ -93,19 +95,9 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return None if r.layer.adaptive else window.field(r, before)
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The window's (or the adaptive pool's) output size is shown on its own."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (pooling has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """Pooling counts no multiply-accumulates."""
-    return "0"
 
 
 def type_cell(r: Resolved) -> str:

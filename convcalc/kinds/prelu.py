@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import formulas as fm
 from ..model import Field, Held, Kind, Layer, PReLU, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import size_lines as size_lines
+from . import type_cell as type_cell
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -37,37 +42,12 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """1 (one slope for every channel: nn.PReLU()), or C slopes."""
     assert isinstance(r.layer, PReLU)
     if r.layer.per_channel:
         return f"{fm.number(r.params)} (a slope per channel: nn.PReLU({r.input.channels}))"
     return "1 (one slope shared by every channel: nn.PReLU())"
-
-
-def macs_line(r: Resolved) -> str:
-    """Elementwise layers count no multiply-accumulates, by convention."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """prelu."""
-    return KIND.value
-
-
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields (params tell one slope from C)."""
-    return {}
 
 
 def runnable(r: Resolved, channels: int) -> bool:

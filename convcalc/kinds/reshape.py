@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import formulas as fm
 from ..errors import SpecError
 from ..model import Field, Held, Kind, Layer, Reshape, Resolved, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import runnable as runnable
+from . import scratch as scratch
+from . import type_cell as type_cell
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -112,36 +118,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a reshape has no weights)"
-
-
-def macs_line(r: Resolved) -> str:
-    """No arithmetic."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """reshape."""
-    return KIND.value
-
-
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields."""
-    return {}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch's refusals are spec errors already."""
-    return True
-
-
-def scratch(r: Resolved) -> int:
-    """A view: no temporaries."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

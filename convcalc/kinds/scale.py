@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import formulas as fm
 from ..model import Field, Held, Kind, Layer, Resolved, Scale, Shape
+from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import macs_line as macs_line
+from . import scratch as scratch
+from . import size_lines as size_lines
+from . import type_cell as type_cell
+from . import window_cell as window_cell
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -36,11 +42,6 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     return before
 
 
-def size_lines(r: Resolved) -> list[str]:
-    """The shape is kept: no formula."""
-    return []
-
-
 def params_line(r: Resolved) -> str:
     """96 (a multiplier per channel), or 2 x 96 = 192 with a bias."""
     assert isinstance(r.layer, Scale)
@@ -50,34 +51,9 @@ def params_line(r: Resolved) -> str:
     return f"{fm.number(r.params)} (a multiplier per channel)"
 
 
-def macs_line(r: Resolved) -> str:
-    """Elementwise layers count no multiply-accumulates, by convention."""
-    return "0"
-
-
-def type_cell(r: Resolved) -> str:
-    """scale."""
-    return KIND.value
-
-
-def window_cell(r: Resolved) -> str:
-    """No window to show."""
-    return ""
-
-
-def json_fields(r: Resolved) -> dict[str, Any]:
-    """Nothing beyond the common fields (params tell whether there is a bias)."""
-    return {}
-
-
 def runnable(r: Resolved, channels: int) -> bool:
     """The weights fit the channels they were made for."""
     return channels == r.input.channels
-
-
-def scratch(r: Resolved) -> int:
-    """No temporaries besides the output."""
-    return 0
 
 
 def shares_input(r: Resolved) -> bool:

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from .. import formulas as fm
 from ..errors import SpecError
 from ..model import Field, Held, Kind, Layer, Resample, Resolved, Shape, Upsample
+from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import runnable as runnable
 from . import window
 
 if TYPE_CHECKING:
@@ -182,11 +184,6 @@ def params_line(r: Resolved) -> str:
     return "0 (upsampling has no weights)"
 
 
-def macs_line(r: Resolved) -> str:
-    """Resampling counts no multiply-accumulates."""
-    return "0"
-
-
 def type_cell(r: Resolved) -> str:
     """nearest up, bilinear up."""
     assert isinstance(r.layer, Upsample)
@@ -207,11 +204,6 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """mode."""
     assert isinstance(r.layer, Upsample)
     return {"mode": r.layer.mode.value}
-
-
-def runnable(r: Resolved, channels: int) -> bool:
-    """PyTorch's refusals are spec errors already."""
-    return True
 
 
 def scratch(r: Resolved) -> int:
