@@ -131,3 +131,8 @@ def runnable(r: Resolved, channels: int) -> bool:
 def scratch(r: Resolved) -> int:
     """No temporaries."""
     return 0
+
+
+def shares_input(r: Resolved) -> bool:
+    """The output is a new array."""
+    return False

@@ -9,6 +9,7 @@ from ..model import BatchNorm, Field, Held, Kind, Layer, Resolved, Shape
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import runnable as runnable
 from . import scratch as scratch
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
 from . import window_cell as window_cell
@@ -58,11 +59,6 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """affine."""
     assert isinstance(r.layer, BatchNorm)
     return {"affine": r.layer.affine}
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

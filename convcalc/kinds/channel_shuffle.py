@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from ..model import ChannelShuffle, Field, Held, Kind, Layer, Resolved, Shape
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import scratch as scratch
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
 from . import window
@@ -61,11 +62,6 @@ def runnable(r: Resolved, channels: int) -> bool:
     """PyTorch refuses groups that do not divide the channels."""
     assert isinstance(r.layer, ChannelShuffle)
     return channels % r.layer.groups == 0
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

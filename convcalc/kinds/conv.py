@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..model import Conv, Field, Held, Kind, Layer, Resolved, Shape
+from . import shares_input as shares_input
 from . import size_lines as size_lines  # the shared parts, as this kind's own
 from . import type_cell as type_cell
 from . import window
@@ -92,11 +93,6 @@ def scratch(r: Resolved) -> int:
     """Bytes of the im2col band, the padded input copy and the join of the bands."""
     padded = tuple(a.n + a.pad + a.end_pad for a in r.axes)
     return window.im2col_scratch(r, padded=padded, copied=any(a.pad or a.end_pad for a in r.axes))
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -9,6 +9,7 @@ from ..model import Crop, Field, Held, Kind, Layer, Resolved, Shape
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
 from . import scratch as scratch
+from . import shares_input as shares_input
 from . import type_cell as type_cell
 from . import window
 from .pad import read_sides
@@ -130,11 +131,6 @@ def window_cell(r: Resolved) -> str:
 def runnable(r: Resolved, channels: int) -> bool:
     """PyTorch's narrow refuses a window outside the input or an empty one."""
     return refusal(r) is None
-
-
-def shares_input(r: Resolved) -> bool:
-    """The check copies the window (a strided view would be copied by whatever reads it next)."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..model import Deconv, Field, Held, Kind, Layer, Resolved, Shape
+from . import shares_input as shares_input
 from . import size_lines as size_lines  # the shared parts, as this kind's own
 from . import type_cell as type_cell
 from . import window
@@ -98,11 +99,6 @@ def scratch(r: Resolved) -> int:
     padded = tuple(o + a.extent - 1 for o, a in zip(r.output.spatial, r.axes, strict=True))
     flipped = r.input.channels * (layer.filters // layer.groups) * prod(a.size for a in r.axes)
     return flipped * ITEM + window.im2col_scratch(r, padded=padded, copied=True)
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -9,6 +9,7 @@ from ..model import FC, Field, Held, Kind, Layer, Resolved, Shape
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import runnable as runnable
 from . import scratch as scratch
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
 from . import window_cell as window_cell
@@ -59,11 +60,6 @@ def macs_line(r: Resolved) -> str:
     """120 x 84 = 10,080."""
     assert isinstance(r.layer, FC)
     return f"{fm.product(r.input.dims)} x {r.layer.units} = {fm.number(r.macs)}"
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -8,6 +8,7 @@ from ..model import Field, GlobalPool, Held, Kind, Layer, PoolMode, Resolved, Sh
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import runnable as runnable
 from . import scratch as scratch
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import window
 from . import window_cell as window_cell
@@ -57,11 +58,6 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """mode."""
     assert isinstance(r.layer, GlobalPool)
     return {"mode": r.layer.mode.value}
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

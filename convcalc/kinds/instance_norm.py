@@ -9,6 +9,7 @@ from .. import formulas as fm
 from ..errors import SpecError
 from ..model import Field, Held, InstanceNorm, Kind, Layer, Resolved, Shape
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
 from . import window_cell as window_cell
@@ -105,11 +106,6 @@ def scratch(r: Resolved) -> int:
     from ..check import ITEM
 
     return r.input.elements * ITEM
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

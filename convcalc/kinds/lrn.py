@@ -8,6 +8,7 @@ from ..model import LRN, Field, Held, Kind, Layer, Resolved, Shape
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
 from . import runnable as runnable
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
 from . import window
@@ -65,11 +66,6 @@ def scratch(r: Resolved) -> int:
     c, positions = r.input.channels, r.input.elements // max(r.input.channels, 1)
     n = r.layer.size if isinstance(r.layer, LRN) else 1
     return 8 * (c + n) * positions * ITEM
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -9,6 +9,7 @@ from ..errors import SpecError
 from ..model import Field, Fill, Held, Kind, Layer, Pad, PerAxis, Resolved, Shape
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import scratch as scratch
+from . import shares_input as shares_input
 from . import window
 
 if TYPE_CHECKING:
@@ -148,11 +149,6 @@ def json_fields(r: Resolved) -> dict[str, Any]:
 def runnable(r: Resolved, channels: int) -> bool:
     """PyTorch refuses a reflect pad of N or more, a circular one above N."""
     return too_large(r) is None
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

@@ -10,6 +10,7 @@ from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
 from . import runnable as runnable
 from . import scratch as scratch
+from . import shares_input as shares_input
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -95,11 +96,6 @@ def window_cell(r: Resolved) -> str:
     """r 2."""
     assert isinstance(r.layer, PixelShuffle | PixelUnshuffle)
     return f"r {r.layer.factor}"
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

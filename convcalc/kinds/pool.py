@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import formulas as fm
 from ..model import Axis, Field, Held, Kind, Layer, PadMode, Pool, PoolMode, Resolved, Shape
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import window
 
@@ -224,11 +225,6 @@ def scratch(r: Resolved) -> int:
 def mode_name(mode: PoolMode) -> Literal["max", "avg"]:
     """The kernels' name of a pooling mode."""
     return "max" if mode is PoolMode.MAX else "avg"
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

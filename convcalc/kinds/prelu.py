@@ -8,6 +8,7 @@ from .. import formulas as fm
 from ..model import Field, Held, Kind, Layer, PReLU, Resolved, Shape
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
 from . import window_cell as window_cell
@@ -59,11 +60,6 @@ def runnable(r: Resolved, channels: int) -> bool:
 def scratch(r: Resolved) -> int:
     """The mask of positive values: a byte per element."""
     return r.input.elements
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array (nn.PReLU is not in place)."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

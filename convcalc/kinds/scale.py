@@ -9,6 +9,7 @@ from ..model import Field, Held, Kind, Layer, Resolved, Scale, Shape
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
 from . import scratch as scratch
+from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
 from . import window_cell as window_cell
@@ -54,11 +55,6 @@ def params_line(r: Resolved) -> str:
 def runnable(r: Resolved, channels: int) -> bool:
     """The weights fit the channels they were made for."""
     return channels == r.input.channels
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:

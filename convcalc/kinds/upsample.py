@@ -10,6 +10,7 @@ from ..errors import SpecError
 from ..model import Field, Held, Kind, Layer, Resample, Resolved, Shape, Upsample
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import runnable as runnable
+from . import shares_input as shares_input
 from . import window
 
 if TYPE_CHECKING:
@@ -219,11 +220,6 @@ def scratch(r: Resolved) -> int:
         peak = max(peak, held + (taps + 2) * step + 16 * taps * outs[k])
         held = step if k < len(ins) - 1 else 0
     return BUFFERS + peak
-
-
-def shares_input(r: Resolved) -> bool:
-    """The output is a new array."""
-    return False
 
 
 def forward(x: Array, r: Resolved) -> Array:
