@@ -110,3 +110,14 @@ def divisors(m: int, *, limit: int = _MAX_DIVISORS) -> tuple[int, ...] | None:
     for p, e in factors.items():
         found = [d * p**k for d in found for k in range(e + 1)]
     return tuple(sorted(found))
+
+
+def near_divisors(m: int, g: int) -> list[int]:
+    """The two divisors of m nearest to g, from its factorisation; when it cannot be factorised in time,
+    the divisors within a bounded scan around g, and 1 and m themselves."""
+    listed = divisors(m)
+    if listed is None:
+        span = range(max(1, g - (1 << 16)), min(m, g + (1 << 16)) + 1)
+        listed = (1, m, *(d for d in span if m % d == 0))
+    valid = sorted(set(listed))
+    return sorted(sorted(valid, key=lambda d: (abs(d - g), d))[:2])

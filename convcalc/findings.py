@@ -5,22 +5,18 @@ from __future__ import annotations
 import functools
 from math import gcd
 
-from . import arith, factor
+from . import arith, kinds
 from . import formulas as fm
 from .inputs import Source, misreading
+from .kinds.window import Conv, Deconv, Pool
 from .model import (
     Axis,
-    ChannelShuffle,
     Code,
-    Conv,
-    Crop,
-    Deconv,
     Finding,
     Layout,
-    Pad,
     PadMode,
-    Pool,
     PoolMode,
+    Refusal,
     Resolved,
     Severity,
     Shape,
@@ -316,93 +312,12 @@ def _non_positive(spec: Spec, r: Resolved, rest: int, layout: Finding | None = N
     return _finding(spec, r, Severity.ERROR, Code.NON_POSITIVE_SIZE, message, fixes=tuple(fixes))
 
 
-def _groups(spec: Spec, r: Resolved, layer: Conv | Deconv) -> Finding | None:
-    c, k, g = r.input.channels, layer.filters, layer.groups
-    if c % g == 0 and k % g == 0:
-        return None
-    near = _near_groups(gcd(c, k), g)
-    message = (
-        f"groups {g} must divide both the input channels ({c}) and the filters ({k}); PyTorch refuses it"
-    )
-    return _finding(
-        spec,
-        r,
-        Severity.ERROR,
-        Code.GROUPS_MISMATCH,
-        message,
-        key="groups",
-        fixes=tuple(f"groups {d}" for d in near),
-    )
-
-
-def _near_groups(common: int, g: int) -> list[int]:
-    """The two divisors of gcd(C, K) nearest to g, from its factorisation; when it cannot be
-    factorised in time, the divisors within a bounded scan around g, and 1 and gcd(C, K) themselves."""
-    listed = factor.divisors(common)
-    if listed is None:
-        span = range(max(1, g - (1 << 16)), min(common, g + (1 << 16)) + 1)
-        listed = (1, common, *(d for d in span if common % d == 0))
-    valid = sorted(set(listed))
-    return sorted(sorted(valid, key=lambda d: (abs(d - g), d))[:2])
-
-
-def _pool_pad(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
-    if layer.pad_mode is not PadMode.EXPLICIT:
-        return None
-    if layer.pad_end is not None:
-        return _pool_sides(spec, r)
-    over = [a for a in r.axes if a.pad > a.extent // 2]
-    if not over:
-        return None
-    a = over[0]
-    message = (
-        f"pad {a.pad} is more than half the {a.size}-wide window; PyTorch refuses it "
-        f"(a pool's pad must be at most {a.extent // 2})"
-    )
-    fix = f"pad {fm.setting([min(x.pad, x.extent // 2) for x in r.axes])}"
-    return _finding(spec, r, Severity.ERROR, Code.POOL_PAD_TOO_LARGE, message, key="pad", fixes=(fix,))
-
-
-def _pool_sides(spec: Spec, r: Resolved) -> Finding | None:
-    """Per-side pool pads: a window of padding alone (the first inside the leading pad, or the last
-    starting past the input) gives -inf from a max pool and nothing to average."""
-    over = [a for a in r.axes if a.pad >= a.extent or (a.out - 1) * a.stride >= a.pad + a.n]
-    if not over:
-        return None
-    a = over[0]
-    which = "the first" if a.pad >= a.extent else "the last"
-    message = (
-        f"pad ({a.pad}, {a.end_pad}) leaves {which} {a.size}-wide window on padding alone; "
-        f"keep each side below {a.size}"
-    )
-    pairs = ", ".join(f"[{min(x.pad, x.size - 1)}, {min(x.end_pad, x.size - 1)}]" for x in r.axes)
-    return _finding(
-        spec, r, Severity.ERROR, Code.POOL_PAD_TOO_LARGE, message, key="pad", fixes=(f"pad [{pairs}]",)
-    )
-
-
-def _output_pad(spec: Spec, r: Resolved, layer: Deconv) -> Finding | None:
-    """PyTorch wants each output_pad below the stride or the dilation, whichever is larger."""
-    given = [
-        (a, e)
-        for a, e in zip(
-            r.axes,
-            layer.output_pad * len(r.axes) if len(layer.output_pad) == 1 else layer.output_pad,
-            strict=True,
-        )
-        if e >= max(a.stride, a.dilation)
-    ]
-    if not given:
-        return None
-    a, e = given[0]
-    message = (
-        f"output_pad {e} must be smaller than the stride ({a.stride}) or the dilation ({a.dilation}); "
-        "PyTorch refuses it"
-    )
-    fix = f"output_pad {fm.setting([min(x.output_pad, max(x.stride, x.dilation) - 1) for x in r.axes])}"
-    return _finding(
-        spec, r, Severity.ERROR, Code.OUTPUT_PAD_TOO_LARGE, message, key="output_pad", fixes=(fix,)
-    )
+def _refused(spec: Spec, r: Resolved, x: Refusal, rest: int) -> Finding:
+    """What PyTorch refuses of the layer, as its kind says, as an error at the key it is about."""
+    message = x.message
+    if x.empty and rest:
+        message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
+    return _finding(spec, r, Severity.ERROR, x.code, message, key=x.key, fixes=x.fixes)
 
 
 def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
@@ -436,43 +351,6 @@ def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
     return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes, brief=brief)
 
 
-def _shape_refusal(spec: Spec, r: Resolved, rest: int) -> Finding | None:
-    """What PyTorch refuses of a pad, crop or channel shuffle on this input."""
-    from .kinds import crop, pad
-
-    layer = r.layer
-    if isinstance(layer, ChannelShuffle):
-        c, g = r.input.channels, layer.groups
-        if c % g == 0:
-            return None
-        message = f"groups {g} must divide the channels ({c}); PyTorch refuses it"
-        fixes = tuple(f"groups {d}" for d in _near_groups(c, g))
-        return _finding(spec, r, Severity.ERROR, Code.GROUPS_MISMATCH, message, key="groups", fixes=fixes)
-    if isinstance(layer, Pad):
-        over = pad.too_large(r)
-        if over is None:
-            return None
-        axis, side, n = over
-        name = fm.AXIS_NAMES[len(r.input.spatial)][axis]
-        need = "smaller than" if layer.mode.value == "reflect" else "at most"
-        message = (
-            f"{layer.mode.value} padding {side} on {n} {name}s: each side must be {need} the input ({n}); "
-            "PyTorch refuses it"
-        )
-        fixes = (pad.capped(r), "mode replicate")
-        return _finding(spec, r, Severity.ERROR, Code.WINDOW_EXCEEDS_INPUT, message, key="pad", fixes=fixes)
-    if isinstance(layer, Crop):
-        found = crop.refusal(r)
-        if found is None:
-            return None
-        message, empty = found
-        if empty and rest:
-            message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
-        code = Code.NON_POSITIVE_SIZE if empty else Code.WINDOW_EXCEEDS_INPUT
-        return _finding(spec, r, Severity.ERROR, code, message, key="size" if layer.size else "crop")
-    return None
-
-
 def _layout(spec: Spec, dims: tuple[int, ...], layout: Layout, source: Source) -> Finding | None:
     found = misreading(dims, layout, source)
     if found is None:
@@ -487,21 +365,6 @@ def _layout(spec: Spec, dims: tuple[int, ...], layout: Layout, source: Source) -
         column=column,
         fixes=found[1],
     )
-
-
-def _avg_pool_3d(spec: Spec, r: Resolved, layer: Pool) -> Finding | None:
-    """PyTorch's CPU avg_pool3d alone refuses an input smaller than the window, padding or not."""
-    if layer.mode is not PoolMode.AVG or len(r.axes) != 3 or not all(a.symmetric for a in r.axes):
-        return None  # uneven padding is F.pad first, and the pool then sees the padded input
-    small = [(name, a) for name, a in zip(fm.AXIS_NAMES[3], r.axes, strict=True) if a.n < a.size]
-    if not small:
-        return None
-    name, a = small[0]
-    message = (
-        f"the input is smaller than the window ({a.n} < {a.size} {name}s); PyTorch's avg_pool3d "
-        "refuses that even with padding (its 1-D and 2-D pools and max pooling accept it)"
-    )
-    return _finding(spec, r, Severity.ERROR, Code.WINDOW_EXCEEDS_INPUT, message, key="size")
 
 
 def _holes(a: Axis, stride: int | None = None) -> int:
@@ -593,21 +456,14 @@ def diagnose(
     misfits = sum(1 for r in layers if r.fractional and any(arith.drops_input(a) for a in r.axes))
     budget = _INPUT_BUDGET // max(1, misfits)
     for r in layers:
-        if isinstance(r.layer, Conv | Deconv):
-            found.append(_groups(spec, r, r.layer))
-        if isinstance(r.layer, Deconv):
-            found.append(_output_pad(spec, r, r.layer))
-        if isinstance(r.layer, Pool) and r.axes:
-            found.append(_pool_pad(spec, r, r.layer))
-            found.append(_avg_pool_3d(spec, r, r.layer))
+        refused = kinds.of(r.layer).refusals(r)
+        found.extend(_refused(spec, r, x, len(spec.layers) - r.index) for x in refused)
         if r.axes:
             found.append(_not_in_pytorch(spec, r))
             if not r.axes[0].transposed:
                 found.append(_skips(spec, r))
-        if isinstance(r.layer, Pad | Crop | ChannelShuffle):
-            found.append(_shape_refusal(spec, r, len(spec.layers) - r.index))
-            if not r.output.positive:
-                continue
+        if refused and not r.output.positive:
+            continue
         if any(a.out < 1 for a in r.axes):
             found.append(_non_positive(spec, r, len(spec.layers) - r.index, misread))
             continue

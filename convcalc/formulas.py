@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .model import Axis, Conv, Deconv, Field, Resolved, Shape
+from .kinds.window import Conv, Deconv
+from .model import Axis, Field, Resolved, Shape
 
 if TYPE_CHECKING:
     from fractions import Fraction

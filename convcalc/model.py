@@ -5,44 +5,13 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from .kinds import Kind as Kind
 from .values import frozen
 
 if TYPE_CHECKING:
     from fractions import Fraction
-
-
-class Kind(enum.Enum):
-    """The layer kinds a spec may use."""
-
-    # Members are singletons compared by identity: hash them as such, not by name in Python code
-    # (Enum's own __hash__ is a Python call, and deep stacks look kinds up in dicts and sets).
-    __hash__ = object.__hash__
-
-    CONV = "conv"
-    DECONV = "deconv"
-    POOL = "pool"
-    GLOBAL_POOL = "global_pool"
-    FC = "fc"
-    FLATTEN = "flatten"
-    BN = "bn"
-    ACT = "act"
-    DROPOUT = "dropout"
-    IDENTITY = "identity"
-    LAYER_NORM = "layer_norm"
-    GROUP_NORM = "group_norm"
-    INSTANCE_NORM = "instance_norm"
-    PRELU = "prelu"
-    SCALE = "scale"
-    UPSAMPLE = "upsample"
-    PIXEL_SHUFFLE = "pixel_shuffle"
-    PIXEL_UNSHUFFLE = "pixel_unshuffle"
-    RESHAPE = "reshape"
-    PAD = "pad"
-    CROP = "crop"
-    CHANNEL_SHUFFLE = "channel_shuffle"
-    LRN = "lrn"
 
 
 class Fill(enum.Enum):
@@ -222,388 +191,27 @@ PerAxis = tuple[int, ...]
 """A per-axis setting: one value for every axis, or one per spatial axis."""
 
 
-@frozen
-class Conv:
-    """A convolution: K filters of size F sliding with stride S over padding P."""
-
-    name: str
-    filters: int
-    size: PerAxis
-    stride: PerAxis = (1,)
-    pad: PerAxis = (0,)
-    """Padding on each side, or before each axis when `pad_end` is given."""
-    dilation: PerAxis = (1,)
-    groups: int = 1
-    bias: bool = True
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    """Finding codes turned off for this layer (a deliberate floor, say)."""
-    expect: Expect | None = None
-    pad_end: PerAxis | None = None
-    """Padding after each axis (per-side padding); None means the same as `pad`."""
-    pad_mode: PadMode = PadMode.EXPLICIT
-
-    kind = Kind.CONV
-
-
-@frozen
-class Deconv:
-    """A transposed convolution: each input value scattered through K filters of size F."""
-
-    name: str
-    filters: int
-    size: PerAxis
-    stride: PerAxis = (1,)
-    pad: PerAxis = (0,)
-    """Padding cropped from each side of the output, or before each axis when `pad_end` is given."""
-    dilation: PerAxis = (1,)
-    groups: int = 1
-    bias: bool = True
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-    pad_end: PerAxis | None = None
-    pad_mode: PadMode = PadMode.EXPLICIT
-    output_pad: PerAxis = (0,)
-    """Extra output added after each axis; PyTorch wants it below the stride or the dilation."""
-
-    kind = Kind.DECONV
-
-
-@frozen
-class Pool:
-    """A max or average pooling window; it has no weights."""
-
-    name: str
-    size: PerAxis
-    stride: PerAxis | None = None
-    """None means the stride equals the size, as in PyTorch."""
-    pad: PerAxis = (0,)
-    mode: PoolMode = PoolMode.MAX
-    ceil: bool = False
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    """Finding codes turned off for this layer (a deliberate floor, say)."""
-    expect: Expect | None = None
-    pad_end: PerAxis | None = None
-    pad_mode: PadMode = PadMode.EXPLICIT
-    count_pad: bool = True
-    """Whether an average counts padding in its divisor (PyTorch's count_include_pad)."""
-    output: PerAxis | None = None
-    """Adaptive pooling to this spatial size; `size`, `stride` and `pad` are then unused."""
-
-    kind = Kind.POOL
+class Layer(Protocol):
+    """What every layer value has, whatever its kind; the kind's module (convcalc.kinds) knows the rest."""
 
     @property
-    def adaptive(self) -> bool:
-        """Whether the windows follow from a wanted output size (PyTorch's AdaptivePool)."""
-        return self.output is not None
-
-
-@frozen
-class GlobalPool:
-    """Pooling over every spatial position at once: 1x1xC."""
-
-    name: str
-    mode: PoolMode = PoolMode.AVG
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.GLOBAL_POOL
-
-
-@frozen
-class FC:
-    """A fully-connected layer; it flattens its input first."""
-
-    name: str
-    units: int
-    bias: bool = True
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    """Finding codes turned off for this layer (a deliberate floor, say)."""
-    expect: Expect | None = None
-
-    kind = Kind.FC
-
-
-@frozen
-class Flatten:
-    """Flatten to a vector; a view, so it holds no activations of its own."""
-
-    name: str
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.FLATTEN
-
-
-@frozen
-class BatchNorm:
-    """Batch normalisation over channels: 2C trainable values (affine) and 2C running statistics."""
-
-    name: str
-    affine: bool = True
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.BN
-
-
-@frozen
-class Act:
-    """An activation function, applied in place."""
-
-    name: str
-    fn: Fn = Fn.RELU
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.ACT
-
-
-@frozen
-class Dropout:
-    """Dropout: the identity at inference, an in-place mask in training."""
-
-    name: str
-    p: float = 0.5
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.DROPOUT
-
-
-@frozen
-class Identity:
-    """The identity: the inference form of dropout and stochastic depth (nn.Identity)."""
-
-    name: str
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.IDENTITY
-
-
-@frozen
-class LayerNorm:
-    """Layer normalisation over the channels at each position (ConvNeXt's LayerNorm2d): 2C params (affine)."""
-
-    name: str
-    affine: bool = True
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.LAYER_NORM
-
-
-@frozen
-class GroupNorm:
-    """Group normalisation (nn.GroupNorm): the channels in groups, each normalised; 2C params (affine)."""
-
-    name: str
-    groups: int
-    affine: bool = True
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.GROUP_NORM
-
-
-@frozen
-class InstanceNorm:
-    """Instance normalisation (nn.InstanceNormNd): each channel over its positions; 2C params, 2C stats."""
-
-    name: str
-    affine: bool = False
-    track_running_stats: bool = False
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.INSTANCE_NORM
-
-
-@frozen
-class PReLU:
-    """A leaky ReLU with a learned slope (nn.PReLU): one slope, or one per channel."""
-
-    name: str
-    per_channel: bool = False
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.PRELU
-
-
-@frozen
-class Scale:
-    """A learned per-channel multiplier (ConvNeXt's layer scale, Caffe's Scale), with an optional bias."""
-
-    name: str
-    bias: bool = False
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.SCALE
-
-
-@frozen
-class Upsample:
-    """Resampling to floor(N x scale) or to a size per axis (nn.Upsample); no weights."""
-
-    name: str
-    scale: float | tuple[float, ...] | None = None
-    """One factor for every axis, or one per spatial axis (a list must match the rank)."""
-    size: int | tuple[int, ...] | None = None
-    """One output size for every axis, or one per spatial axis; exactly one of scale and size is set."""
-    mode: Resample = Resample.NEAREST
-    align_corners: bool = False
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.UPSAMPLE
-
-
-@frozen
-class PixelShuffle:
-    """Depth to space: C x r^2 channels become an r-times larger 2-D image (nn.PixelShuffle)."""
-
-    name: str
-    factor: int
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.PIXEL_SHUFFLE
-
-
-@frozen
-class PixelUnshuffle:
-    """Space to depth: r x r blocks become r^2 times the channels (nn.PixelUnshuffle, Darknet's reorg)."""
-
-    name: str
-    factor: int
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.PIXEL_UNSHUFFLE
-
-
-@frozen
-class Reshape:
-    """The same elements in another shape (x.reshape, Keras's Reshape); a view."""
-
-    name: str
-    shape: tuple[int, ...]
-    """The numbers as written, in `layout` order; at most one is -1 (inferred)."""
-    layout: Layout = Layout.HWC
-    """The spec's layout, which orders the numbers of `shape` as it does those of `input`."""
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.RESHAPE
-
-
-@frozen
-class Pad:
-    """Padding as a layer of its own (nn.ZeroPad2d and friends): N + before + after per axis."""
-
-    name: str
-    pad: PerAxis
-    """Padding before each axis (and after, unless `pad_end` is given)."""
-    pad_end: PerAxis | None = None
-    mode: Fill = Fill.ZEROS
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.PAD
-
-
-@frozen
-class Crop:
-    """A crop: amounts removed before and after each axis, or a centre crop to `size` (odd pixel after)."""
-
-    name: str
-    crop: PerAxis | None = None
-    """Removed before each axis (and after, unless `crop_end` is given); None for a centre crop."""
-    crop_end: PerAxis | None = None
-    size: PerAxis | None = None
-    """The centre crop's output size; None when `crop` gives the amounts."""
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.CROP
-
-
-@frozen
-class ChannelShuffle:
-    """ShuffleNet's channel shuffle (nn.ChannelShuffle): the channels as groups x C/groups, transposed."""
-
-    name: str
-    groups: int
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.CHANNEL_SHUFFLE
-
-
-@frozen
-class LRN:
-    """Local response normalisation across `size` neighbouring channels (nn.LocalResponseNorm); no weights."""
-
-    name: str
-    size: int
-    where: Where = Where()
-    allow: frozenset[Code] = frozenset()
-    expect: Expect | None = None
-
-    kind = Kind.LRN
-
-
-Layer = (
-    Conv
-    | Deconv
-    | Pool
-    | GlobalPool
-    | FC
-    | Flatten
-    | BatchNorm
-    | Act
-    | Dropout
-    | Identity
-    | LayerNorm
-    | GroupNorm
-    | InstanceNorm
-    | PReLU
-    | Scale
-    | Upsample
-    | PixelShuffle
-    | PixelUnshuffle
-    | Reshape
-    | Pad
-    | Crop
-    | ChannelShuffle
-    | LRN
-)
-Windowed = Conv | Deconv | Pool
-"""Layers that slide a window over their input's spatial axes."""
+    def name(self) -> str: ...
+
+    @property
+    def where(self) -> Where: ...
+
+    @property
+    def allow(self) -> frozenset[Code]:
+        """Finding codes turned off for this layer."""
+        ...
+
+    @property
+    def expect(self) -> Expect | None: ...
+
+    @property
+    def kind(self) -> Kind:
+        """The layer's kind: its class's, whose value is the spec's `type:` name."""
+        ...
 
 
 @frozen
@@ -744,6 +352,20 @@ class Field:
     """The distance in input pixels between neighbouring outputs; a fraction below 1 after upsampling."""
     start: int | Fraction
     """Where the first output's field begins; negative when it reaches into padding."""
+
+
+@frozen
+class Refusal:
+    """Something PyTorch refuses of a layer on the input it gets, as the layer's kind says: an error."""
+
+    code: Code
+    message: str
+    """What is refused and why, without the layer's name."""
+    key: str | None = None
+    """The spec key it is about (the error points at its value), or None for the layer."""
+    fixes: tuple[str, ...] = ()
+    empty: bool = False
+    """Whether the layer is left with no output, so the layers after it cannot be resolved."""
 
 
 @frozen

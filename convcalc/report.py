@@ -7,18 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from . import formulas as fm
 from . import kinds
+from .kinds.window import Deconv, Pool
 from .model import (
-    FC,
     CheckStatus,
-    Deconv,
     Finding,
-    GlobalPool,
     Kind,
     LayerCheck,
     Layout,
     Network,
     PadMode,
-    Pool,
     Resolved,
 )
 from .values import frozen
@@ -57,7 +54,7 @@ def _why_no_field(r: Resolved, net: Network) -> str | None:
     for p in net.layers[: r.index]:
         if isinstance(p.layer, Pool) and p.layer.adaptive:
             why = None if all(o == 1 for o in p.output.spatial) else "an adaptive pool's windows vary in size"
-        elif isinstance(p.layer, FC | GlobalPool):
+        elif p.layer.kind is Kind.FC or p.layer.kind is Kind.GLOBAL_POOL:
             why = None
         elif p.field is None and p.layer.kind is not Kind.FLATTEN and p.output.positive:
             had = net.layers[p.index - 2].field if p.index > 1 else net.input.spatial

@@ -11,7 +11,9 @@ from hypothesis import strategies as st
 
 import convcalc
 from convcalc import arith
-from convcalc.model import FC, Conv, Pool, Shape
+from convcalc.kinds.fc import FC
+from convcalc.kinds.window import Conv, Pool
+from convcalc.model import Shape
 from convcalc.resolver import resolve_layer
 
 FAST = settings(max_examples=200, deadline=None)

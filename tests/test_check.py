@@ -14,29 +14,15 @@ from hypothesis import strategies as st
 
 from convcalc import check, formulas, kernels
 from convcalc.check import CheckStatus, LayerCheck, MemoryLimit
+from convcalc.kinds.act import Act
+from convcalc.kinds.bn import BatchNorm
+from convcalc.kinds.dropout import Dropout
+from convcalc.kinds.fc import FC
+from convcalc.kinds.flatten import Flatten
+from convcalc.kinds.global_pool import GlobalPool
+from convcalc.kinds.window import Conv, Deconv, Pool
 from convcalc.loader import parse, read
-from convcalc.model import (
-    FC,
-    Act,
-    Axis,
-    BatchNorm,
-    Code,
-    Conv,
-    Deconv,
-    Dropout,
-    Flatten,
-    Fn,
-    GlobalPool,
-    Layer,
-    Network,
-    PadMode,
-    Pool,
-    PoolMode,
-    Resolved,
-    Severity,
-    Shape,
-    Spec,
-)
+from convcalc.model import Axis, Code, Fn, Layer, Network, PadMode, PoolMode, Resolved, Severity, Shape, Spec
 from convcalc.resolver import resolve
 
 SPECS = Path(__file__).parent.parent / "specs"

@@ -2,40 +2,49 @@
 
 from __future__ import annotations
 
+import enum
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from ..model import Kind, Layer, Resolved
-
 if TYPE_CHECKING:
+    from ..model import Layer, Refusal, Resolved
     from .types import LayerKind
 
-MODULES: dict[Kind, str] = {
-    Kind.CONV: "conv",
-    Kind.DECONV: "deconv",
-    Kind.POOL: "pool",
-    Kind.GLOBAL_POOL: "global_pool",
-    Kind.FC: "fc",
-    Kind.FLATTEN: "flatten",
-    Kind.BN: "bn",
-    Kind.ACT: "act",
-    Kind.DROPOUT: "dropout",
-    Kind.IDENTITY: "identity",
-    Kind.LAYER_NORM: "layer_norm",
-    Kind.GROUP_NORM: "group_norm",
-    Kind.INSTANCE_NORM: "instance_norm",
-    Kind.PRELU: "prelu",
-    Kind.SCALE: "scale",
-    Kind.UPSAMPLE: "upsample",
-    Kind.PIXEL_SHUFFLE: "pixel_shuffle",
-    Kind.PIXEL_UNSHUFFLE: "pixel_unshuffle",
-    Kind.RESHAPE: "reshape",
-    Kind.PAD: "pad",
-    Kind.CROP: "crop",
-    Kind.CHANNEL_SHUFFLE: "channel_shuffle",
-    Kind.LRN: "lrn",
-}
-"""The registry: each kind's module under convcalc.kinds."""
+
+class Kind(enum.Enum):
+    """The registry: the layer kinds a spec may use, each the name of its module under convcalc.kinds."""
+
+    # Members are singletons compared by identity: hash them as such, not by name in Python code
+    # (Enum's own __hash__ is a Python call, and deep stacks look kinds up in dicts and sets).
+    __hash__ = object.__hash__
+
+    CONV = "conv"
+    DECONV = "deconv"
+    POOL = "pool"
+    GLOBAL_POOL = "global_pool"
+    FC = "fc"
+    FLATTEN = "flatten"
+    BN = "bn"
+    ACT = "act"
+    DROPOUT = "dropout"
+    IDENTITY = "identity"
+    LAYER_NORM = "layer_norm"
+    GROUP_NORM = "group_norm"
+    INSTANCE_NORM = "instance_norm"
+    PRELU = "prelu"
+    SCALE = "scale"
+    UPSAMPLE = "upsample"
+    PIXEL_SHUFFLE = "pixel_shuffle"
+    PIXEL_UNSHUFFLE = "pixel_unshuffle"
+    RESHAPE = "reshape"
+    PAD = "pad"
+    CROP = "crop"
+    CHANNEL_SHUFFLE = "channel_shuffle"
+    LRN = "lrn"
+
+
+MODULES: dict[Kind, str] = {k: k.value for k in Kind}
+"""Each kind's module under convcalc.kinds: the one named as the kind."""
 
 NAMES = tuple(k.value for k in MODULES)
 """The spec's `type:` names, in the registry's order (the order `layer --type` offers them)."""
@@ -55,6 +64,7 @@ PARTS = (
     "type_cell",
     "window_cell",
     "json_fields",
+    "refusals",
     "runnable",
     "scratch",
     "shares_input",
@@ -121,6 +131,11 @@ def window_cell(r: Resolved) -> str:
 def json_fields(r: Resolved) -> dict[str, Any]:
     """Nothing beyond the common fields."""
     return {}
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """Nothing PyTorch refuses of the layer on any input it resolved on."""
+    return ()
 
 
 def runnable(r: Resolved, channels: int) -> bool:

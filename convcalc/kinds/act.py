@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from ..model import Act, Field, Fn, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Fn, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import runnable as runnable
 from . import size_lines as size_lines
 from . import window_cell as window_cell
@@ -14,6 +16,20 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class Act:
+    """An activation function, applied in place."""
+
+    name: str
+    fn: Fn = Fn.RELU
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.ACT
+
 
 KIND = Kind.ACT
 KEYS = ("fn",)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import BatchNorm, Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import shares_input as shares_input
@@ -17,6 +19,20 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class BatchNorm:
+    """Batch normalisation over channels: 2C trainable values (affine) and 2C running statistics."""
+
+    name: str
+    affine: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.BN
+
 
 KIND = Kind.BN
 KEYS = ("affine",)

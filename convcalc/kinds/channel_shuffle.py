@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import ChannelShuffle, Field, Held, Kind, Layer, Resolved, Shape
+from .. import factor
+from ..model import Code, Expect, Field, Held, Kind, Layer, Refusal, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import scratch as scratch
 from . import shares_input as shares_input
@@ -15,6 +17,20 @@ from . import window
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class ChannelShuffle:
+    """ShuffleNet's channel shuffle (nn.ChannelShuffle): the channels as groups x C/groups, transposed."""
+
+    name: str
+    groups: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.CHANNEL_SHUFFLE
+
 
 KIND = Kind.CHANNEL_SHUFFLE
 KEYS: tuple[str, ...] = ("groups",)
@@ -56,6 +72,17 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """groups."""
     assert isinstance(r.layer, ChannelShuffle)
     return {"groups": r.layer.groups}
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """Groups that do not divide the channels, with the nearest that do."""
+    assert isinstance(r.layer, ChannelShuffle)
+    c, g = r.input.channels, r.layer.groups
+    if c % g == 0:
+        return ()
+    message = f"groups {g} must divide the channels ({c}); PyTorch refuses it"
+    fixes = tuple(f"groups {d}" for d in factor.near_divisors(c, g))
+    return (Refusal(Code.GROUPS_MISMATCH, message, "groups", fixes),)
 
 
 def runnable(r: Resolved, channels: int) -> bool:

@@ -6,11 +6,12 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import Conv, Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Field, Held, Kind, Layer, Refusal, Resolved, Shape
 from . import shares_input as shares_input
 from . import size_lines as size_lines  # the shared parts, as this kind's own
 from . import type_cell as type_cell
 from . import window
+from .window import Conv
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -82,6 +83,11 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """groups."""
     assert isinstance(r.layer, Conv)
     return {"groups": r.layer.groups}
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """Groups that do not divide the channels and the filters."""
+    return window.groups_refusal(r)
 
 
 def runnable(r: Resolved, channels: int) -> bool:

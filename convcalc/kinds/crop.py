@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import formulas as fm
-from ..model import Crop, Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, PerAxis, Refusal, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
 from . import scratch as scratch
@@ -17,6 +18,24 @@ from .pad import read_sides
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class Crop:
+    """A crop: amounts removed before and after each axis, or a centre crop to `size` (odd pixel after)."""
+
+    name: str
+    crop: PerAxis | None = None
+    """Removed before each axis (and after, unless `crop_end` is given); None for a centre crop."""
+    crop_end: PerAxis | None = None
+    size: PerAxis | None = None
+    """The centre crop's output size; None when `crop` gives the amounts."""
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.CROP
+
 
 KIND = Kind.CROP
 KEYS: tuple[str, ...] = ("crop", "size")
@@ -80,6 +99,17 @@ def refusal(r: Resolved) -> tuple[str, bool] | None:
             message = f"cropping {first} + {n - 1 - last} of {n} {name}s leaves nothing ({text})"
             return f"{message}; PyTorch refuses it", True
     return None
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """A crop that leaves nothing, or a centre crop larger than its input."""
+    found = refusal(r)
+    if found is None:
+        return ()
+    assert isinstance(r.layer, Crop)
+    message, empty = found
+    code = Code.NON_POSITIVE_SIZE if empty else Code.WINDOW_EXCEEDS_INPUT
+    return (Refusal(code, message, "size" if r.layer.size else "crop", empty=empty),)
 
 
 def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:

@@ -6,11 +6,12 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import Deconv, Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Field, Held, Kind, Layer, Refusal, Resolved, Shape
 from . import shares_input as shares_input
 from . import size_lines as size_lines  # the shared parts, as this kind's own
 from . import type_cell as type_cell
 from . import window
+from .window import Deconv
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -83,6 +84,31 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """groups."""
     assert isinstance(r.layer, Deconv)
     return {"groups": r.layer.groups}
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """Groups that do not divide the channels and the filters; an output_pad not below the stride or
+    the dilation, whichever is larger."""
+    found = window.groups_refusal(r)
+    assert isinstance(r.layer, Deconv)
+    given = [
+        (a, e)
+        for a, e in zip(
+            r.axes,
+            r.layer.output_pad * len(r.axes) if len(r.layer.output_pad) == 1 else r.layer.output_pad,
+            strict=True,
+        )
+        if e >= max(a.stride, a.dilation)
+    ]
+    if not given:
+        return found
+    a, e = given[0]
+    message = (
+        f"output_pad {e} must be smaller than the stride ({a.stride}) or the dilation ({a.dilation}); "
+        "PyTorch refuses it"
+    )
+    fix = f"output_pad {fm.setting([min(x.output_pad, max(x.stride, x.dilation) - 1) for x in r.axes])}"
+    return (*found, Refusal(Code.OUTPUT_PAD_TOO_LARGE, message, "output_pad", (fix,)))
 
 
 def runnable(r: Resolved, channels: int) -> bool:

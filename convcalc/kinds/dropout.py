@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import Dropout, Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import size_lines as size_lines
@@ -14,6 +16,20 @@ from . import type_cell as type_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class Dropout:
+    """Dropout: the identity at inference, an in-place mask in training."""
+
+    name: str
+    p: float = 0.5
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.DROPOUT
+
 
 KIND = Kind.DROPOUT
 KEYS = ("p",)

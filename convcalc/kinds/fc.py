@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import formulas as fm
-from ..model import FC, Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import shares_input as shares_input
@@ -17,6 +19,22 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class FC:
+    """A fully-connected layer; it flattens its input first."""
+
+    name: str
+    units: int
+    bias: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    """Finding codes turned off for this layer (a deliberate floor, say)."""
+    expect: Expect | None = None
+
+    kind = Kind.FC
+
 
 KIND = Kind.FC
 KEYS = ("units", "bias")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model import Field, Flatten, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import size_lines as size_lines
@@ -16,6 +18,19 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class Flatten:
+    """Flatten to a vector; a view, so it holds no activations of its own."""
+
+    name: str
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.FLATTEN
+
 
 KIND = Kind.FLATTEN
 KEYS = ()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..model import Field, GlobalPool, Held, Kind, Layer, PoolMode, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, PoolMode, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import shares_input as shares_input
@@ -16,6 +18,20 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class GlobalPool:
+    """Pooling over every spatial position at once: 1x1xC."""
+
+    name: str
+    mode: PoolMode = PoolMode.AVG
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.GLOBAL_POOL
+
 
 KIND = Kind.GLOBAL_POOL
 KEYS = ("mode",)

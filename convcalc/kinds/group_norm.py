@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Field, GroupNorm, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
@@ -16,6 +18,21 @@ from . import type_cell as type_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class GroupNorm:
+    """Group normalisation (nn.GroupNorm): the channels in groups, each normalised; 2C params (affine)."""
+
+    name: str
+    groups: int
+    affine: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.GROUP_NORM
+
 
 KIND = Kind.GROUP_NORM
 KEYS = ("groups", "affine")

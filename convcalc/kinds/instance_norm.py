@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Field, Held, InstanceNorm, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
@@ -17,6 +19,21 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class InstanceNorm:
+    """Instance normalisation (nn.InstanceNormNd): each channel over its positions; 2C params, 2C stats."""
+
+    name: str
+    affine: bool = False
+    track_running_stats: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.INSTANCE_NORM
+
 
 KIND = Kind.INSTANCE_NORM
 KEYS = ("affine", "track_running_stats")

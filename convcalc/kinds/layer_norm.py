@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
-from ..model import Field, Held, Kind, Layer, LayerNorm, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import runnable as runnable
 from . import shares_input as shares_input
 from . import size_lines as size_lines
@@ -16,6 +18,20 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class LayerNorm:
+    """Layer normalisation over the channels at each position (ConvNeXt's LayerNorm2d): 2C params (affine)."""
+
+    name: str
+    affine: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.LAYER_NORM
+
 
 KIND = Kind.LAYER_NORM
 KEYS = ("affine",)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model import LRN, Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import refusals as refusals
 from . import runnable as runnable
 from . import shares_input as shares_input
 from . import size_lines as size_lines
@@ -16,6 +18,20 @@ from . import window
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class LRN:
+    """Local response normalisation across `size` neighbouring channels (nn.LocalResponseNorm); no weights."""
+
+    name: str
+    size: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.LRN
+
 
 KIND = Kind.LRN
 KEYS: tuple[str, ...] = ("size",)

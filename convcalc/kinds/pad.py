@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Field, Fill, Held, Kind, Layer, Pad, PerAxis, Resolved, Shape
+from ..model import Code, Expect, Field, Fill, Held, Kind, Layer, PerAxis, Refusal, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import scratch as scratch
 from . import shares_input as shares_input
@@ -15,6 +16,23 @@ from . import window
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class Pad:
+    """Padding as a layer of its own (nn.ZeroPad2d and friends): N + before + after per axis."""
+
+    name: str
+    pad: PerAxis
+    """Padding before each axis (and after, unless `pad_end` is given)."""
+    pad_end: PerAxis | None = None
+    mode: Fill = Fill.ZEROS
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PAD
+
 
 KIND = Kind.PAD
 KEYS: tuple[str, ...] = ("pad", "mode")
@@ -85,6 +103,22 @@ def too_large(r: Resolved) -> tuple[int, int, int] | None:
             if (layer.mode is Fill.REFLECT and side >= n) or (layer.mode is Fill.CIRCULAR and side > n):
                 return axis, side, n
     return None
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """A reflect pad not below the input, or a circular one above it, with the largest that fits."""
+    over = too_large(r)
+    if over is None:
+        return ()
+    assert isinstance(r.layer, Pad)
+    axis, side, n = over
+    name = fm.AXIS_NAMES[len(r.input.spatial)][axis]
+    need = "smaller than" if r.layer.mode is Fill.REFLECT else "at most"
+    message = (
+        f"{r.layer.mode.value} padding {side} on {n} {name}s: each side must be {need} the input ({n}); "
+        "PyTorch refuses it"
+    )
+    return (Refusal(Code.WINDOW_EXCEEDS_INPUT, message, "pad", (capped(r), "mode replicate")),)
 
 
 def capped(r: Resolved) -> str:

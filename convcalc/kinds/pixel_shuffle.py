@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import SpecError
-from ..model import Field, Held, Kind, Layer, PixelShuffle, PixelUnshuffle, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import shares_input as shares_input
@@ -15,13 +17,27 @@ from . import shares_input as shares_input
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+    from .pixel_unshuffle import PixelUnshuffle
+
+
+@frozen
+class PixelShuffle:
+    """Depth to space: C x r^2 channels become an r-times larger 2-D image (nn.PixelShuffle)."""
+
+    name: str
+    factor: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PIXEL_SHUFFLE
+
 
 KIND = Kind.PIXEL_SHUFFLE
 KEYS = ("factor",)
 HELD = Held.OUTPUT
 ELEMENTWISE = False
 REQUIRED = ("factor",)
-Shuffle = PixelShuffle | PixelUnshuffle
 
 
 def read(r: Reader) -> Layer:
@@ -30,13 +46,13 @@ def read(r: Reader) -> Layer:
     return PixelShuffle(name=r.name, factor=r.integer("factor", 1), where=where, allow=allow, expect=expect)
 
 
-def refused(layer: Shuffle, key: str | None, text: str, file: str | None) -> SpecError:
+def refused(layer: PixelShuffle | PixelUnshuffle, key: str | None, text: str, file: str | None) -> SpecError:
     """A located error about a pixel (un)shuffle."""
     line, column = (layer.where.line, layer.where.column) if key is None else layer.where.of(key)
     return SpecError(f"{layer.name}: {text}", file=file, line=line, column=column)
 
 
-def image(layer: Shuffle, shape: Shape, file: str | None) -> tuple[int, int]:
+def image(layer: PixelShuffle | PixelUnshuffle, shape: Shape, file: str | None) -> tuple[int, int]:
     """H and W: PyTorch's pixel shuffles read the last three dims as (C, H, W), so 2-D input only."""
     if len(shape.spatial) != 2:
         what = "a flat vector" if not shape.spatial else f"{len(shape.spatial)}-D"
@@ -94,7 +110,7 @@ def type_cell(r: Resolved) -> str:
 
 def window_cell(r: Resolved) -> str:
     """r 2."""
-    assert isinstance(r.layer, PixelShuffle | PixelUnshuffle)
+    assert isinstance(r.layer, PixelShuffle)
     return f"r {r.layer.factor}"
 
 

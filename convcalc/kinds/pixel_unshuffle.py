@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model import Axis, Field, Held, Kind, Layer, PixelUnshuffle, Resolved, Shape
+from ..model import Axis, Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import shares_input as shares_input
@@ -17,6 +19,20 @@ from .pixel_shuffle import image, refused
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class PixelUnshuffle:
+    """Space to depth: r x r blocks become r^2 times the channels (nn.PixelUnshuffle, Darknet's reorg)."""
+
+    name: str
+    factor: int
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PIXEL_UNSHUFFLE
+
 
 KIND = Kind.PIXEL_UNSHUFFLE
 KEYS = ("factor",)

@@ -6,11 +6,12 @@ import math
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import formulas as fm
-from ..model import Axis, Field, Held, Kind, Layer, PadMode, Pool, PoolMode, Resolved, Shape
+from ..model import Axis, Code, Field, Held, Kind, Layer, PadMode, PoolMode, Refusal, Resolved, Shape
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import window
+from .window import Pool
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -123,6 +124,64 @@ def json_fields(r: Resolved) -> dict[str, Any]:
         "adaptive_output": list(r.output.spatial) if layer.adaptive else None,
         "count_pad": layer.count_pad if layer.mode is PoolMode.AVG else None,
     }
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """A pad PyTorch refuses, and a 3-D average pool smaller than its input."""
+    layer = r.layer
+    assert isinstance(layer, Pool)
+    if not r.axes:
+        return ()
+    return tuple(x for x in (_pad_refusal(r, layer), _avg_pool_3d(r, layer)) if x is not None)
+
+
+def _pad_refusal(r: Resolved, layer: Pool) -> Refusal | None:
+    """A symmetric pad above half the window; per-side pads that leave a window on padding alone."""
+    if layer.pad_mode is not PadMode.EXPLICIT:
+        return None
+    if layer.pad_end is not None:
+        return _sides_refusal(r)
+    over = [a for a in r.axes if a.pad > a.extent // 2]
+    if not over:
+        return None
+    a = over[0]
+    message = (
+        f"pad {a.pad} is more than half the {a.size}-wide window; PyTorch refuses it "
+        f"(a pool's pad must be at most {a.extent // 2})"
+    )
+    fix = f"pad {fm.setting([min(x.pad, x.extent // 2) for x in r.axes])}"
+    return Refusal(Code.POOL_PAD_TOO_LARGE, message, "pad", (fix,))
+
+
+def _sides_refusal(r: Resolved) -> Refusal | None:
+    """Per-side pool pads: a window of padding alone (the first inside the leading pad, or the last
+    starting past the input) gives -inf from a max pool and nothing to average."""
+    over = [a for a in r.axes if a.pad >= a.extent or (a.out - 1) * a.stride >= a.pad + a.n]
+    if not over:
+        return None
+    a = over[0]
+    which = "the first" if a.pad >= a.extent else "the last"
+    message = (
+        f"pad ({a.pad}, {a.end_pad}) leaves {which} {a.size}-wide window on padding alone; "
+        f"keep each side below {a.size}"
+    )
+    pairs = ", ".join(f"[{min(x.pad, x.size - 1)}, {min(x.end_pad, x.size - 1)}]" for x in r.axes)
+    return Refusal(Code.POOL_PAD_TOO_LARGE, message, "pad", (f"pad [{pairs}]",))
+
+
+def _avg_pool_3d(r: Resolved, layer: Pool) -> Refusal | None:
+    """PyTorch's CPU avg_pool3d alone refuses an input smaller than the window, padding or not."""
+    if layer.mode is not PoolMode.AVG or len(r.axes) != 3 or not all(a.symmetric for a in r.axes):
+        return None  # uneven padding is F.pad first, and the pool then sees the padded input
+    small = [(name, a) for name, a in zip(fm.AXIS_NAMES[3], r.axes, strict=True) if a.n < a.size]
+    if not small:
+        return None
+    name, a = small[0]
+    message = (
+        f"the input is smaller than the window ({a.n} < {a.size} {name}s); PyTorch's avg_pool3d "
+        "refuses that even with padding (its 1-D and 2-D pools and max pooling accept it)"
+    )
+    return Refusal(Code.WINDOW_EXCEEDS_INPUT, message, "size")
 
 
 def runnable(r: Resolved, channels: int) -> bool:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import formulas as fm
-from ..model import Field, Held, Kind, Layer, PReLU, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import refusals as refusals
 from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
@@ -16,6 +18,20 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class PReLU:
+    """A leaky ReLU with a learned slope (nn.PReLU): one slope, or one per channel."""
+
+    name: str
+    per_channel: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.PRELU
+
 
 KIND = Kind.PRELU
 KEYS = ("per_channel",)

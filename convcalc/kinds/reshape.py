@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING
 
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Field, Held, Kind, Layer, Reshape, Resolved, Shape
+from ..model import Code, Expect, Field, Held, Kind, Layer, Layout, Resolved, Shape, Where
+from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch
 from . import type_cell as type_cell
@@ -18,6 +20,23 @@ from . import window_cell as window_cell
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class Reshape:
+    """The same elements in another shape (x.reshape, Keras's Reshape); a view."""
+
+    name: str
+    shape: tuple[int, ...]
+    """The numbers as written, in `layout` order; at most one is -1 (inferred)."""
+    layout: Layout = Layout.HWC
+    """The spec's layout, which orders the numbers of `shape` as it does those of `input`."""
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.RESHAPE
+
 
 KIND = Kind.RESHAPE
 KEYS = ("shape",)

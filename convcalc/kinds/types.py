@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..model import Field, Held, Kind, Layer, Resolved, Shape
+from ..model import Field, Held, Kind, Layer, Refusal, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -14,16 +14,30 @@ if TYPE_CHECKING:
 class LayerKind(Protocol):
     """Everything convcalc knows about one layer kind; the stages ask it, never a chain of isinstance."""
 
-    KIND: Kind
-    """The kind, whose value is the spec's `type:` name."""
-    KEYS: tuple[str, ...]
-    """The kind's own spec keys, besides type, name, allow and expect, in the order errors list them."""
-    REQUIRED: tuple[str, ...]
-    """The keys a spec must give."""
-    HELD: Held
-    """What the layer keeps of its output: activations of its own, none (in place), or a view."""
-    ELEMENTWISE: bool
-    """Whether it keeps the shape and treats each position on its own (bn, act): no window to change."""
+    @property
+    def KIND(self) -> Kind:
+        """The kind, whose value is the spec's `type:` name."""
+        ...
+
+    @property
+    def KEYS(self) -> tuple[str, ...]:
+        """The kind's own spec keys, besides type, name, allow and expect, in the order errors list them."""
+        ...
+
+    @property
+    def REQUIRED(self) -> tuple[str, ...]:
+        """The keys a spec must give."""
+        ...
+
+    @property
+    def HELD(self) -> Held:
+        """What the layer keeps of its output: activations of its own, none (in place), or a view."""
+        ...
+
+    @property
+    def ELEMENTWISE(self) -> bool:
+        """Whether it keeps the shape and treats each position on its own (bn, act): no window to change."""
+        ...
 
     def read(self, r: Reader) -> Layer:
         """The typed layer from a mapping (a spec line, or `convcalc layer`'s options); else SpecError."""
@@ -59,6 +73,10 @@ class LayerKind(Protocol):
 
     def json_fields(self, r: Resolved) -> dict[str, Any]:
         """The kind's own JSON fields (mode, groups, affine, fn, p ...); the others stay null."""
+        ...
+
+    def refusals(self, r: Resolved) -> tuple[Refusal, ...]:
+        """What PyTorch refuses of the layer on its input (errors, each with its fixes); () if nothing."""
         ...
 
     def runnable(self, r: Resolved, channels: int) -> bool:

@@ -7,8 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Field, Held, Kind, Layer, Resample, Resolved, Shape, Upsample
+from ..model import Code, Expect, Field, Held, Kind, Layer, Resample, Resolved, Shape, Where
+from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import refusals as refusals
 from . import runnable as runnable
 from . import shares_input as shares_input
 from . import window
@@ -16,6 +18,25 @@ from . import window
 if TYPE_CHECKING:
     from ..kernels import Array
     from ..spec import Reader
+
+
+@frozen
+class Upsample:
+    """Resampling to floor(N x scale) or to a size per axis (nn.Upsample); no weights."""
+
+    name: str
+    scale: float | tuple[float, ...] | None = None
+    """One factor for every axis, or one per spatial axis (a list must match the rank)."""
+    size: int | tuple[int, ...] | None = None
+    """One output size for every axis, or one per spatial axis; exactly one of scale and size is set."""
+    mode: Resample = Resample.NEAREST
+    align_corners: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+
+    kind = Kind.UPSAMPLE
+
 
 KIND = Kind.UPSAMPLE
 KEYS: tuple[str, ...] = ("scale", "size", "mode", "align_corners")
@@ -211,7 +232,8 @@ def scratch(r: Resolved) -> int:
     """Bytes of numpy's buffers and, per axis, the gathered taps and the partial answer."""
     from ..check import BUFFERS, ITEM
 
-    taps = 4 if r.layer.mode is Resample.BICUBIC else 2  # type: ignore[union-attr]
+    assert isinstance(r.layer, Upsample)
+    taps = 4 if r.layer.mode is Resample.BICUBIC else 2
     peak = held = 0
     ins, outs, c = r.input.spatial, r.output.spatial, r.input.channels
     for k in range(len(ins)):

@@ -2,15 +2,114 @@
 
 from __future__ import annotations
 
+from math import gcd
 from typing import TYPE_CHECKING, Any
 
-from .. import arith
+from .. import arith, factor
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Axis, Conv, Deconv, Field, Layer, PadMode, PerAxis, Pool, Resolved, Shape, Windowed
+from ..model import (
+    Axis,
+    Code,
+    Expect,
+    Field,
+    Kind,
+    Layer,
+    PadMode,
+    PerAxis,
+    PoolMode,
+    Refusal,
+    Resolved,
+    Shape,
+    Where,
+)
+from ..values import frozen
 
 if TYPE_CHECKING:
     from ..spec import Reader
+
+
+@frozen
+class Conv:
+    """A convolution: K filters of size F sliding with stride S over padding P."""
+
+    name: str
+    filters: int
+    size: PerAxis
+    stride: PerAxis = (1,)
+    pad: PerAxis = (0,)
+    """Padding on each side, or before each axis when `pad_end` is given."""
+    dilation: PerAxis = (1,)
+    groups: int = 1
+    bias: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    """Finding codes turned off for this layer (a deliberate floor, say)."""
+    expect: Expect | None = None
+    pad_end: PerAxis | None = None
+    """Padding after each axis (per-side padding); None means the same as `pad`."""
+    pad_mode: PadMode = PadMode.EXPLICIT
+
+    kind = Kind.CONV
+
+
+@frozen
+class Deconv:
+    """A transposed convolution: each input value scattered through K filters of size F."""
+
+    name: str
+    filters: int
+    size: PerAxis
+    stride: PerAxis = (1,)
+    pad: PerAxis = (0,)
+    """Padding cropped from each side of the output, or before each axis when `pad_end` is given."""
+    dilation: PerAxis = (1,)
+    groups: int = 1
+    bias: bool = True
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    expect: Expect | None = None
+    pad_end: PerAxis | None = None
+    pad_mode: PadMode = PadMode.EXPLICIT
+    output_pad: PerAxis = (0,)
+    """Extra output added after each axis; PyTorch wants it below the stride or the dilation."""
+
+    kind = Kind.DECONV
+
+
+@frozen
+class Pool:
+    """A max or average pooling window; it has no weights."""
+
+    name: str
+    size: PerAxis
+    stride: PerAxis | None = None
+    """None means the stride equals the size, as in PyTorch."""
+    pad: PerAxis = (0,)
+    mode: PoolMode = PoolMode.MAX
+    ceil: bool = False
+    where: Where = Where()
+    allow: frozenset[Code] = frozenset()
+    """Finding codes turned off for this layer (a deliberate floor, say)."""
+    expect: Expect | None = None
+    pad_end: PerAxis | None = None
+    pad_mode: PadMode = PadMode.EXPLICIT
+    count_pad: bool = True
+    """Whether an average counts padding in its divisor (PyTorch's count_include_pad)."""
+    output: PerAxis | None = None
+    """Adaptive pooling to this spatial size; `size`, `stride` and `pad` are then unused."""
+
+    kind = Kind.POOL
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the windows follow from a wanted output size (PyTorch's AdaptivePool)."""
+        return self.output is not None
+
+
+Windowed = Conv | Deconv | Pool
+"""Layers that slide a window over their input's spatial axes."""
+
 
 CONV_KEYS = ("filters", "size", "stride", "pad", "dilation", "groups", "bias")
 """The keys a conv and a deconv share, in the order errors list them."""
@@ -177,3 +276,17 @@ def im2col_scratch(r: Resolved, *, padded: tuple[int, ...], copied: bool) -> int
         groups=r.layer.groups,
         padded_spatial=padded if copied else None,
     )
+
+
+def groups_refusal(r: Resolved) -> tuple[Refusal, ...]:
+    """PyTorch's conv and deconv want groups to divide both the input channels and the filters."""
+    layer = r.layer
+    assert isinstance(layer, Conv | Deconv)
+    c, k, g = r.input.channels, layer.filters, layer.groups
+    if c % g == 0 and k % g == 0:
+        return ()
+    message = (
+        f"groups {g} must divide both the input channels ({c}) and the filters ({k}); PyTorch refuses it"
+    )
+    fixes = tuple(f"groups {d}" for d in factor.near_divisors(gcd(c, k), g))
+    return (Refusal(Code.GROUPS_MISMATCH, message, "groups", fixes),)
