@@ -343,29 +343,7 @@ def adaptive_pool(x: Array, *, output: Ints, mode: Literal["max", "avg"]) -> Arr
     return out
 
 
-def global_pool(x: Array, *, mode: Literal["max", "avg"]) -> Array:
-    """Max or average over every spatial position: (C, 1, ..., 1)."""
-    axes = tuple(range(1, x.ndim))
-    x = x.astype(np.float32, copy=False)
-    out: Array = x.max(axis=axes, keepdims=True) if mode == "max" else x.mean(axis=axes, keepdims=True)
-    return out
-
-
-def batch_norm(
-    x: Array, *, mean: Array, var: Array, weight: Array | None, bias: Array | None, eps: float = 1e-5
-) -> Array:
-    """Batch norm in eval mode: (x - mean) / sqrt(var + eps) * weight + bias, per channel."""
-    scale = 1 / np.sqrt(var.astype(np.float32) + np.float32(eps))
-    if weight is not None:
-        scale = scale * weight
-    shift = -mean * scale if bias is None else bias - mean * scale
-    shape = (x.shape[0], *(1,) * (x.ndim - 1))
-    out: Array = x.astype(np.float32, copy=False) * scale.astype(np.float32).reshape(shape)
-    out += shift.astype(np.float32).reshape(shape)
-    return out
-
-
-def _standardise(x: Array, axis: tuple[int, ...], eps: float) -> Array:
+def standardise(x: Array, axis: tuple[int, ...], eps: float) -> Array:
     """(x - mean) / sqrt(var + eps) over `axis`, biased variance as PyTorch's: one temporary as big as x."""
     out: Array = np.array(x, dtype=np.float32)
     out -= out.mean(axis=axis, keepdims=True)
@@ -378,7 +356,7 @@ def _standardise(x: Array, axis: tuple[int, ...], eps: float) -> Array:
     return out
 
 
-def _affine(out: Array, weight: Array | None, bias: Array | None) -> Array:
+def affine(out: Array, weight: Array | None, bias: Array | None) -> Array:
     """out times weight plus bias, per channel (the first axis), in place."""
     shape = (out.shape[0], *(1,) * (out.ndim - 1))
     if weight is not None:
@@ -386,50 +364,6 @@ def _affine(out: Array, weight: Array | None, bias: Array | None) -> Array:
     if bias is not None:
         out += bias.astype(np.float32, copy=False).reshape(shape)
     return out
-
-
-def layer_norm(x: Array, *, weight: Array | None, bias: Array | None, eps: float = 1e-5) -> Array:
-    """Normalise over the channels at each position (ConvNeXt's LayerNorm2d), then scale and shift."""
-    return _affine(_standardise(x, (0,), eps), weight, bias)
-
-
-def group_norm(
-    x: Array, *, groups: int, weight: Array | None, bias: Array | None, eps: float = 1e-5
-) -> Array:
-    """Normalise each group of C / groups channels over its channels and positions, then scale and shift."""
-    grouped = x.reshape(groups, -1)
-    out = _standardise(grouped, (1,), eps).reshape(x.shape)
-    return _affine(out, weight, bias)
-
-
-def instance_norm(
-    x: Array,
-    *,
-    weight: Array | None,
-    bias: Array | None,
-    mean: Array | None = None,
-    var: Array | None = None,
-    eps: float = 1e-5,
-) -> Array:
-    """Normalise each channel over its positions, or by running statistics when given; scale and shift."""
-    if mean is not None and var is not None:
-        return batch_norm(x, mean=mean, var=var, weight=weight, bias=bias, eps=eps)
-    return _affine(_standardise(x, tuple(range(1, x.ndim)), eps), weight, bias)
-
-
-def prelu(x: Array, *, slope: Array) -> Array:
-    """x where positive, else slope x: one slope for all, or one per channel (the first axis)."""
-    x = x.astype(np.float32, copy=False)
-    shape = (slope.size, *(1,) * (x.ndim - 1)) if slope.size > 1 else (1,) * x.ndim
-    out: Array = x * slope.astype(np.float32, copy=False).reshape(shape)
-    np.copyto(out, x, where=x > 0)
-    return out
-
-
-def scale(x: Array, *, weight: Array, bias: Array | None) -> Array:
-    """x times a learned value per channel (the first axis), plus a bias per channel when given."""
-    out: Array = np.array(x, dtype=np.float32)
-    return _affine(out, weight, bias)
 
 
 def _erf(x: Array, *, scale: float) -> Array:
@@ -626,104 +560,6 @@ def activation(x: Array, *, fn: str) -> Array:
     return out
 
 
-def dropout(x: Array, *, p: float) -> Array:
-    """Dropout at inference: x itself, whatever p is."""
-    del p
-    return x
-
-
-def identity(x: Array) -> Array:
-    """x itself (nn.Identity)."""
-    return x
-
-
-def flatten(x: Array) -> Array:
-    """Flatten x in C order to a vector (a view when x is contiguous)."""
-    return x.reshape(-1)
-
-
-def _cubic(t: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The four weights of PyTorch's cubic convolution (A = -0.75) at offsets t in [0, 1), one row each."""
-    a = -0.75
-    far = [((a * d - 5 * a) * d + 8 * a) * d - 4 * a for d in (t + 1, 2 - t)]
-    near = [((a + 2) * d - (a + 3)) * d * d + 1 for d in (t, 1 - t)]
-    return np.stack([far[0], near[0], near[1], far[1]], axis=1)
-
-
-def resample_taps(
-    n: int, out: int, *, scale: float | None, mode: str, align_corners: bool
-) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Which inputs each of `out` outputs reads along one axis of size n, and their weights (nn.Upsample)."""
-    dst = np.arange(out, dtype=np.float64)
-    if mode == "nearest":  # in single precision, as PyTorch's nearest_idx: 3 x float32(1 / 1.5) is 2
-        ratio = np.float32(1 / scale) if scale is not None else np.float32(n) / np.float32(out)
-        near = np.floor(dst.astype(np.float32) * ratio)
-        return np.minimum(near, n - 1).astype(np.int64)[:, None], np.ones((out, 1))
-    if align_corners:
-        src = dst * ((n - 1) / (out - 1) if out > 1 else 0.0)
-    else:
-        step = 1 / scale if scale is not None else n / out
-        src = step * (dst + 0.5) - 0.5
-        if mode != "bicubic":
-            src = np.maximum(src, 0.0)
-    first = np.floor(src)
-    t = src - first
-    if mode == "bicubic":
-        index = first[:, None].astype(np.int64) + np.arange(-1, 3)
-        return np.clip(index, 0, n - 1), _cubic(t)
-    index = first.astype(np.int64)[:, None] + np.arange(2)
-    return np.minimum(index, n - 1), np.stack([1 - t, t], axis=1)
-
-
-def upsample(
-    x: Array, *, out: Ints, scale: tuple[float, ...] | None, mode: str, align_corners: bool
-) -> Array:
-    """Resample the spatial axes of x (channels first) to `out`, one axis at a time (nn.Upsample)."""
-    for k, size in enumerate(out):
-        axis = k + 1
-        index, weight = resample_taps(
-            x.shape[axis],
-            size,
-            scale=None if scale is None else scale[k],
-            mode=mode,
-            align_corners=align_corners,
-        )
-        shape = [1] * x.ndim
-        shape[axis] = size
-        acc = np.zeros((*x.shape[:axis], size, *x.shape[axis + 1 :]), dtype=x.dtype)
-        for j in range(index.shape[1]):
-            acc += np.take(x, index[:, j], axis=axis) * weight[:, j].astype(x.dtype).reshape(shape)
-        x = acc
-    return x
-
-
-def pixel_shuffle(x: Array, *, factor: int) -> Array:
-    """(C r^2, H, W) to (C, H r, W r): channel c r^2 + i r + j goes to (hr + i, wr + j): nn.PixelShuffle."""
-    c, h, w = x.shape
-    r = factor
-    return x.reshape(c // (r * r), r, r, h, w).transpose(0, 3, 1, 4, 2).reshape(c // (r * r), h * r, w * r)
-
-
-def pixel_unshuffle(x: Array, *, factor: int) -> Array:
-    """(C, H, W) to (C r^2, H / r, W / r), the inverse of `pixel_shuffle` (nn.PixelUnshuffle)."""
-    c, h, w = x.shape
-    r = factor
-    return x.reshape(c, h // r, r, w // r, r).transpose(0, 2, 4, 1, 3).reshape(c * r * r, h // r, w // r)
-
-
-def reshape(x: Array, shape: Ints) -> Array:
-    """x in another shape, in C order (a view when x is contiguous), as PyTorch's reshape."""
-    return x.reshape(shape)
-
-
-def linear(x: Array, weight: Array, bias: Array | None) -> Array:
-    """Fully connected layer on x flattened in C order; weight is (units, in)."""
-    out: Array = weight.astype(np.float32, copy=False) @ x.reshape(-1).astype(np.float32, copy=False)
-    if bias is not None:
-        out += bias
-    return out
-
-
 def im2col_bytes(
     *,
     in_channels: int,
@@ -751,34 +587,3 @@ def im2col_bytes(
     cols = in_channels * math.prod(size) * math.prod(out_spatial)
     padded = 0 if padded_spatial is None else in_channels * math.prod(padded_spatial)
     return (cols + padded) * itemsize
-
-
-_NUMPY_PAD = {"zeros": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
-"""numpy's name for each of PyTorch's pad modes."""
-
-
-def pad(x: Array, *, sides: tuple[tuple[int, int], ...], mode: str) -> Array:
-    """Pad the spatial axes of x by (before, after) each: zeros, reflect, replicate or circular."""
-    return np.pad(x, [(0, 0), *sides], mode=_NUMPY_PAD[mode])  # type: ignore[call-overload,no-any-return]
-
-
-def crop(x: Array, *, kept: tuple[tuple[int, int], ...]) -> Array:
-    """The [first, last] index kept on each spatial axis of x: a view."""
-    return x[(_ALL, *(slice(first, last + 1) for first, last in kept))]
-
-
-def channel_shuffle(x: Array, *, groups: int) -> Array:
-    """The channels read as groups x C/groups, transposed (ShuffleNet; nn.ChannelShuffle)."""
-    c, spatial = x.shape[0], x.shape[1:]
-    return x.reshape(groups, c // groups, *spatial).swapaxes(0, 1).reshape(c, *spatial)
-
-
-def local_response_norm(
-    x: Array, *, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0
-) -> Array:
-    """x / (k + alpha/size x the sum of x^2 over size neighbouring channels)^beta (nn.LocalResponseNorm)."""
-    c = x.shape[0]
-    squares = np.pad(x * x, [(size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 1))
-    sums = np.cumsum(np.concatenate([np.zeros_like(squares[:1]), squares]), axis=0, dtype=np.float64)
-    window = (sums[size : size + c] - sums[:c]).astype(_F32)
-    return x / (k + alpha / size * window) ** beta

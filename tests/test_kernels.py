@@ -15,6 +15,11 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from convcalc import kernels
+from convcalc.kinds.bn import kernel as batch_norm_kernel
+from convcalc.kinds.dropout import kernel as dropout_kernel
+from convcalc.kinds.fc import kernel as linear_kernel
+from convcalc.kinds.flatten import kernel as flatten_kernel
+from convcalc.kinds.global_pool import kernel as global_pool_kernel
 
 Array = NDArray[np.float32]
 Ints = tuple[int, ...]
@@ -251,7 +256,7 @@ def test_linear_flattens_channels_first(shape: list[int], units: int, seed: int)
     x, w, b = random(seed, *shape), random(seed + 1, units, prod(shape)), random(seed + 2, units)
     flat = [float(x[index]) for index in np.ndindex(*shape)]
     expected = np.array([sum(w[u, i] * v for i, v in enumerate(flat)) + b[u] for u in range(units)])
-    close(kernels.linear(x, w, b), expected)
+    close(linear_kernel(x, w, b), expected)
 
 
 CLASSIC = np.array([[[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]]], dtype=np.float32)
@@ -365,7 +370,7 @@ def test_global_pool_matches_loops(n: list[int], channels: int, mode: str, seed:
     values = [[float(x[(c, *i)]) for i in np.ndindex(*n)] for c in range(channels)]
     reduced = [max(v) if mode == "max" else sum(v) / len(v) for v in values]
     expected = np.array(reduced).reshape(channels, *(1,) * len(n))
-    close(kernels.global_pool(x, mode="max" if mode == "max" else "avg"), expected)
+    close(global_pool_kernel(x, mode="max" if mode == "max" else "avg"), expected)
 
 
 @EXAMPLES
@@ -381,7 +386,7 @@ def test_batch_norm_matches_loops(n: list[int], channels: int, affine: bool, see
         expected[index] = (
             value * float(weight[c]) + float(bias[c]) if weight is not None and bias is not None else value
         )
-    close(kernels.batch_norm(x, mean=mean, var=var, weight=weight, bias=bias), expected)
+    close(batch_norm_kernel(x, mean=mean, var=var, weight=weight, bias=bias), expected)
 
 
 def sigmoid(v: float) -> float:
@@ -469,9 +474,9 @@ def test_unknown_activation_raises() -> None:
 def test_dropout_and_flatten(n: list[int], channels: int, seed: int) -> None:
     """Dropout is the identity at inference; flatten lists (C, *spatial) in C order."""
     x = random(seed, channels, *n)
-    assert kernels.dropout(x, p=0.5) is x
+    assert dropout_kernel(x, p=0.5) is x
     expected = np.array([float(x[index]) for index in np.ndindex(*x.shape)])
-    close(kernels.flatten(x), expected)
+    close(flatten_kernel(x), expected)
 
 
 def test_as_conv_memory_is_its_spread_input_and_one_weight_copy() -> None:

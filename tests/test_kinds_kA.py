@@ -13,6 +13,10 @@ from click.testing import CliRunner
 
 from convcalc import SpecError
 from convcalc.__main__ import main
+from convcalc.kinds.pixel_shuffle import kernel as pixel_shuffle_kernel
+from convcalc.kinds.pixel_unshuffle import kernel as pixel_unshuffle_kernel
+from convcalc.kinds.reshape import kernel as reshape_kernel
+from convcalc.kinds.upsample import kernel as upsample_kernel
 from convcalc.loader import load
 from convcalc.model import Severity
 from convcalc.resolver import resolve
@@ -388,8 +392,6 @@ def test_upsample_kernel_against_a_loop() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from convcalc import kernels
-
     modes = {1: ["nearest", "linear"], 2: ["nearest", "bilinear", "bicubic"], 3: ["nearest", "trilinear"]}
 
     @settings(max_examples=120, deadline=None)
@@ -413,7 +415,7 @@ def test_upsample_kernel_against_a_loop() -> None:
             .standard_normal((c, *n))
             .astype(np.float32)
         )
-        got = kernels.upsample(x, out=tuple(out), scale=scale, mode=mode, align_corners=align)
+        got = upsample_kernel(x, out=tuple(out), scale=scale, mode=mode, align_corners=align)
         assert got.shape == (c, *out)
         for ch in range(c):
             for index in itertools.product(*(range(o) for o in out)):
@@ -446,7 +448,7 @@ def test_upsample_kernel_against_a_loop() -> None:
     ],
 )
 def test_nearest_picks_pytorchs_indices(n: int, out: int, scale: float | None, index: list[int]) -> None:
-    from convcalc.kernels import resample_taps
+    from convcalc.kinds.upsample import resample_taps
 
     taps, weights = resample_taps(n, out, scale=scale, mode="nearest", align_corners=False)
     assert taps[:, 0].tolist() == index
@@ -458,21 +460,19 @@ def test_pixel_shuffle_kernels_against_a_loop() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from convcalc import kernels
-
     @settings(max_examples=60, deadline=None)
     @given(
         st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**32 - 1)
     )
     def same(r: int, c: int, h: int, w: int, seed: int) -> None:
         x = np.random.default_rng(seed).standard_normal((c * r * r, h, w)).astype(np.float32)
-        y = kernels.pixel_shuffle(x, factor=r)
+        y = pixel_shuffle_kernel(x, factor=r)
         assert y.shape == (c, h * r, w * r)
         for k in range(c):
             for i in range(h * r):
                 for j in range(w * r):
                     assert y[k, i, j] == x[k * r * r + (i % r) * r + j % r, i // r, j // r]
-        back = kernels.pixel_unshuffle(y, factor=r)
+        back = pixel_unshuffle_kernel(y, factor=r)
         assert back.shape == x.shape
         for index in np.ndindex(*x.shape):
             assert back[index] == x[index]
@@ -485,15 +485,13 @@ def test_reshape_kernel_against_a_loop() -> None:
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    from convcalc import kernels
-
     @settings(max_examples=40, deadline=None)
     @given(st.lists(st.integers(1, 4), min_size=1, max_size=4), st.integers(0, 2**32 - 1), st.data())
     def same(shape: list[int], seed: int, data: st.DataObject) -> None:
         x = np.random.default_rng(seed).standard_normal(shape).astype(np.float32)
         total = x.size
         first = data.draw(st.sampled_from([d for d in range(1, total + 1) if total % d == 0]))
-        y = kernels.reshape(x, (first, total // first))
+        y = reshape_kernel(x, (first, total // first))
         flat = [x[i] for i in np.ndindex(*x.shape)]  # C order, as PyTorch's reshape of a contiguous tensor
         assert [y[i] for i in np.ndindex(*y.shape)] == flat
 

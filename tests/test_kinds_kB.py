@@ -12,9 +12,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convcalc import kernels
 from convcalc.__main__ import main
 from convcalc.errors import SpecError
+from convcalc.kinds.channel_shuffle import kernel as channel_shuffle_kernel
+from convcalc.kinds.crop import kernel as crop_kernel
+from convcalc.kinds.lrn import kernel as local_response_norm_kernel
+from convcalc.kinds.pad import kernel as pad_kernel
 from convcalc.loader import load
 from convcalc.model import Severity
 from convcalc.resolver import resolve
@@ -328,7 +331,7 @@ def test_pad_kernel_against_a_loop(spatial: list[int], channels: int, data: st.D
     most = {"reflect": lambda n: n - 1, "circular": lambda n: n}.get(mode, lambda n: 4)
     sides = tuple((data.draw(st.integers(0, most(n))), data.draw(st.integers(0, most(n)))) for n in spatial)
     x = array(channels, spatial, data.draw(st.integers(0, 2**32 - 1)))
-    out = kernels.pad(x, sides=sides, mode=mode)
+    out = pad_kernel(x, sides=sides, mode=mode)
     assert out.shape == (channels, *(n + b + a for n, (b, a) in zip(spatial, sides, strict=True)))
     for index in np.ndindex(*out.shape):
         c, *at = index
@@ -344,7 +347,7 @@ def test_crop_kernel_against_a_loop(spatial: list[int], channels: int, data: st.
         first = data.draw(st.integers(0, n - 1))
         kept.append((first, data.draw(st.integers(first, n - 1))))
     x = array(channels, spatial, data.draw(st.integers(0, 2**32 - 1)))
-    out = kernels.crop(x, kept=tuple(kept))
+    out = crop_kernel(x, kept=tuple(kept))
     assert out.shape == (channels, *(last - first + 1 for first, last in kept))
     for index in np.ndindex(*out.shape):
         c, *at = index
@@ -355,7 +358,7 @@ def test_crop_kernel_against_a_loop(spatial: list[int], channels: int, data: st.
 @given(small, st.integers(1, 4), st.integers(1, 4), st.integers(0, 2**32 - 1))
 def test_channel_shuffle_kernel_against_a_loop(spatial: list[int], groups: int, per: int, seed: int) -> None:
     x = array(groups * per, spatial, seed)
-    out = kernels.channel_shuffle(x, groups=groups)
+    out = channel_shuffle_kernel(x, groups=groups)
     assert out.shape == x.shape
     for c in range(groups * per):
         # output channel c = i x groups + g reads input channel g x per + i
@@ -367,7 +370,7 @@ def test_channel_shuffle_kernel_against_a_loop(spatial: list[int], groups: int, 
 @given(small, st.integers(1, 8), st.integers(1, 7), st.integers(0, 2**32 - 1))
 def test_lrn_kernel_against_a_loop(spatial: list[int], channels: int, size: int, seed: int) -> None:
     x = array(channels, spatial, seed) * 10
-    out = kernels.local_response_norm(x, size=size)
+    out = local_response_norm_kernel(x, size=size)
     assert out.shape == x.shape
     for index in np.ndindex(*x.shape):
         c, *at = index

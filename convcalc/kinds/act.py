@@ -119,3 +119,10 @@ def forward(x: Array, r: Resolved) -> Array:
 
     assert isinstance(r.layer, Act)
     return activation(x, fn=r.layer.fn.value)
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import act as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

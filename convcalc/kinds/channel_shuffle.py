@@ -93,7 +93,19 @@ def runnable(r: Resolved, channels: int) -> bool:
 
 def forward(x: Array, r: Resolved) -> Array:
     """Shuffle the channels of x."""
-    from ..kernels import channel_shuffle
 
     assert isinstance(r.layer, ChannelShuffle)
-    return channel_shuffle(x, groups=r.layer.groups)
+    return kernel(x, groups=r.layer.groups)
+
+
+def kernel(x: Array, *, groups: int) -> Array:
+    """The channels read as groups x C/groups, transposed (ShuffleNet; nn.ChannelShuffle)."""
+    c, spatial = x.shape[0], x.shape[1:]
+    return x.reshape(groups, c // groups, *spatial).swapaxes(0, 1).reshape(c, *spatial)
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import channel_shuffle as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

@@ -119,3 +119,10 @@ def forward(x: Array, r: Resolved) -> Array:
         dilation=tuple(a.dilation for a in r.axes),
         groups=layer.groups,
     )
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import conv as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

@@ -167,6 +167,16 @@ def forward(x: Array, r: Resolved) -> Array:
     """The kept window of x, copied to a contiguous array."""
     import numpy as np
 
-    from ..kernels import crop
+    return np.ascontiguousarray(kernel(x, kept=kept(r.layer, r.input, None)))
 
-    return np.ascontiguousarray(crop(x, kept=kept(r.layer, r.input, None)))
+
+def kernel(x: Array, *, kept: tuple[tuple[int, int], ...]) -> Array:
+    """The [first, last] index kept on each spatial axis of x: a view."""
+    return x[(slice(None), *(slice(first, last + 1) for first, last in kept))]
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import crop as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

@@ -149,3 +149,10 @@ def forward(x: Array, r: Resolved) -> Array:
     ones, flat = (1,) * len(r.axes), (0,) * len(r.axes)
     bias = zeros(layer.filters) if layer.bias else None
     return banded_conv(spread, flipped, bias, stride=ones, pad=flat, dilation=dilation, groups=layer.groups)
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import deconv as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

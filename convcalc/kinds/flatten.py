@@ -67,6 +67,17 @@ def shares_input(r: Resolved) -> bool:
 
 def forward(x: Array, r: Resolved) -> Array:
     """Flatten x."""
-    from ..kernels import flatten
 
-    return flatten(x)
+    return kernel(x)
+
+
+def kernel(x: Array) -> Array:
+    """Flatten x in C order to a vector (a view when x is contiguous)."""
+    return x.reshape(-1)
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import flatten as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

@@ -84,8 +84,21 @@ def scratch(r: Resolved) -> int:
 def forward(x: Array, r: Resolved) -> Array:
     """Normalise x over its channels, with zero scale and shift when affine."""
     from ..check import zeros
-    from ..kernels import layer_norm
 
     assert isinstance(r.layer, LayerNorm)
     affine = zeros(x.shape[0]) if r.layer.affine else None
-    return layer_norm(x, weight=affine, bias=affine)
+    return kernel(x, weight=affine, bias=affine)
+
+
+def kernel(x: Array, *, weight: Array | None, bias: Array | None, eps: float = 1e-5) -> Array:
+    """Normalise over the channels at each position (ConvNeXt's LayerNorm2d), then scale and shift."""
+    from ..kernels import affine, standardise
+
+    return affine(standardise(x, (0,), eps), weight, bias)
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import layer_norm as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

@@ -86,7 +86,24 @@ def scratch(r: Resolved) -> int:
 
 def forward(x: Array, r: Resolved) -> Array:
     """Normalise x across channels with PyTorch's defaults (alpha 1e-4, beta 0.75, k 1)."""
-    from ..kernels import local_response_norm
 
     assert isinstance(r.layer, LRN)
-    return local_response_norm(x, size=r.layer.size)
+    return kernel(x, size=r.layer.size)
+
+
+def kernel(x: Array, *, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Array:
+    """x / (k + alpha/size x the sum of x^2 over size neighbouring channels)^beta (nn.LocalResponseNorm)."""
+    import numpy as np
+
+    c = x.shape[0]
+    squares = np.pad(x * x, [(size // 2, (size - 1) // 2)] + [(0, 0)] * (x.ndim - 1))
+    sums = np.cumsum(np.concatenate([np.zeros_like(squares[:1]), squares]), axis=0, dtype=np.float64)
+    window = (sums[size : size + c] - sums[:c]).astype(np.float32)
+    return x / (k + alpha / size * window) ** beta
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import lrn as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

@@ -305,3 +305,10 @@ def forward(x: Array, r: Resolved) -> Array:
     if layer.mode is PoolMode.MAX:
         return max_pool(x, ceil=layer.ceil, **geometry)
     return avg_pool(x, ceil=layer.ceil, count_pad=layer.count_pad, **geometry)
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import pool as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

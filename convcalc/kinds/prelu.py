@@ -81,7 +81,24 @@ def scratch(r: Resolved) -> int:
 def forward(x: Array, r: Resolved) -> Array:
     """Apply a zero slope (or one per channel)."""
     from ..check import zeros
-    from ..kernels import prelu
 
     assert isinstance(r.layer, PReLU)
-    return prelu(x, slope=zeros(x.shape[0] if r.layer.per_channel else 1))
+    return kernel(x, slope=zeros(x.shape[0] if r.layer.per_channel else 1))
+
+
+def kernel(x: Array, *, slope: Array) -> Array:
+    """x where positive, else slope x: one slope for all, or one per channel (the first axis)."""
+    import numpy as np
+
+    x = x.astype(np.float32, copy=False)
+    shape = (slope.size, *(1,) * (x.ndim - 1)) if slope.size > 1 else (1,) * x.ndim
+    out: Array = x * slope.astype(np.float32, copy=False).reshape(shape)
+    np.copyto(out, x, where=x > 0)
+    return out
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import prelu as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this

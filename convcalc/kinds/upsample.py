@@ -16,7 +16,10 @@ from . import shares_input as shares_input
 from . import window
 
 if TYPE_CHECKING:
-    from ..kernels import Array
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from ..kernels import Array, Ints
     from ..spec import Reader
 
 
@@ -246,13 +249,78 @@ def scratch(r: Resolved) -> int:
 
 def forward(x: Array, r: Resolved) -> Array:
     """Resample x axis by axis as PyTorch does."""
-    from ..kernels import upsample
 
     layer = r.layer
     assert isinstance(layer, Upsample)
     scale = None
     if layer.scale is not None:
         scale = layer.scale if isinstance(layer.scale, tuple) else (layer.scale,) * (x.ndim - 1)
-    return upsample(
+    return kernel(
         x, out=r.output.spatial, scale=scale, mode=layer.mode.value, align_corners=layer.align_corners
     )
+
+
+def _cubic(t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The four weights of PyTorch's cubic convolution (A = -0.75) at offsets t in [0, 1), one row each."""
+    import numpy as np
+
+    a = -0.75
+    far = [((a * d - 5 * a) * d + 8 * a) * d - 4 * a for d in (t + 1, 2 - t)]
+    near = [((a + 2) * d - (a + 3)) * d * d + 1 for d in (t, 1 - t)]
+    return np.stack([far[0], near[0], near[1], far[1]], axis=1)
+
+
+def resample_taps(
+    n: int, out: int, *, scale: float | None, mode: str, align_corners: bool
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Which inputs each of `out` outputs reads along one axis of size n, and their weights (nn.Upsample)."""
+    import numpy as np
+
+    dst = np.arange(out, dtype=np.float64)
+    if mode == "nearest":  # in single precision, as PyTorch's nearest_idx: 3 x float32(1 / 1.5) is 2
+        ratio = np.float32(1 / scale) if scale is not None else np.float32(n) / np.float32(out)
+        near = np.floor(dst.astype(np.float32) * ratio)
+        return np.minimum(near, n - 1).astype(np.int64)[:, None], np.ones((out, 1))
+    if align_corners:
+        src = dst * ((n - 1) / (out - 1) if out > 1 else 0.0)
+    else:
+        step = 1 / scale if scale is not None else n / out
+        src = step * (dst + 0.5) - 0.5
+        if mode != "bicubic":
+            src = np.maximum(src, 0.0)
+    first = np.floor(src)
+    t = src - first
+    if mode == "bicubic":
+        index = first[:, None].astype(np.int64) + np.arange(-1, 3)
+        return np.clip(index, 0, n - 1), _cubic(t)
+    index = first.astype(np.int64)[:, None] + np.arange(2)
+    return np.minimum(index, n - 1), np.stack([1 - t, t], axis=1)
+
+
+def kernel(x: Array, *, out: Ints, scale: tuple[float, ...] | None, mode: str, align_corners: bool) -> Array:
+    """Resample the spatial axes of x (channels first) to `out`, one axis at a time (nn.Upsample)."""
+    import numpy as np
+
+    for k, size in enumerate(out):
+        axis = k + 1
+        index, weight = resample_taps(
+            x.shape[axis],
+            size,
+            scale=None if scale is None else scale[k],
+            mode=mode,
+            align_corners=align_corners,
+        )
+        shape = [1] * x.ndim
+        shape[axis] = size
+        acc = np.zeros((*x.shape[:axis], size, *x.shape[axis + 1 :]), dtype=x.dtype)
+        for j in range(index.shape[1]):
+            acc += np.take(x, index[:, j], axis=axis) * weight[:, j].astype(x.dtype).reshape(shape)
+        x = acc
+    return x
+
+
+if TYPE_CHECKING:  # mypy checks that this module is a whole kind
+    from . import upsample as _this
+    from .types import LayerKind
+
+    _checked: LayerKind = _this
