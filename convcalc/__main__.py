@@ -112,7 +112,7 @@ class Probability(click.FloatRange):
         return number
 
 
-class Pad(Dims):
+class Pads(Dims):
     """Padding: numbers as Dims, or TensorFlow's same or valid."""
 
     name = "P|same|valid"
@@ -330,7 +330,7 @@ def main() -> None:
 @click.option("-k", "--filters", type=Count(), help="Number of filters K (conv, deconv; default 1).")
 @click.option("--stride", type=Dims(), help="Stride S (default 1; a pool's default is its size).")
 @click.option(
-    "--pad", type=Pad(), help="Zero padding P on each side (default 0), or same or valid (pad: its amounts)."
+    "--pad", type=Pads(), help="Zero padding P on each side (default 0), or same or valid (pad: its amounts)."
 )
 @click.option("--output-pad", type=Dims(minimum=0), help="Extra output after each axis (deconv; default 0).")
 @click.option("--dilation", type=Dims(), help="Dilation D (conv, deconv; default 1).")
@@ -366,6 +366,13 @@ def main() -> None:
     "--fn", type=click.Choice([m.value for m in Fn]), help="Activation function (act; default relu)."
 )
 @click.option("-p", "--p", "p", type=Probability(), help="Drop probability (dropout; default 0.5).")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any key of the kind as a spec writes it, e.g. --set 'pad=[[3, 2]]'; for keys without a flag.",
+)
 @click.option(
     "--layout",
     type=click.Choice([m.value for m in Layout]),
@@ -452,6 +459,7 @@ def _read_options(kind: Kind, options: dict[str, Any], layout: Layout = Layout.H
     from . import kinds
     from .spec import Reader, flag_of
 
+    sets = options.pop("sets", ())
     given = {k: v for k, v in options.items() if v is not None}
     module = kinds.get(kind)
     extra = sorted(k for k in given if option_key(k) not in module.KEYS)
@@ -464,6 +472,8 @@ def _read_options(kind: Kind, options: dict[str, Any], layout: Layout = Layout.H
             f"{_option_flag(OPTION_KEYS[both[0]][0])} and {_option_flag(both[0])} contradict"
         )
     data = {option_key(k): OPTION_KEYS[k][1] if k in OPTION_KEYS else v for k, v in given.items()}
+    flagged = {option_key(k): _option_flag(k) for k in given}
+    named = _set_keys(kind, module.KEYS, sets, data, flagged)
     for key in sorted(module.REQUIRED, key=lambda k: k == "filters"):
         if key in data:
             continue
@@ -479,10 +489,40 @@ def _read_options(kind: Kind, options: dict[str, Any], layout: Layout = Layout.H
             )
         data["filters"] = 1
     try:
-        reader = Reader(data, kind.value, None, name=f"{kind.value}1", kind=kind, flags=True, layout=layout)
+        reader = Reader(
+            data, kind.value, None, name=f"{kind.value}1", kind=kind, flags=True, named=named, layout=layout
+        )
         return module.read(reader)
     except SpecError as e:
         raise click.UsageError(e.message) from None
+
+
+def _set_keys(
+    kind: Kind, keys: tuple[str, ...], sets: tuple[str, ...], data: dict[str, Any], flagged: dict[str, str]
+) -> dict[str, str]:
+    """Add each --set KEY=VALUE to the layer's mapping, the value read as YAML reads a spec's; return how
+    errors name each key so set (--set pad). `flagged` names the flag that gave each key already given."""
+    named: dict[str, str] = {}
+    for item in sets:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise click.UsageError(f"--set needs KEY=VALUE, got {_quoted(repr(item))}")
+        if key not in keys:
+            known = ", ".join(keys) or "none"
+            raise click.UsageError(f"--set {_quoted(key)} is not a key of {kind.value} (its keys: {known})")
+        if key in named:
+            raise click.UsageError(f"--set {key} is given twice")
+        if key in flagged:
+            raise click.UsageError(f"{flagged[key]} and --set {key} both give '{key}'")
+        import yaml
+
+        try:
+            data[key] = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise click.UsageError(f"--set {key}={_quoted(text)} is not a value a spec could hold") from None
+        named[key] = f"--set {key}"
+    return named
 
 
 def fail(errors: list[SpecError]) -> NoReturn:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from .kinds.window import Conv, Deconv
 from .model import Axis, Field, Resolved, Shape
 
 if TYPE_CHECKING:
@@ -189,6 +188,8 @@ def per_axis(axes: tuple[Axis, ...], render: Callable[[Axis], str]) -> list[str]
 def ungrouped(r: Resolved) -> str | None:
     """Why a conv or deconv whose groups do not divide its channels has no weights to count, or None."""
     layer = r.layer
+    from .kinds.window import Conv, Deconv  # formulas are imported by window itself
+
     if not isinstance(layer, Conv | Deconv) or not (
         r.input.channels % layer.groups or layer.filters % layer.groups
     ):
@@ -215,6 +216,8 @@ def fc_line(r: Resolved) -> str | None:
 
 def saving_line(r: Resolved) -> str | None:
     """How many times fewer weights the conv needs than its FC equivalent."""
+    from .kinds.window import Conv, Deconv
+
     if not isinstance(r.layer, Conv | Deconv) or r.fc_params is None or r.params == 0 or ungrouped(r):
         return None
     head = f"{number(r.fc_params)} / {number(r.params)}"

@@ -220,6 +220,7 @@ class Reader:
         name: str = "",
         kind: Kind = Kind.CONV,
         flags: bool = False,
+        named: Mapping[str, str] | None = None,
         layout: Layout = Layout.HWC,
     ) -> None:
         self.data = data
@@ -230,12 +231,16 @@ class Reader:
         self.kind = kind
         self.flags = flags
         """Whether the values came from `convcalc layer`'s options, so errors name flags, not keys."""
+        self.named = named or {}
+        """How errors name the keys given another way than their own flag (--set key=...)."""
         self.layout = layout
         """The spec's layout, for keys written in it (reshape's shape)."""
 
     def flag_name(self, key: str) -> str:
         """How an error names a key: --filter for `convcalc layer`, else 'size'."""
-        return flag_of(key) if self.flags else f"'{key}'"
+        if not self.flags:
+            return f"'{key}'"
+        return self.named.get(key) or flag_of(key)
 
     def shown(self, key: str) -> str:
         """A key's value as an error quotes it."""
@@ -252,6 +257,8 @@ class Reader:
 
     def fail(self, key: str, expected: str) -> SpecError:
         got = self.data[key]
+        if key in self.named:
+            return _fail(f"{self.named[key]} must be {expected}, got {show(got)}", (None, None), None)
         return _fail(
             f"{self.label}: '{key}' must be {expected}, got {show(got)}",
             _at(self.data, key),
