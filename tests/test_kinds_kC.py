@@ -67,7 +67,8 @@ def test_every_recorded_kind_of_mine_is_here() -> None:
 @pytest.mark.parametrize("layout", ["hwc", "chw"])
 def test_agrees_with_torch(case: dict[str, Any], layout: str) -> None:
     """PyTorch's output shape, params and non-trainable values (num_batches_tracked left out, as for
-    bn); every refusal of PyTorch's is a located spec error."""
+    bn); every refusal of PyTorch's is a located spec error, or, for groups that do not divide the
+    channels, an error finding."""
     torch, spec = case["torch"], case["spec"]
     dims = case["input"] if layout == "hwc" else chw(case["input"])
     net = {"input": dims, "layout": layout, "layers": [spec]}
@@ -76,6 +77,11 @@ def test_agrees_with_torch(case: dict[str, Any], layout: str) -> None:
             convcalc.analyze(net)
         return
     if refused(torch):
+        if case["kind"] == "group_norm" and spec["groups"] > 0 and case["input"][-1] % spec["groups"]:
+            errors = [d for d in convcalc.analyze(net)["diagnostics"] if d["severity"] == "error"]
+            assert [d["code"] for d in errors] == ["groups-mismatch"]  # as conv's: a finding with its fix
+            assert errors[0]["message"].endswith("PyTorch refuses it")
+            return
         with pytest.raises(
             convcalc.SpecError,
             match=r"PyTorch refuses it|needs 2-D input|needs spatial input|must be a positive integer",
@@ -90,13 +96,19 @@ def test_agrees_with_torch(case: dict[str, Any], layout: str) -> None:
 
 
 def test_refusals_are_located_at_the_key(tmp_path: Path) -> None:
+    """Groups that do not divide the channels are conv's and channel_shuffle's groups-mismatch: an error
+    finding at the key, with the nearest groups that do (the layer still has its shape)."""
     spec = tmp_path / "net.yaml"
     spec.write_text("input: 3x3x6\nlayers:\n  - {type: group_norm, groups: 4}\n")
-    result = CliRunner().invoke(main, ["run", str(spec)])
-    assert result.exit_code == 2
-    assert result.stderr == (
-        f"{spec}:3:32: error: group_norm1: groups 4 must divide the channels (6); PyTorch refuses it\n"
+    result = CliRunner().invoke(main, ["lint", str(spec)])
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[0] == (
+        f"{spec}:3:32: error[groups-mismatch] group_norm1: groups 4 must divide the channels (6); "
+        "PyTorch refuses it; fix: groups 2 or groups 3"
     )
+    run = CliRunner().invoke(main, ["run", str(spec), "--format", "json"])
+    assert run.exit_code == 1
+    assert json.loads(run.stdout)["layers"][0]["output_shape"] == [3, 3, 6]
 
 
 @pytest.mark.parametrize(
@@ -203,10 +215,6 @@ def test_explain_and_check_from_the_command_line(args: list[str], params: str) -
     ("args", "message"),
     [
         (["--type", "group_norm"], "--type group_norm needs --groups"),
-        (
-            ["--type", "group_norm", "--groups", "5"],
-            "group_norm1: groups 5 must divide the channels (6); PyTorch refuses it",
-        ),
         (["--type", "prelu", "--bias"], "--bias does not apply to --type prelu"),
         (["--type", "scale", "--per-channel"], "--per-channel does not apply to --type scale"),
         (
@@ -222,6 +230,16 @@ def test_flags_refused(args: list[str], message: str) -> None:
     result = CliRunner().invoke(main, ["layer", "--in", "4x4x6", *args])
     assert result.exit_code == 2
     assert result.stderr == f"convcalc layer: error: {message} (see 'convcalc layer --help')\n"
+
+
+def test_layer_group_norm_groups_mismatch_is_a_finding() -> None:
+    result = CliRunner().invoke(main, ["layer", "--in", "4x4x6", "--type", "group_norm", "--groups", "5"])
+    assert result.exit_code == 1
+    assert (
+        "error[groups-mismatch] group_norm1: groups 5 must divide the channels (6); PyTorch refuses it"
+        in (result.output)
+    )
+    assert "fix: groups 3 or groups 6" in result.output
 
 
 def test_flags_read_as_the_spec_line() -> None:

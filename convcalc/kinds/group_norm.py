@@ -5,12 +5,12 @@ from __future__ import annotations
 from math import prod
 from typing import TYPE_CHECKING, Any
 
+from .. import factor
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
+from ..model import Code, Expect, Field, Held, Kind, Layer, Refusal, Resolved, Shape, Where
 from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
-from . import refusals as refusals
 from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
@@ -63,11 +63,12 @@ def refusal(layer: GroupNorm, shape: Shape) -> str | None:
 
 
 def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
-    """Shape kept; 2C params when affine; no running statistics. PyTorch's refusals are spec errors."""
+    """Shape kept; 2C params when affine; no running statistics. Groups of one value are a spec error:
+    nothing near would do; groups that do not divide the channels are a finding with the nearest that do."""
     assert isinstance(layer, GroupNorm)
     (shape,) = inputs
     why = refusal(layer, shape)
-    if why is not None:
+    if why is not None and not shape.channels % layer.groups:  # groups that do not divide C: a finding
         line, column = layer.where.of("groups")
         raise SpecError(f"{layer.name}: {why}", file=file, line=line, column=column)
     return Resolved(index, layer, shape, shape, (), 2 * shape.channels if layer.affine else 0, None, 0)
@@ -98,6 +99,17 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     """groups and affine."""
     assert isinstance(r.layer, GroupNorm)
     return {"groups": r.layer.groups, "affine": r.layer.affine}
+
+
+def refusals(r: Resolved) -> tuple[Refusal, ...]:
+    """Groups that do not divide the channels, with the nearest that do (as conv's and channel_shuffle's)."""
+    assert isinstance(r.layer, GroupNorm)
+    c, g = r.input.channels, r.layer.groups
+    if c % g == 0:
+        return ()
+    message = f"groups {g} must divide the channels ({c}); PyTorch refuses it"
+    fixes = tuple(f"groups {d}" for d in factor.near_divisors(c, g))
+    return (Refusal(Code.GROUPS_MISMATCH, message, "groups", fixes),)
 
 
 def runnable(r: Resolved, channels: int) -> bool:
