@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from dataclasses import replace
 from math import gcd
 
 from . import arith, kinds
@@ -14,6 +15,7 @@ from .model import (
     Code,
     Finding,
     Layout,
+    Margins,
     PadMode,
     PoolMode,
     Refusal,
@@ -232,9 +234,28 @@ def _input_fixes(
     return fixes
 
 
+def _within(r: Resolved, margins: Margins) -> tuple[Axis, ...]:
+    """The layer's axes as they meet the data: rows that an earlier pad layer added count as padding."""
+    if not margins or len(margins) != len(r.axes) or r.axes[0].transposed:
+        return r.axes
+    return tuple(
+        replace(a, n=a.n - b - e, pad=a.pad + b, pad_end=a.end_pad + e) if (b or e) and a.n > b + e else a
+        for a, (b, e) in zip(r.axes, margins, strict=True)
+    )
+
+
 def _fractional(
-    spec: Spec, first: Shape, layers: tuple[Resolved, ...], r: Resolved, *, budget: int = _INPUT_BUDGET
+    spec: Spec,
+    first: Shape,
+    layers: tuple[Resolved, ...],
+    r: Resolved,
+    *,
+    budget: int = _INPUT_BUDGET,
+    seen: tuple[Axis, ...] | None = None,
 ) -> Finding:
+    """A size that is not a whole number: an error when input is dropped, a note when only padding goes
+    unused; `seen` is the axes as they meet the data (a pad layer's rows are padding), else the layer's."""
+    seen = seen or r.axes
     names = fm.AXIS_NAMES[len(r.axes)]
     texts = [
         (n, f"{fm.size_expr(a)} = {fm.ratio(a)}") for n, a in zip(names, r.axes, strict=True) if a.fractional
@@ -244,13 +265,15 @@ def _fractional(
     else:
         formula = "; ".join(f"{n}s: {t}" for n, t in texts)
     message = f"{formula} is not a whole number; PyTorch {fm.rounded_to(r.axes, fm.spatial(r.output))}"
-    if not any(arith.drops_input(a) for a in r.axes):
+    if not any(arith.drops_input(a) for a in seen):
         # Nothing is lost: a fix may only say how to make the windows fit with the same output.
-        message += f", but no input is lost: {_unused_text(r.axes)}"
+        message += f", but no input is lost: {_unused_text(seen)}"
+        if seen != r.axes:
+            message += " (an earlier pad layer's)"
         fixes = _same_output_fixes(r)
-        brief = _unused_brief(r.axes)
+        brief = _unused_brief(seen)
         return _finding(spec, r, Severity.INFO, Code.FRACTIONAL_SIZE, message, fixes=fixes, brief=brief)
-    message += f" and silently drops {_lost_text(r.axes)}"
+    message += f" and silently drops {_lost_text(seen)}"
     pad, no_pad = _pad_fix(r)
     before = layers[: r.index - 1]
     fixes = tuple(
@@ -455,7 +478,10 @@ def diagnose(
     asserted = dims == spec.input and layout is spec.layout
     misfits = sum(1 for r in layers if r.fractional and any(arith.drops_input(a) for a in r.axes))
     budget = _INPUT_BUDGET // max(1, misfits)
+    edges: list[Margins] = [None]  # the padding rows at the edges of each layer's input, then the output's
     for r in layers:
+        edges.append(kinds.of(r.layer).margins(r, edges[-1]))
+    for r, margins in zip(layers, edges, strict=False):
         refused = kinds.of(r.layer).refusals(r)
         found.extend(_refused(spec, r, x, len(spec.layers) - r.index) for x in refused)
         if r.axes:
@@ -468,7 +494,7 @@ def diagnose(
             found.append(_non_positive(spec, r, len(spec.layers) - r.index, misread))
             continue
         if r.fractional:
-            found.append(_fractional(spec, first, layers, r, budget=budget))
+            found.append(_fractional(spec, first, layers, r, budget=budget, seen=_within(r, margins)))
         if asserted:
             found.extend(_expect_mismatches(spec, r, r.output, r.params, r.macs))
     complete = len(layers) == len(spec.layers) and all(

@@ -190,6 +190,10 @@ class Expect:
 PerAxis = tuple[int, ...]
 """A per-axis setting: one value for every axis, or one per spatial axis."""
 
+Margins = tuple[tuple[int, int], ...] | None
+"""Per spatial axis, how many leading and trailing positions of a tensor are padding a layer added,
+not data; None when none are known to be."""
+
 
 class Layer(Protocol):
     """What every layer value has, whatever its kind; the kind's module (convcalc.kinds) knows the rest."""

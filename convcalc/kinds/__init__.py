@@ -7,7 +7,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..model import Layer, Refusal, Resolved
+    from ..model import Layer, Margins, Refusal, Resolved
     from .types import LayerKind
 
 
@@ -58,6 +58,7 @@ PARTS = (
     "read",
     "resolve",
     "field",
+    "margins",
     "size_lines",
     "params_line",
     "macs_line",
@@ -106,6 +107,11 @@ def of(layer: Layer) -> LayerKind:
 # The parts most kinds share; a kind module imports them as its own (`from . import macs_line as macs_line`):
 # no formula for a kept shape, no arithmetic, no window, no extra JSON fields, nothing PyTorch refuses,
 # no temporaries.
+
+
+def margins(r: Resolved, before: Margins) -> Margins:
+    """A kind that keeps every position in place (elementwise) keeps the padding rows; others lose track."""
+    return before if of(r.layer).ELEMENTWISE else None
 
 
 def size_lines(r: Resolved) -> list[str]:

@@ -8,6 +8,7 @@ from ..errors import SpecError
 from ..model import Code, Expect, Field, Fn, Held, Kind, Layer, Resolved, Shape, Where
 from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import margins as margins
 from . import refusals as refusals
 from . import runnable as runnable
 from . import size_lines as size_lines

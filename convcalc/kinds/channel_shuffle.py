@@ -8,6 +8,7 @@ from .. import factor
 from ..model import Code, Expect, Field, Held, Kind, Layer, Refusal, Resolved, Shape, Where
 from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
 from . import size_lines as size_lines

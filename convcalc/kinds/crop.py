@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .. import formulas as fm
-from ..model import Code, Expect, Field, Held, Kind, Layer, PerAxis, Refusal, Resolved, Shape, Where
+from ..model import Code, Expect, Field, Held, Kind, Layer, Margins, PerAxis, Refusal, Resolved, Shape, Where
 from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
@@ -80,6 +80,17 @@ def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | 
     (shape,) = inputs
     out = tuple(last - first + 1 for first, last in kept(layer, shape, file))
     return Resolved(index, layer, shape, Shape(out, shape.channels), (), 0, None, 0)
+
+
+def margins(r: Resolved, before: Margins) -> Margins:
+    """What is left of the input's padding rows after the crop."""
+    if before is None or not r.output.positive:
+        return None
+    pairs = kept(r.layer, r.input, None)
+    return tuple(
+        (max(0, hb - first), max(0, ha - (n - 1 - last)))
+        for n, (hb, ha), (first, last) in zip(r.input.spatial, before, pairs, strict=True)
+    )
 
 
 def refusal(r: Resolved) -> tuple[str, bool] | None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..model import Code, Field, Held, Kind, Layer, Refusal, Resolved, Shape
+from . import margins as margins
 from . import shares_input as shares_input
 from . import size_lines as size_lines  # the shared parts, as this kind's own
 from . import type_cell as type_cell

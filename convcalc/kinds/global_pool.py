@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from ..model import Code, Expect, Field, Held, Kind, Layer, PoolMode, Resolved, Shape, Where
 from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import margins as margins
 from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch

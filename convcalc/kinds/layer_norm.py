@@ -8,6 +8,7 @@ from .. import formulas as fm
 from ..model import Code, Expect, Field, Held, Kind, Layer, Resolved, Shape, Where
 from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import margins as margins
 from . import refusals as refusals
 from . import runnable as runnable
 from . import shares_input as shares_input

@@ -6,7 +6,21 @@ from typing import TYPE_CHECKING, Any
 
 from .. import formulas as fm
 from ..errors import SpecError
-from ..model import Code, Expect, Field, Fill, Held, Kind, Layer, PerAxis, Refusal, Resolved, Shape, Where
+from ..model import (
+    Code,
+    Expect,
+    Field,
+    Fill,
+    Held,
+    Kind,
+    Layer,
+    Margins,
+    PerAxis,
+    Refusal,
+    Resolved,
+    Shape,
+    Where,
+)
 from ..values import frozen
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import scratch as scratch
@@ -91,6 +105,13 @@ def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | 
     pairs = sides(layer, shape, file)
     out = Shape(tuple(n + b + a for n, (b, a) in zip(shape.spatial, pairs, strict=True)), shape.channels)
     return Resolved(index, layer, shape, out, (), 0, None, 0)
+
+
+def margins(r: Resolved, before: Margins) -> Margins:
+    """Its sides are padding, added to any the input had at its edges."""
+    pairs = sides(r.layer, r.input, None)
+    had = before or ((0, 0),) * len(pairs)
+    return tuple((hb + b, ha + a) for (hb, ha), (b, a) in zip(had, pairs, strict=True))
 
 
 def too_large(r: Resolved) -> tuple[int, int, int] | None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from .. import formulas as fm
 from ..model import Axis, Code, Field, Held, Kind, Layer, PadMode, PoolMode, Refusal, Resolved, Shape
 from . import macs_line as macs_line  # the shared parts, as this kind's own
+from . import margins as margins
 from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import window

@@ -11,6 +11,7 @@ from ..model import Code, Expect, Field, Held, Kind, Layer, Layout, Resolved, Sh
 from ..values import frozen
 from . import json_fields as json_fields  # the shared parts, as this kind's own
 from . import macs_line as macs_line
+from . import margins as margins
 from . import refusals as refusals
 from . import runnable as runnable
 from . import scratch as scratch

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..model import Field, Held, Kind, Layer, Refusal, Resolved, Shape
+from ..model import Field, Held, Kind, Layer, Margins, Refusal, Resolved, Shape
 
 if TYPE_CHECKING:
     from ..kernels import Array
@@ -49,6 +49,11 @@ class LayerKind(Protocol):
 
     def field(self, r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
         """The receptive-field step on spatial output; None once every output sees the whole input."""
+        ...
+
+    def margins(self, r: Resolved, before: Margins) -> Margins:
+        """The padding rows at the edges of the output, given those of the input: a pad layer adds its
+        sides, a crop removes its amounts, kinds that keep positions (elementwise) keep them."""
         ...
 
     def size_lines(self, r: Resolved) -> list[str]:
