@@ -1,8 +1,9 @@
-"""Integer expressions for block arguments: parsed once with `ast`, checked against a grammar, run as closures.
+"""Integer expressions for block arguments: parsed once with `ast`, checked, run as closures.
 
 The grammar is Python's for integer literals, names, unary `-` `+` `not`, binary `+ - * // %`,
 comparisons (chains too), `and`/`or`, `x if c else y` and calls of `min` and `max`; the meaning is Python's
-for that subset (floor division and modulo of negatives included). Nothing is ever given to `eval`, `exec` or `compile`.
+for that subset (floor division and modulo of negatives included). Nothing is ever given to `eval`,
+`exec` or `compile`.
 
 Decisions:
 - Booleans are values, not literals: `True`/`False` are refused in the text. A YAML `true`/`false` argument
