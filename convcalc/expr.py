@@ -282,9 +282,7 @@ class _Compiler:
         """An integer literal within the limit."""
         value = node.value
         if isinstance(value, bool):
-            self.refuse(
-                node, "there are no boolean literals; compare (`s == 1`) or pass a true/false argument"
-            )
+            self.refuse(node, "no boolean literals; compare (`s == 1`) or pass a true/false argument")
         if not isinstance(value, int):
             self.refuse(node, "only integer literals; an expression has " + _ALLOWED)
         if abs(value) > LIMIT:
@@ -361,7 +359,7 @@ class _Compiler:
         """A comparison or a chain of them, each operand computed once."""
         operands = [node.left, *node.comparators]
         ops: list[Callable[[int, int], bool]] = []
-        for op, left, right in zip(node.ops, operands, operands[1:], strict=True):
+        for op, left, right in zip(node.ops, operands[:-1], operands[1:], strict=True):
             if type(op) in _REFUSED_COMPARISONS:
                 symbol, reason = _REFUSED_COMPARISONS[type(op)]
                 raise ExprError(
@@ -372,7 +370,7 @@ class _Compiler:
             ops.append(_COMPARISONS[type(op)])
         codes = [self.compile(operand, depth) for operand in operands]
         if all(isinstance(code, int) for code in codes):
-            return all(op(a, b) for op, a, b in zip(ops, codes, codes[1:], strict=True))  # type: ignore[arg-type]
+            return all(op(a, b) for op, a, b in zip(ops, codes[:-1], codes[1:], strict=True))  # type: ignore[arg-type]
         runs = [_run(code) for code in codes]
         if len(ops) == 1:
             compare, first, second = ops[0], runs[0], runs[1]
