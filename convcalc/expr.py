@@ -118,6 +118,7 @@ class Expr:
     constant: Value | None
     """The value when the expression has no names and evaluates without error, else None."""
     _code: Run = field(repr=False, compare=False)
+    _fetch: Callable[[Mapping[str, Value]], Sequence[Value]] = field(repr=False, compare=False)
 
     def column_of(self, name: str) -> int:
         """The column where `name` is first used."""
@@ -133,19 +134,37 @@ class Expr:
         """The value with each name read from `env`; ExprError for an unknown name, a non-integer value, a
         division or modulo by zero, or a value beyond +-LIMIT."""
         try:
-            values = [env[name] for name in self.names]
+            values = self._fetch(env)
         except KeyError:
             self.check_names(env)
             raise
+        for value in values:
+            if (value.__class__ is not int or not -LIMIT <= value <= LIMIT) and value.__class__ is not bool:
+                self._refuse(values)
+        return self._code(values)
+
+    def _refuse(self, values: Sequence[object]) -> NoReturn:
+        """Raise the error for the first value that is not an integer within the limit."""
         for value, name, column in zip(values, self.names, self.columns, strict=True):
-            if not isinstance(value, int):
+            if type(value) is not int and type(value) is not bool:
                 shown = visible(repr(value))[:_QUOTE]
                 raise ExprError(
                     f"`{name}` is {type(value).__name__} {shown}, not an integer or a boolean", column=column
                 )
             if not -LIMIT <= value <= LIMIT:
                 raise ExprError(f"`{name}` is {_size(value)}: beyond +-(2**63 - 1)", column=column)
-        return self._code(values)
+        raise AssertionError("no value to refuse")
+
+
+def _fetcher(names: tuple[str, ...]) -> Callable[[Mapping[str, Value]], Sequence[Value]]:
+    """A function reading `names` from an environment, in order, as fast as the interpreter allows."""
+    if not names:
+        return lambda _: ()
+    if len(names) == 1:
+        (name,) = names
+        return lambda env: (env[name],)
+    fetch: Callable[[Mapping[str, Value]], Sequence[Value]] = operator.itemgetter(*names)
+    return fetch
 
 
 def parse(text: str) -> Expr:
@@ -174,8 +193,8 @@ def parse(text: str) -> Expr:
     slots = tuple(compiler.slots)
     columns = tuple(compiler.columns)
     if isinstance(code, int):
-        return Expr(text, slots, columns, code, _constant(code))
-    return Expr(text, slots, columns, None, code)
+        return Expr(text, slots, columns, code, _constant(code), _fetcher(slots))
+    return Expr(text, slots, columns, None, code, _fetcher(slots))
 
 
 def _constant(value: Value) -> Run:
@@ -328,32 +347,53 @@ class _Compiler:
         symbol, op = _ARITHMETIC[kind]
         column = self.between(node.left, node.right, symbol)
         snippet = self.snippet(node)
-        if kind in (ast.FloorDiv, ast.Mod):
+        limit = LIMIT
 
-            def divide(a: Value, b: Value) -> Value:
-                if not b:
-                    raise ExprError(f"`{snippet}` divides by zero", column=column)
-                return op(a, b)
+        def by_zero() -> NoReturn:
+            raise ExprError(f"`{snippet}` divides by zero", column=column)
 
-            step = divide
-        else:
-
-            def step(a: Value, b: Value) -> Value:
-                result = op(a, b)
-                if -LIMIT <= result <= LIMIT:
-                    return result
-                raise ExprError(f"`{snippet}` is {_size(result)}: beyond +-(2**63 - 1)", column=column)
+        def too_big(result: int) -> NoReturn:
+            raise ExprError(f"`{snippet}` is {_size(result)}: beyond +-(2**63 - 1)", column=column)
 
         if isinstance(left, int) and isinstance(right, int):
-            try:
-                return step(left, right)
-            except ExprError:
-                pass
+            if kind in (ast.FloorDiv, ast.Mod):
+                if right:
+                    return op(left, right)
+            elif -limit <= (result := op(left, right)) <= limit:
+                return result
+        a = _run(left)
+        if kind in (ast.FloorDiv, ast.Mod):
+            if isinstance(right, int) and right:
+                divisor = right
+                return lambda v: op(a(v), divisor)
+            b = _run(right)
+
+            def divide(v: Sequence[Value]) -> Value:
+                try:
+                    return op(a(v), b(v))
+                except ZeroDivisionError:
+                    by_zero()
+
+            return divide
         if isinstance(right, int):
-            run_left, constant = _run(left), right
-            return lambda v: step(run_left(v), constant)
-        run_left, run_right = _run(left), right
-        return lambda v: step(run_left(v), run_right(v))
+            constant = right
+
+            def step_constant(v: Sequence[Value]) -> Value:
+                result = op(a(v), constant)
+                if -limit <= result <= limit:
+                    return result
+                too_big(result)
+
+            return step_constant
+        b = right
+
+        def step(v: Sequence[Value]) -> Value:
+            result = op(a(v), b(v))
+            if -limit <= result <= limit:
+                return result
+            too_big(result)
+
+        return step
 
     def comparison(self, node: ast.Compare, depth: int) -> Code:
         """A comparison or a chain of them, each operand computed once."""

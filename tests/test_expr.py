@@ -137,6 +137,10 @@ def test_long_quotes_are_cut() -> None:
     assert len(info.value.message) < 120
 
 
+class Channels(int):
+    """An int subclass, as numpy's or an enum's integers would be: refused, not silently accepted."""
+
+
 @pytest.mark.parametrize(
     ("env", "column", "message"),
     [
@@ -145,6 +149,8 @@ def test_long_quotes_are_cut() -> None:
         ({}, 4, "unknown name `widht`: no names are defined here"),
         ({"widht": "wide", "groups": 1}, 4, "`widht` is str 'wide', not an integer or a boolean"),
         ({"widht": 2**63, "groups": 1}, 4, "`widht` is 9223372036854775808: beyond +-(2**63 - 1)"),
+        ({"widht": 64, "groups": 1.0}, 12, "`groups` is float 1.0, not an integer or a boolean"),
+        ({"widht": 64, "groups": Channels(2)}, 12, "`groups` is Channels 2, not an integer or a boolean"),
     ],
 )
 def test_evaluation_errors(env: dict[str, object], column: int, message: str) -> None:
