@@ -280,7 +280,7 @@ def expressions(draw: st.DrawFn, depth: int = 3) -> str:
     return f"{func}({', '.join(draw(st.lists(inner, min_size=2, max_size=3)))})"
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(text=expressions(), env=ENV)
 def test_python_is_the_oracle(text: str, env: dict[str, int]) -> None:
     try:
