@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -307,13 +306,3 @@ def test_bounds_against_python(a: int, b: int) -> None:
                 parse(text).evaluate({"a": a, "b": b})
         else:
             assert parse(text).evaluate({"a": a, "b": b}) == exact
-
-
-def test_fast_enough_to_repeat() -> None:
-    """Blocks repeat thousands of times: 100k evaluations of a typical argument stay well under a second."""
-    expr = parse("max(8, (c * 6 + 4) // 8 * 8) if s == 1 else c")
-    env = {"c": 32, "s": 1}
-    start = time.perf_counter()
-    for _ in range(100_000):
-        expr.evaluate(env)
-    assert time.perf_counter() - start < 2.0
