@@ -86,8 +86,8 @@ def make_spec(layers: int) -> str:
 def resolve_ms(text: str, runs: int = 5) -> float:
     """Median time to parse, resolve and write JSON, in process, in milliseconds."""
     from convcalc.loader import parse
-    from convcalc.output import write_json
     from convcalc.resolver import resolve
+    from convcalc.write import write_json
 
     times = []
     gc.disable()  # as `convcalc run` does: a short-lived process has no use for cyclic collection

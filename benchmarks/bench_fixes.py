@@ -58,10 +58,9 @@ def main() -> None:
         ratio = large / small
         print(f"  10,000 layers  {large:8.1f} ms   {n_large:6,} findings   {ratio:5.1f}x   (target ~10x)")
     from convcalc import factor
-    from convcalc.findings import _near_groups
 
     start = time.perf_counter()
-    near = _near_groups(2**62, 3)
+    near = factor.near_divisors(2**62, 3)
     print(f"groups 3 on 2**62 channels: {near} in {(time.perf_counter() - start) * 1000:.2f} ms")
     start = time.perf_counter()
     listed = factor.divisors((2**61 - 1) * (2**31 - 1))

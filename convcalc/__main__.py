@@ -10,6 +10,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from . import __version__, kinds
+from .build import MAX_SIZE, parse_dims
 from .errors import ConvcalcError, SpecError
 from .formats import OFFERED, Format
 from .model import (
@@ -27,10 +28,9 @@ from .model import (
     Sizing,
     Spec,
 )
-from .output import View, render, sheet, write_json
 from .safe import visible
-from .spec import MAX_SIZE, parse_dims
 from .streams import glyphs, guarded, width
+from .write import View, render, sheet, write_json
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -129,7 +129,7 @@ class Pads(Dims):
 
 def _columns(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[str, ...] | None:
     """name,output,params: these columns; +rf,+memory: the defaults and these."""
-    from .report import COLUMN_SET, DEFAULT_COLUMNS
+    from .present import COLUMN_SET, DEFAULT_COLUMNS
 
     if value is None:
         return None
@@ -255,7 +255,7 @@ def check_options(f: F) -> F:
 def _checked(net: Network, *, seed: int, max_memory: int) -> Network:
     """Run the check with a progress bar for long ones."""
     from .check import checked
-    from .output import Progress
+    from .write import Progress
 
     return checked(net, seed=seed, max_memory=max_memory, on_layer=Progress("checking"))
 
@@ -457,7 +457,7 @@ def _option_flag(option: str) -> str:
 def _read_options(kind: Kind, options: dict[str, Any], layout: Layout = Layout.HWC) -> Layer:
     """The options as the mapping a spec line holds, read by the kind's reader; errors name the flags."""
     from . import kinds
-    from .spec import Reader, flag_of
+    from .build import Reader, flag_of
 
     sets = options.pop("sets", ())
     given = {k: v for k, v in options.items() if v is not None}
@@ -596,10 +596,10 @@ def run(
     import dataclasses
     import gc
 
-    from .findings import selected
     from .inputs import Source
     from .loader import read
     from .resolver import resolve
+    from .rules import selected
 
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
     results: list[Network | SpecError] = []

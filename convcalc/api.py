@@ -59,8 +59,8 @@ def _read(path: str, max_size: int) -> Spec:
 def load(spec: object, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
     """A spec from a path (str, pathlib.Path or any os.PathLike), YAML text, or a Mapping of Python data;
     a file larger than `max_size` bytes is refused."""
+    from .build import build
     from .loader import parse
-    from .spec import build
 
     if isinstance(spec, Mapping):
         return build(_plain(spec))
@@ -75,7 +75,7 @@ def load(spec: object, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
 
 def _shape(value: object) -> tuple[int, ...] | None:
     """`input` as the CLI takes it (28x28x1) or as numbers ((28, 28, 1), numpy integers too)."""
-    from .spec import parse_dims, show
+    from .build import parse_dims, show
 
     if value is None:
         return None
@@ -183,10 +183,10 @@ def analyze(
     Raises SpecError for an invalid spec or input, OptionError (a ValueError) for another bad argument and
     convcalc.check.MemoryLimit when a check would need more than `max_memory`.
     """
-    from .findings import selected
     from .inputs import Source
-    from .report import to_json
+    from .present import to_json
     from .resolver import resolve
+    from .rules import selected
 
     shape = _shape(input)
     sizing = Sizing(
@@ -209,7 +209,7 @@ def analyze(
     net = dataclasses.replace(net, findings=selected(net.findings, **kept), shapes=shown)
     data = to_json(net)
     if explaining:
-        from .output import explain_lines
+        from .write import explain_lines
 
         for item, r in zip(data["layers"], net.layers, strict=True):
             item["explain"] = explain_lines(r, net)

@@ -12,7 +12,7 @@ from . import __version__
 from .errors import SpecError
 from .formats import Format, unhandled
 from .model import Code, Finding, Severity
-from .report import diagnostic, finding_json, finding_line, fix_text
+from .present import diagnostic, finding_json, finding_line, fix_text
 from .safe import visible
 from .source import MAX_SPEC_SIZE
 from .walk import has_layers, shown, walk

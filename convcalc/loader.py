@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from .build import Located, LocatedList, build, excerpt, show
 from .errors import SpecError
 from .model import Spec
 from .source import MAX_SPEC_SIZE, read_text
-from .spec import Located, LocatedList, build, excerpt, show
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -8,9 +8,9 @@ from math import gcd
 
 from . import kinds
 from .errors import SpecError
-from .findings import diagnose
 from .inputs import Source, check_rank
 from .model import Axis, Field, Layer, Layout, Network, Resolved, Shape, Sizing, Spec
+from .rules import diagnose
 
 MAX_DIMS = 4
 """An input has at most 3 spatial axes and channels."""

@@ -192,7 +192,7 @@ COLUMNS = ("filter", "stride", "pad", "dilation", "output", "kind", "exact_outpu
 
 def records(r: Search) -> list[dict[str, Any]]:
     """One JSON object per solution, keyed by COLUMNS; the exact size rounded as `run` rounds it."""
-    from .report import exact_number
+    from .present import exact_number
 
     return [
         dict(
@@ -243,7 +243,7 @@ def to_json(r: Search) -> dict[str, Any]:
 def render(r: Search, fmt: Format) -> str:
     """The search in one of the shared formats: table, json (one line per solution), markdown or csv."""
     if fmt is Format.JSON:
-        from .report import json_text
+        from .present import json_text
 
         return json_text(to_json(r)) + "\n"
     if fmt is Format.CSV:

@@ -15,9 +15,9 @@ from click.testing import CliRunner
 import convcalc
 from convcalc.__main__ import main
 from convcalc.loader import read
-from convcalc.output import Format, View, to_text
-from convcalc.report import COLUMNS
+from convcalc.present import COLUMNS
 from convcalc.resolver import resolve
+from convcalc.write import Format, View, to_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = ROOT / "specs"

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 import convcalc
 from convcalc.__main__ import main
 from convcalc.lint import lint
-from convcalc.output import Format, table
 from convcalc.resolver import resolve
+from convcalc.write import Format, table
 
 ROOT = Path(__file__).resolve().parent.parent
 

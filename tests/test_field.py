@@ -13,7 +13,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from convcalc import spec as specmod
+from convcalc import build as specmod
 from convcalc.loader import read
 from convcalc.model import Network, Resolved
 from convcalc.resolver import resolve

@@ -12,8 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convcalc import arith, solve
+from convcalc import build as specmod
 from convcalc import formulas as fm
-from convcalc import spec as specmod
 from convcalc.model import Code, Finding, Network, Severity
 from convcalc.resolver import resolve
 

@@ -13,8 +13,8 @@ from convcalc import lint, solve
 from convcalc.__main__ import main
 from convcalc.formats import OFFERED, Format
 from convcalc.loader import read
-from convcalc.output import render
 from convcalc.resolver import resolve
+from convcalc.write import render
 
 SPEC = Path(__file__).parent.parent / "specs" / "alexnet.yaml"
 

@@ -33,16 +33,16 @@ def _references(path: Path) -> set[str]:
 
 
 # The stages that know particular kinds, and why; every other kind is named by its own module alone.
-WINDOW_RULES = {"kinds/window.py", "findings.py", "__main__.py"}
-"""conv, deconv and pool share window.py (their classes live there), the rules about sliding windows,
-and `convcalc layer`'s hints for a window's flags."""
+WINDOW_RULES = {"kinds/window.py", "rules.py", "__main__.py"}
+"""conv, deconv and pool share window.py (their classes live there), the rules about sliding windows
+and their fixes, and `convcalc layer`'s hints for a window's flags."""
 KNOWN_ELSEWHERE = {
-    Kind.CONV: WINDOW_RULES | {"formulas.py", "spec.py"},  # FC-equivalent ratio; the reader's default kind
-    Kind.DECONV: WINDOW_RULES | {"formulas.py", "report.py"},  # its output_pad in the JSON window
-    Kind.POOL: WINDOW_RULES | {"report.py"},  # an adaptive pool's receptive field
-    Kind.FC: {"report.py"},  # after an fc every output sees the whole input
-    Kind.GLOBAL_POOL: {"report.py"},  # likewise after a global pool
-    Kind.FLATTEN: {"report.py"},  # a flatten keeps the field it was given
+    Kind.CONV: WINDOW_RULES | {"formulas.py", "build.py"},  # FC-equivalent ratio; the reader's default kind
+    Kind.DECONV: WINDOW_RULES | {"formulas.py", "present.py"},  # its output_pad in the JSON window
+    Kind.POOL: WINDOW_RULES | {"present.py", "fixes.py"},  # an adaptive pool's field; a pool's pad cap
+    Kind.FC: {"present.py"},  # after an fc every output sees the whole input
+    Kind.GLOBAL_POOL: {"present.py"},  # likewise after a global pool
+    Kind.FLATTEN: {"present.py"},  # a flatten keeps the field it was given
     Kind.ACT: {"hints.py"},  # 'activation: relu' is a misspelt act
     Kind.PIXEL_UNSHUFFLE: {"kinds/pixel_shuffle.py"},  # the two share the 2-D check and its errors
 }

@@ -18,7 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from convcalc import arith
-from convcalc import spec as specmod
+from convcalc import build as specmod
 from convcalc.errors import SpecError
 from convcalc.loader import read
 from convcalc.model import Code, Fn, Network, PadMode, PoolMode, Resolved

@@ -15,8 +15,8 @@ from click.testing import CliRunner
 
 from convcalc.__main__ import main
 from convcalc.loader import read
-from convcalc.output import Progress, table
 from convcalc.resolver import resolve
+from convcalc.write import Progress, table
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 NAMES = ["x[/conv]", "layer1[downsample]", "[conv]", "[bold red]hot", "[link=http://x]click", "a|b", 'c,"d"']

@@ -22,9 +22,9 @@ from click.testing import CliRunner
 
 from convcalc.__main__ import main
 from convcalc.loader import read
-from convcalc.output import table
-from convcalc.report import COLUMN_SET
+from convcalc.present import COLUMN_SET
 from convcalc.resolver import resolve
+from convcalc.write import table
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))

@@ -10,10 +10,10 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from convcalc import spec as specmod
+from convcalc import build as specmod
 from convcalc.__main__ import main
-from convcalc.output import Format, to_text
 from convcalc.resolver import resolve
+from convcalc.write import Format, to_text
 
 
 def cli(*args: str) -> Any:

@@ -10,13 +10,13 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from convcalc import build as specmod
 from convcalc import factor
 from convcalc import formulas as fm
-from convcalc import spec as specmod
 from convcalc.__main__ import main
 from convcalc.loader import parse
 from convcalc.model import Code, Network, Severity
-from convcalc.report import output_cell
+from convcalc.present import output_cell
 from convcalc.resolver import resolve
 
 FAST = settings(max_examples=150, deadline=None)

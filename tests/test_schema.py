@@ -97,10 +97,10 @@ def test_every_property_has_a_description() -> None:
 
 
 def test_layer_keys_and_codes_are_the_loaders() -> None:
+    from convcalc.build import CODES as LOADER_CODES
+    from convcalc.build import EXPECT_KEYS, REQUIRED, TOP_KEYS
+    from convcalc.build import LAYER_KEYS as LOADER_KEYS
     from convcalc.model import Kind
-    from convcalc.spec import CODES as LOADER_CODES
-    from convcalc.spec import EXPECT_KEYS, REQUIRED, TOP_KEYS
-    from convcalc.spec import LAYER_KEYS as LOADER_KEYS
 
     assert set(KINDS) == {k.value for k in Kind}
     for kind in KINDS:

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 
 from convcalc.__main__ import main
 from convcalc.loader import read
-from convcalc.output import Format, View, to_text
 from convcalc.resolver import resolve
+from convcalc.write import Format, View, to_text
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convcalc import grid, inputs, model, output, report, streams
+from convcalc import grid, inputs, model, present, streams, write
 from convcalc.values import frozen
 
 
@@ -184,11 +184,11 @@ def test_what_it_does_not_do_is_refused() -> None:
         model.Sizing,
         model.LayerCheck,
         model.Network,
-        report.Column,
+        present.Column,
         grid.Column,
         streams.Glyphs,
         inputs.Source,
-        output.View,
+        write.View,
     ],
 )
 def test_start_up_values_are_frozen_slotted_dataclasses(cls: type) -> None:

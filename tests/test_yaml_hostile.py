@@ -462,7 +462,7 @@ def test_a_huge_value_is_never_shown_whole(key: str) -> None:
     ],
 )
 def test_show_is_repr_when_short(value: object, shown: str) -> None:
-    from convcalc.spec import show
+    from convcalc.build import show
 
     assert show(value) == shown
 

@@ -15,8 +15,8 @@ from . import size_lines as size_lines
 from . import window_cell as window_cell
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

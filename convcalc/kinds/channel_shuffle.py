@@ -16,8 +16,8 @@ from . import type_cell as type_cell
 from . import window
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

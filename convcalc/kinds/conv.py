@@ -15,8 +15,8 @@ from . import window
 from .window import Conv
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 KIND = Kind.CONV
 KEYS = window.CONV_KEYS

@@ -16,8 +16,8 @@ from . import window
 from .pad import read_sides
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

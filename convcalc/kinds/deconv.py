@@ -15,8 +15,8 @@ from . import window
 from .window import Deconv
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 KIND = Kind.DECONV
 KEYS = (*window.CONV_KEYS[:4], "output_pad", *window.CONV_KEYS[4:])

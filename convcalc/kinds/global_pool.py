@@ -17,8 +17,8 @@ from . import window
 from . import window_cell as window_cell
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

@@ -17,8 +17,8 @@ from . import size_lines as size_lines
 from . import type_cell as type_cell
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

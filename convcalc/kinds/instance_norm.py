@@ -18,8 +18,8 @@ from . import type_cell as type_cell
 from . import window_cell as window_cell
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

@@ -28,8 +28,8 @@ from . import shares_input as shares_input
 from . import window
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

@@ -16,8 +16,8 @@ from . import scratch as scratch
 from . import shares_input as shares_input
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
     from .pixel_unshuffle import PixelUnshuffle
 
 

@@ -18,8 +18,8 @@ from . import type_cell as type_cell
 from .pixel_shuffle import image, refused
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 @frozen

@@ -15,8 +15,8 @@ from . import window
 from .window import Pool
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 KIND = Kind.POOL
 KEYS = ("mode", "size", "stride", "pad", "ceil", "count_pad", "output")

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..model import Field, Held, Kind, Layer, Margins, Refusal, Resolved, Shape
 
 if TYPE_CHECKING:
+    from ..build import Reader
     from ..kernels import Array
-    from ..spec import Reader
 
 
 class LayerKind(Protocol):

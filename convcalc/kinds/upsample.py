@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from ..build import Reader
     from ..kernels import Array, Ints
-    from ..spec import Reader
 
 
 @frozen

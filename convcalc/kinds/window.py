@@ -26,7 +26,7 @@ from ..model import (
 from ..values import frozen
 
 if TYPE_CHECKING:
-    from ..spec import Reader
+    from ..build import Reader
 
 
 @frozen

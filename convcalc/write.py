@@ -10,10 +10,9 @@ from typing import Any, TextIO
 from . import formulas as fm
 from . import grid, safe, streams
 from .errors import SpecError
-from .findings import about_input, notes_line
 from .formats import Format, unhandled
 from .model import Field, Finding, LayerCheck, Network, Resolved, Severity
-from .report import (
+from .present import (
     COLUMN_SET,
     NARROW_ORDER,
     column_keys,
@@ -30,6 +29,7 @@ from .report import (
     to_json,
     totals_row,
 )
+from .rules import about_input, notes_line
 from .values import frozen
 
 _STYLE: dict[Severity, str | None] = {
