@@ -138,7 +138,7 @@ def _step(x: Array | None, r: Resolved) -> Array | None:
     """The layer's real output, or None when it cannot run (or nothing came before it)."""
     if x is None or not _runnable(r, x.shape[0]):
         return None
-    return kinds.of(r.layer).forward(x, r)
+    return kinds.of(r.layer).forward((x,), r)
 
 
 def _verdict(r: Resolved, out: Array | None) -> LayerCheck:

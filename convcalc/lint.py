@@ -38,6 +38,11 @@ RULES: dict[str, str] = {
     Code.NOT_IN_PYTORCH.value: "Uneven padding (per-side, or same) that PyTorch's layers cannot take.",
     Code.SUSPICIOUS_LAYOUT.value: "An input that looks misread: 3x224x224 or 1x8000 in hwc, 28x28 (no C).",
     Code.EXPECT_MISMATCH.value: "A shape, parameter or MAC count differs from the spec's expect:.",
+    Code.MERGE_SHAPE_MISMATCH.value: (
+        "The inputs of a merge do not agree: add's shapes differ, mul's do not broadcast, concat's other "
+        "axes differ."
+    ),
+    Code.UNUSED_OUTPUT.value: "A layer whose output no other layer reads (the last one aside).",
     Code.CHECK_MISMATCH.value: "Running the layer gave another shape than the resolver (--check).",
     Code.SPEC_UNREADABLE.value: "A file or directory the walk found could not be read (it vanished, say).",
     SPEC_INVALID: "The file is not a valid spec: bad YAML, an unknown key or type, a bad value.",

@@ -157,6 +157,8 @@ class Code(enum.Enum):
     WINDOW_EXCEEDS_INPUT = "window-exceeds-input"
     CHECK_MISMATCH = "check-mismatch"
     SPEC_UNREADABLE = "spec-unreadable"
+    MERGE_SHAPE_MISMATCH = "merge-shape-mismatch"
+    UNUSED_OUTPUT = "unused-output"
 
 
 @frozen
@@ -408,6 +410,13 @@ class Resolved:
     """Values kept but not trained: batch norm's running mean and variance."""
     field: tuple[Field, ...] | None = None
     """The receptive field per spatial axis; None once every output sees the whole input."""
+    others: tuple[Shape, ...] = ()
+    """The inputs after the first, for a layer that merges several (add, concat)."""
+
+    @property
+    def inputs(self) -> tuple[Shape, ...]:
+        """Every input, the first one first."""
+        return (self.input, *self.others)
 
     @property
     def fractional(self) -> bool:

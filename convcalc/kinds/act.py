@@ -114,8 +114,9 @@ def shares_input(r: Resolved) -> bool:
     return r.layer.fn is Fn.IDENTITY
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Apply the function."""
+    (x,) = xs
     from ..kernels import activation
 
     assert isinstance(r.layer, Act)

@@ -92,8 +92,9 @@ def runnable(r: Resolved, channels: int) -> bool:
     return channels % r.layer.groups == 0
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Shuffle the channels of x."""
+    (x,) = xs
 
     assert isinstance(r.layer, ChannelShuffle)
     return kernel(x, groups=r.layer.groups)

@@ -174,8 +174,9 @@ def runnable(r: Resolved, channels: int) -> bool:
     return refusal(r) is None
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """The kept window of x, copied to a contiguous array."""
+    (x,) = xs
     import numpy as np
 
     return np.ascontiguousarray(kernel(x, kept=kept(r.layer, r.input, None)))

@@ -128,8 +128,9 @@ def scratch(r: Resolved) -> int:
     return flipped * ITEM + window.im2col_scratch(r, padded=padded, copied=True)
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Transposed-convolve x with zero weights: the equivalent stride-1 conv, run in bands."""
+    (x,) = xs
     from ..check import zeros
     from ..kernels import as_conv, banded_conv
 

@@ -79,8 +79,9 @@ def shares_input(r: Resolved) -> bool:
     return True
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """The identity at inference."""
+    (x,) = xs
 
     assert isinstance(r.layer, Dropout)
     return kernel(x, p=r.layer.p)

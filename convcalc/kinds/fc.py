@@ -81,8 +81,9 @@ def macs_line(r: Resolved) -> str:
     return f"{fm.product(r.input.dims)} x {r.layer.units} = {fm.number(r.macs)}"
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Flatten x and apply zero weights for the elements x really has."""
+    (x,) = xs
     from ..check import zeros
 
     layer = r.layer

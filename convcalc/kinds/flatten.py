@@ -66,8 +66,9 @@ def shares_input(r: Resolved) -> bool:
     return True
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Flatten x."""
+    (x,) = xs
 
     return kernel(x)
 

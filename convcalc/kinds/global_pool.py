@@ -77,8 +77,9 @@ def json_fields(r: Resolved) -> dict[str, Any]:
     return {"mode": r.layer.mode.value}
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Pool every spatial position."""
+    (x,) = xs
     from .pool import mode_name
 
     assert isinstance(r.layer, GlobalPool)

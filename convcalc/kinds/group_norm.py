@@ -126,8 +126,9 @@ def scratch(r: Resolved) -> int:
     return r.input.elements * ITEM
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Normalise each group, with zero scale and shift when affine."""
+    (x,) = xs
     from ..check import zeros
 
     assert isinstance(r.layer, GroupNorm)

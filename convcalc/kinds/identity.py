@@ -66,8 +66,9 @@ def shares_input(r: Resolved) -> bool:
     return True
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """x itself."""
+    (x,) = xs
 
     return kernel(x)
 

@@ -126,8 +126,9 @@ def scratch(r: Resolved) -> int:
     return r.input.elements * ITEM
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Normalise each channel (by zero running statistics when tracked), with zero scale and shift."""
+    (x,) = xs
     from ..check import zeros
 
     assert isinstance(r.layer, InstanceNorm)

@@ -82,8 +82,9 @@ def scratch(r: Resolved) -> int:
     return (r.input.elements + 2 * (r.input.elements // r.input.channels)) * ITEM
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Normalise x over its channels, with zero scale and shift when affine."""
+    (x,) = xs
     from ..check import zeros
 
     assert isinstance(r.layer, LayerNorm)

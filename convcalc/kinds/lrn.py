@@ -85,8 +85,9 @@ def scratch(r: Resolved) -> int:
     return 8 * (c + n) * positions * ITEM
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Normalise x across channels with PyTorch's defaults (alpha 1e-4, beta 0.75, k 1)."""
+    (x,) = xs
 
     assert isinstance(r.layer, LRN)
     return kernel(x, size=r.layer.size)

@@ -206,8 +206,9 @@ def runnable(r: Resolved, channels: int) -> bool:
     return too_large(r) is None
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Pad x with numpy's mode of the same name."""
+    (x,) = xs
 
     assert isinstance(r.layer, Pad)
     return kernel(x, sides=sides(r.layer, r.input, None), mode=r.layer.mode.value)

@@ -115,8 +115,9 @@ def window_cell(r: Resolved) -> str:
     return f"r {r.layer.factor}"
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Depth to space."""
+    (x,) = xs
 
     assert isinstance(r.layer, PixelShuffle)
     return kernel(x, factor=r.layer.factor)

@@ -85,8 +85,9 @@ def window_cell(r: Resolved) -> str:
     return f"r {r.layer.factor}"
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Space to depth."""
+    (x,) = xs
 
     assert isinstance(r.layer, PixelUnshuffle)
     return kernel(x, factor=r.layer.factor)

@@ -287,8 +287,9 @@ def mode_name(mode: PoolMode) -> Literal["max", "avg"]:
     return "max" if mode is PoolMode.MAX else "avg"
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Max- or average-pool x, or pool it adaptively to the layer's output size."""
+    (x,) = xs
     from ..kernels import adaptive_pool, avg_pool, max_pool
 
     layer = r.layer

@@ -79,8 +79,9 @@ def scratch(r: Resolved) -> int:
     return r.input.elements
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Apply a zero slope (or one per channel)."""
+    (x,) = xs
     from ..check import zeros
 
     assert isinstance(r.layer, PReLU)

@@ -145,8 +145,9 @@ def shares_input(r: Resolved) -> bool:
     return True
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """x in the output's shape, channels first: PyTorch's reshape of an NCHW tensor, whatever the layout."""
+    (x,) = xs
 
     return kernel(x, (r.output.channels, *r.output.spatial))
 

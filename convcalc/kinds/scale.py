@@ -74,8 +74,9 @@ def runnable(r: Resolved, channels: int) -> bool:
     return channels == r.input.channels
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Multiply by zero per channel (and add a zero bias)."""
+    (x,) = xs
     from ..check import zeros
 
     assert isinstance(r.layer, Scale)

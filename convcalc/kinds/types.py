@@ -96,6 +96,7 @@ class LayerKind(Protocol):
         """Whether `forward` returns its input itself, so a check holds no second copy."""
         ...
 
-    def forward(self, x: Array, r: Resolved) -> Array:
-        """The layer run with numpy on x (channels first), with zero weights: for --check."""
+    def forward(self, xs: tuple[Array, ...], r: Resolved) -> Array:
+        """The layer run with numpy on its inputs (channels first; one but for merges), with zero
+        weights: for --check."""
         ...

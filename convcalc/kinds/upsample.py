@@ -248,8 +248,9 @@ def scratch(r: Resolved) -> int:
     return BUFFERS + peak
 
 
-def forward(x: Array, r: Resolved) -> Array:
+def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
     """Resample x axis by axis as PyTorch does."""
+    (x,) = xs
 
     layer = r.layer
     assert isinstance(layer, Upsample)
