@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from . import kinds
+from . import graph, kinds
 from .errors import SpecError
 from .hints import key_hint, type_hint
 from .model import (
@@ -29,7 +29,7 @@ E = TypeVar("E", PoolMode, Fn, Resample, Fill)
 MAX_SIZE = 2**63 - 1
 """The largest size a 64-bit PyTorch tensor dimension can hold."""
 
-TOP_KEYS = ("name", "input", "layout", "layers", "expect")
+TOP_KEYS = ("name", "input", "layout", "layers", "expect", "blocks", "include")
 
 
 def layer_keys(kind: Kind) -> tuple[str, ...]:
@@ -457,8 +457,61 @@ def _layer(
     return kinds.get(kind).read(Reader(data, label, file, name=name, kind=kind, layout=layout))
 
 
-def build(data: object, *, file: str | None = None) -> Spec:
-    """Check loaded spec data and turn it into a `Spec`; raise SpecError if invalid."""
+Include = Callable[[str, "str | None"], tuple[Any, str]]
+"""Reads an included file: its path as written and the including file, to its data and its name."""
+
+
+def _include(
+    data: Mapping[str, Any],
+    file: str | None,
+    include: Include | None,
+    into: dict[str, Any],
+    seen: tuple[str, ...],
+) -> None:
+    """Add the blocks of the files `data` includes (and of theirs) to `into`; cycles are errors."""
+    paths = data["include"]
+    listed = paths if isinstance(paths, list) else [paths]
+    if not listed or not all(isinstance(p, str) and p for p in listed):
+        raise _fail(
+            f"'include' must be a file path or a list of them, got {show(paths)}", _at(data, "include"), file
+        )
+    if include is None:
+        raise _fail(
+            "'include' needs a spec read from a file (paths are relative to it)", _at(data, "include"), file
+        )
+    for path in listed:
+        try:
+            sub, name = include(path, file)
+        except SpecError as e:
+            raise _fail(f"include {path!r}: {e.message}", _at(data, "include"), file) from None
+        if name in seen:
+            cycle = " -> ".join([*seen[seen.index(name) :], name])
+            raise _fail(f"include cycle: {cycle}", _at(data, "include"), file)
+        if not isinstance(sub, Mapping) or ("blocks" not in sub and "include" not in sub):
+            raise _fail(f"{path} must hold 'blocks:' (and may 'include:')", (1, 1), name)
+        for key in sub:
+            if key not in ("blocks", "include") and not str(key).startswith("x-"):
+                raise _fail(
+                    f"an included file holds only 'blocks' and 'include', not {show(key)}",
+                    _at(sub, key),
+                    name,
+                )
+        if "include" in sub:
+            _include(sub, name, include, into, (*seen, name))
+        if "blocks" in sub:
+            own: dict[str, Any] = {}
+            graph.blocks_of(sub["blocks"], name, own)
+            for block_name, block in own.items():
+                if block_name in into and into[block_name].file != name:
+                    raise _fail(
+                        f"block {block_name!r} is also defined in {into[block_name].file}", block.pos, name
+                    )
+                into[block_name] = block
+
+
+def build(data: object, *, file: str | None = None, include: Include | None = None) -> Spec:
+    """Check loaded spec data and turn it into a `Spec`; raise SpecError if invalid. `include` reads the
+    files an `include:` names (the loader gives it for a spec read from a file)."""
     if not isinstance(data, Mapping):
         raise _fail(f"a spec must be a mapping with 'input' and 'layers', got {show(data)}", (1, 1), file)
     for key in data:
@@ -498,6 +551,20 @@ def build(data: object, *, file: str | None = None) -> Spec:
     raw = data["layers"]
     if not isinstance(raw, list):
         raise _fail(f"'layers' must be a list of layers, got {show(raw)}", _at(data, "layers"), file)
+    if graph.is_program(data):
+        blocks: dict[str, graph.Block] = {}
+        if "include" in data:
+            _include(data, file, include, blocks, (file or "",))
+        return Spec(
+            input=dims,
+            layers=(),
+            name=name,
+            layout=Layout(layout),
+            file=file,
+            input_where=_at(data, "input"),
+            expect=_expect(data, "", file),
+            program=graph.program(data, file, blocks),
+        )
     counts: dict[Kind, int] = {}
     layers = []
     seen: dict[str, int] = {}

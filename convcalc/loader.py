@@ -284,7 +284,27 @@ def parse(text: str, *, file: str | None = None) -> Spec:
             line=1,
             column=1,
         )
-    return build(data, file=file)
+    return build(data, file=file, include=functools.partial(_included, file) if file else None)
+
+
+def _included(root: str | None, path: str, including: str | None) -> tuple[Any, str]:
+    """Read a file that a spec includes, its path relative to the including file; its data and name."""
+    import os
+
+    base = os.path.dirname(including or root or "")
+    name = os.path.normpath(os.path.join(base, path))
+    try:
+        _, text = read_text(name, limit=MAX_SPEC_SIZE)
+    except SpecError as e:
+        raise SpecError(e.message.removeprefix(f"{name}: ")) from None
+    try:
+        return _document(text), name
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        at = f" at line {mark.line + 1}" if mark else ""
+        raise SpecError(f"invalid YAML{at}: {e.problem or e.context or 'malformed'}") from None
+    except yaml.YAMLError as e:
+        raise SpecError(f"invalid YAML: {e}") from None
 
 
 def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE) -> Spec:

@@ -13,6 +13,8 @@ from .values import frozen
 if TYPE_CHECKING:
     from fractions import Fraction
 
+    from .graph import Program
+
 
 class Fill(enum.Enum):
     """What a pad layer fills its border with (PyTorch's Zero-, Reflection-, Replication-, CircularPad)."""
@@ -171,6 +173,11 @@ class Where:
     """1-based column of the layer's mapping."""
     keys: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
     """Line and column of each key's value."""
+    file: str | None = None
+    """The file these lines are in when it is not the spec's own (a block from an included file)."""
+    context: str = ""
+    """Where in the expanded network the layer comes from, for messages: ' (in layer3.6: block
+    bottleneck, repetition 7 of 23, width=256, stride=1)'; empty outside blocks."""
 
     def of(self, key: str) -> tuple[int | None, int | None]:
         """The position of `key`'s value, else of the layer itself."""
@@ -221,6 +228,22 @@ class Layer(Protocol):
 
 
 @frozen
+class Group:
+    """A block instance: the layers `first` to `last` (1-based, inclusive) of the expanded network."""
+
+    name: str
+    """Its full dotted name: layer3.5."""
+    block: str
+    """The block it instantiates."""
+    first: int
+    last: int
+    depth: int
+    """1 for an instance in the top-level layers, 2 inside one of those, and so on."""
+    args: tuple[tuple[str, int | bool], ...] = ()
+    """The argument values of this instance."""
+
+
+@frozen
 class Spec:
     """A network spec as loaded: an input shape and a stack of layers."""
 
@@ -235,6 +258,17 @@ class Spec:
     """Line and column of the `input` value."""
     expect: Expect | None = None
     """What the author believes the whole network gives."""
+    inputs: tuple[tuple[int, ...], ...] = ()
+    """Per layer, the layers it reads (0: the network input); empty for a plain chain."""
+    groups: tuple[Group, ...] = ()
+    """The block instances, in order, each a run of consecutive layers."""
+    program: Program | None = None
+    """The spec's blocks and references as written, expanded by the resolver once the input is known
+    (a block may read its input's channels); None for a plain chain."""
+
+    def sources(self, index: int) -> tuple[int, ...]:
+        """The layers that layer `index` (1-based) reads; 0 is the network input."""
+        return self.inputs[index - 1] if self.inputs else (index - 1,)
 
 
 @frozen

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from itertools import pairwise
 from math import gcd
@@ -215,22 +216,70 @@ def resolve(
         )
     first = shape = Shape.read(dims, layout)
     rf: tuple[Field, ...] | None = tuple(Field(1, 1, 0) for _ in first.spatial) or None
-    layers: list[Resolved] = []
+    if spec.program is not None:
+        spec, layers = _expand(spec, first, layout)
+        findings = diagnose(spec, dims, first, tuple(layers), layout=layout, source=source)
+        return Network(
+            spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing()
+        )
+    chain: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
         resolved = resolve_layer(index, layer, (shape,), file=spec.file)
         rf = field(resolved, rf) if resolved.output.positive else None
         if rf is not None:
             resolved = _with_field(resolved, rf)
-        layers.append(resolved)
+        chain.append(resolved)
         if any(o < 1 for o in resolved.output.spatial):
             break
         shape = resolved.output
-    layers = exact_fields(layers)
-    findings = diagnose(spec, dims, first, tuple(layers), layout=layout, source=source)
-    return Network(spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing())
+    layers = tuple(exact_fields(chain))
+    findings = diagnose(spec, dims, first, layers, layout=layout, source=source)
+    return Network(spec=spec, input=first, layers=layers, findings=findings, sizing=sizing or Sizing())
+
+
+def _expand(spec: Spec, first: Shape, layout: Layout) -> tuple[Spec, tuple[Resolved, ...]]:
+    """A program's layers, resolved, with their receptive fields; and the spec they make."""
+    from . import graph
+
+    assert spec.program is not None
+    made = graph.expand(spec.program, first, layout, spec.file)
+    spec = replace(spec, layers=tuple(made.layers), inputs=tuple(made.inputs), groups=tuple(made.groups))
+    fields: list[tuple[Field, ...] | None] = [tuple(Field(1, 1, 0) for _ in first.spatial) or None]
+    layers = []
+    for r, sources in zip(made.resolved, made.inputs, strict=True):
+        before = _union([fields[s] for s in sources])
+        rf = field(r, before) if r.output.positive else None
+        fields.append(rf)
+        layers.append(_with_field(r, rf) if rf is not None else r)
+    return spec, tuple(layers)
+
+
+def _union(fields: list[tuple[Field, ...] | None]) -> tuple[Field, ...] | None:
+    """The field of a merge: every input pixel that any of its inputs sees (None once one sees all)."""
+    if len(fields) == 1 or any(f is None for f in fields):
+        return fields[0] if len(fields) == 1 else None
+    known = [f for f in fields if f is not None]
+    if len({len(f) for f in known}) != 1:
+        return None
+    out = []
+    for axis in zip(*known, strict=True):
+        start = min(f.start for f in axis)
+        end = max(f.start + (f.size - 1) for f in axis)
+        out.append(Field(size=end - start + 1, jump=max(f.jump for f in axis), start=start))
+    return tuple(out)
 
 
 def _with_field(r: Resolved, rf: tuple[Field, ...]) -> Resolved:
     return Resolved(
-        r.index, r.layer, r.input, r.output, r.axes, r.params, r.fc_params, r.macs, r.non_trainable, rf
+        r.index,
+        r.layer,
+        r.input,
+        r.output,
+        r.axes,
+        r.params,
+        r.fc_params,
+        r.macs,
+        r.non_trainable,
+        rf,
+        r.others,
     )

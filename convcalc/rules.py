@@ -41,7 +41,7 @@ def _finding(
         severity=severity,
         code=code,
         message=f"{r.layer.name}: {message}",
-        file=spec.file,
+        file=r.layer.where.file or spec.file,
         line=line,
         column=column,
         layer=r.index,
@@ -132,10 +132,8 @@ def _fractional(
         return _finding(spec, r, Severity.INFO, Code.FRACTIONAL_SIZE, message, fixes=fixes, brief=brief)
     message += f" and silently drops {_lost_text(seen)}"
     pad, no_pad = pad_fix(r)
-    before = layers[: r.index - 1]
-    fixes = tuple(
-        f for f in (pad, *stride_fixes(r), *input_fixes(spec, first, before, r, budget=budget)) if f
-    )
+    inputs = input_fixes(spec, first, layers[: r.index - 1], r, budget=budget) if not spec.inputs else []
+    fixes = tuple(f for f in (pad, *stride_fixes(r), *inputs) if f)  # a graph's input search: issue 16
     if no_pad:
         message += f" ({no_pad})"
     return _finding(spec, r, Severity.ERROR, Code.FRACTIONAL_SIZE, message, fixes=fixes)
@@ -300,10 +298,12 @@ def diagnose(
     asserted = dims == spec.input and layout is spec.layout
     misfits = sum(1 for r in layers if r.fractional and any(arith.drops_input(a) for a in r.axes))
     budget = INPUT_BUDGET // max(1, misfits)
-    edges: list[Margins] = [None]  # the padding rows at the edges of each layer's input, then the output's
+    made: list[Margins] = [None]  # the padding rows at the edges of each layer's output; [0] the input's
+    edges: list[Margins] = []  # and of each layer's (first) input
     for r in layers:
-        edges.append(kinds.of(r.layer).margins(r, edges[-1]))
-    for r, margins in zip(layers, edges, strict=False):
+        edges.append(made[spec.sources(r.index)[0]])
+        made.append(kinds.of(r.layer).margins(r, edges[-1]))
+    for r, margins in zip(layers, edges, strict=True):
         refused = kinds.of(r.layer).refusals(r)
         found.extend(_refused(spec, r, x, len(spec.layers) - r.index) for x in refused)
         if r.axes:

@@ -39,7 +39,7 @@ def test_the_schema_and_the_readme_name_every_registered_kind() -> None:
 
 def test_the_parts_checked_are_the_protocol() -> None:
     assert set(kinds.PARTS) == PROTOCOL
-    assert len(PROTOCOL) == 20
+    assert len(PROTOCOL) == 21
 
 
 @pytest.mark.parametrize("kind", list(Kind), ids=lambda k: k.value)

@@ -130,7 +130,8 @@ def test_signature_as_dataclasses_shows_it() -> None:
     assert str(inspect.signature(Fast)) == str(inspect.signature(Slow))
     assert str(inspect.signature(model.Where)) == (
         "(line: 'int | None' = None, column: 'int | None' = None, "
-        "keys: 'Mapping[str, tuple[int, int]]' = <factory>) -> None"
+        "keys: 'Mapping[str, tuple[int, int]]' = <factory>, file: 'str | None' = None, "
+        "context: 'str' = '') -> None"
     )
 
 

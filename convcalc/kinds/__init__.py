@@ -55,6 +55,7 @@ PARTS = (
     "REQUIRED",
     "HELD",
     "ELEMENTWISE",
+    "MERGE",
     "read",
     "resolve",
     "field",

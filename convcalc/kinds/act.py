@@ -36,6 +36,7 @@ KIND = Kind.ACT
 KEYS = ("fn",)
 HELD = Held.IN_PLACE
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 _SCRATCH = {
     Fn.GELU: 8,

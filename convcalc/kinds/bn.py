@@ -39,6 +39,7 @@ KIND = Kind.BN
 KEYS = ("affine",)
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 
 

@@ -37,6 +37,7 @@ KIND = Kind.CHANNEL_SHUFFLE
 KEYS: tuple[str, ...] = ("groups",)
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED: tuple[str, ...] = ("groups",)
 
 

@@ -22,6 +22,7 @@ KIND = Kind.CONV
 KEYS = window.CONV_KEYS
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ("filters", "size")
 
 

@@ -41,6 +41,7 @@ KIND = Kind.CROP
 KEYS: tuple[str, ...] = ("crop", "size")
 HELD = Held.VIEW
 ELEMENTWISE = False
+MERGE = False
 REQUIRED: tuple[str, ...] = ()
 """`crop` or `size`, one of them: `read` says so."""
 

@@ -22,6 +22,7 @@ KIND = Kind.DECONV
 KEYS = (*window.CONV_KEYS[:4], "output_pad", *window.CONV_KEYS[4:])
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ("filters", "size")
 
 

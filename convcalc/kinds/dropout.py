@@ -36,6 +36,7 @@ KIND = Kind.DROPOUT
 KEYS = ("p",)
 HELD = Held.IN_PLACE
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 
 

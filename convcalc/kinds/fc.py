@@ -41,6 +41,7 @@ KIND = Kind.FC
 KEYS = ("units", "bias")
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ("units",)
 
 

@@ -37,6 +37,7 @@ KIND = Kind.FLATTEN
 KEYS = ()
 HELD = Held.VIEW
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ()
 
 

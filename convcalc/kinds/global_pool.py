@@ -38,6 +38,7 @@ KIND = Kind.GLOBAL_POOL
 KEYS = ("mode",)
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ()
 
 

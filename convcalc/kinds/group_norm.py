@@ -39,6 +39,7 @@ KIND = Kind.GROUP_NORM
 KEYS = ("groups", "affine")
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ("groups",)
 
 

@@ -37,6 +37,7 @@ KIND = Kind.IDENTITY
 KEYS = ()
 HELD = Held.VIEW
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 
 

@@ -40,6 +40,7 @@ KIND = Kind.INSTANCE_NORM
 KEYS = ("affine", "track_running_stats")
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 
 

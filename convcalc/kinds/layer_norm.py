@@ -38,6 +38,7 @@ KIND = Kind.LAYER_NORM
 KEYS = ("affine",)
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 
 

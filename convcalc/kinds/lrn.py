@@ -38,6 +38,7 @@ KIND = Kind.LRN
 KEYS: tuple[str, ...] = ("size",)
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED: tuple[str, ...] = ("size",)
 ITEM = 4
 """Bytes of a float32."""

@@ -52,6 +52,7 @@ KIND = Kind.PAD
 KEYS: tuple[str, ...] = ("pad", "mode")
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED: tuple[str, ...] = ("pad",)
 SIDES_EXPECTED = (
     "a non-negative integer, a per-axis list like [1, 2], a string like '1x2', "

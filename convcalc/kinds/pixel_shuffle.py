@@ -38,6 +38,7 @@ KIND = Kind.PIXEL_SHUFFLE
 KEYS = ("factor",)
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ("factor",)
 
 

@@ -39,6 +39,7 @@ KIND = Kind.PIXEL_UNSHUFFLE
 KEYS = ("factor",)
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ("factor",)
 
 

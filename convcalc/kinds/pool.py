@@ -22,6 +22,7 @@ KIND = Kind.POOL
 KEYS = ("mode", "size", "stride", "pad", "ceil", "count_pad", "output")
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ()
 """`size`, unless adaptive pooling gives `output` instead: `read` says so."""
 ADAPTIVE_EXCLUDES = ("size", "stride", "pad", "ceil", "count_pad")

@@ -38,6 +38,7 @@ KIND = Kind.PRELU
 KEYS = ("per_channel",)
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 
 

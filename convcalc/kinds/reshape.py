@@ -43,6 +43,7 @@ KIND = Kind.RESHAPE
 KEYS = ("shape",)
 HELD = Held.VIEW
 ELEMENTWISE = False
+MERGE = False
 REQUIRED = ("shape",)
 EXPECTED = "a shape like 4x4x512 or [4, 4, -1]: positive integers, one of them -1 at most"
 MAX_DIMS = 4

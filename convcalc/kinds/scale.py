@@ -39,6 +39,7 @@ KIND = Kind.SCALE
 KEYS = ("bias",)
 HELD = Held.OUTPUT
 ELEMENTWISE = True
+MERGE = False
 REQUIRED = ()
 
 

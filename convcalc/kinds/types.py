@@ -35,6 +35,11 @@ class LayerKind(Protocol):
         ...
 
     @property
+    def MERGE(self) -> bool:
+        """Whether it reads several inputs (add, concat): every other kind reads exactly one."""
+        ...
+
+    @property
     def ELEMENTWISE(self) -> bool:
         """Whether it keeps the shape and treats each position on its own (bn, act): no window to change."""
         ...

@@ -46,6 +46,7 @@ KIND = Kind.UPSAMPLE
 KEYS: tuple[str, ...] = ("scale", "size", "mode", "align_corners")
 HELD = Held.OUTPUT
 ELEMENTWISE = False
+MERGE = False
 REQUIRED: tuple[str, ...] = ()
 """`scale` or `size`, exactly one: `read` says so."""
 RANKS = {Resample.LINEAR: 1, Resample.BILINEAR: 2, Resample.BICUBIC: 2, Resample.TRILINEAR: 3}

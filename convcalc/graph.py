@@ -1,0 +1,568 @@
+"""Networks with branches: blocks with arguments, layers read by name, and their expansion into layers.
+
+A spec that uses `from:`, `if:`, `block:`, `blocks:` or `include:` is a *program*: `build` checks its
+structure and keeps it as written; the resolver expands it once the input is known, because a block may
+read the channels of its input (`in_channels`). Expansion walks the program in order and resolves each
+layer as soon as it is made, so every reference points backwards and the network is a DAG by
+construction; it is one pass, with no recursion over the length of a chain.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import kinds
+from .errors import SpecError
+from .model import Group, Layer, Layout, Resolved, Shape
+
+if TYPE_CHECKING:
+    from .expr import Expr
+
+Pos = tuple[int | None, int | None]
+
+RESERVED = ("in_channels", "index")
+"""Names every block expression may read: its input's channels, and the repetition (from 0)."""
+ITEM_KEYS = ("name", "from", "if")
+"""Keys any item of a layers list may have besides its kind's own."""
+USE_KEYS = ("block", "name", "from", "if", "repeat", "first", "allow")
+"""The keys of an item that uses a block, besides the block's arguments."""
+BLOCK_KEYS = ("args", "inputs", "layers")
+"""The keys of a block definition."""
+NETWORK_INPUT = "input"
+"""The name of the network input in the top-level layers."""
+BLOCK_INPUT = "in"
+"""The name of a block's input, unless it declares `inputs:`."""
+
+
+@dataclass(frozen=True, eq=False)
+class Block:
+    """A block as defined: its arguments with their defaults (in order), inputs and layers."""
+
+    name: str
+    args: tuple[tuple[str, Any], ...]
+    inputs: tuple[str, ...]
+    layers: Sequence[Any]
+    file: str | None
+    pos: Pos
+    arg_pos: Mapping[str, Pos] = dataclasses.field(default_factory=dict)
+    """Where each argument's default stands."""
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """The top-level layers and the blocks, as written."""
+
+    items: Sequence[Any]
+    blocks: Mapping[str, Block]
+    file: str | None
+
+
+def _start(data: Any) -> Pos:
+    start: Pos = getattr(data, "start", (None, None))
+    return start
+
+
+def _at(data: Any, key: str) -> Pos:
+    at = getattr(data, "at", None)
+    if isinstance(at, dict) and key in at:
+        found: Pos = at[key]
+        return found
+    return _start(data)
+
+
+def _fail(message: str, pos: Pos, file: str | None) -> SpecError:
+    return SpecError(message, file=file, line=pos[0], column=pos[1])
+
+
+def _suggest(word: str, choices: Sequence[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _show(value: object) -> str:
+    from .build import show
+
+    return show(value)
+
+
+# ---------------------------------------------------------------- structure, checked when built
+
+
+def is_program(data: Mapping[str, Any]) -> bool:
+    """Whether a spec uses blocks or references: a plain chain keeps the plain, faster path."""
+    if "blocks" in data or "include" in data:
+        return True
+    items = data.get("layers")
+    return isinstance(items, list) and any(
+        isinstance(item, Mapping) and ("block" in item or "from" in item or "if" in item) for item in items
+    )
+
+
+def blocks_of(data: Any, file: str | None, into: dict[str, Block]) -> None:
+    """Add the block definitions of a spec's (or an included file's) `blocks:` to `into`."""
+    if not isinstance(data, Mapping):
+        raise _fail(
+            f"'blocks' must be a mapping of block names to definitions, got {_show(data)}", _start(data), file
+        )
+    for name, body in data.items():
+        where = _at(data, name)
+        if not isinstance(name, str) or not name.isidentifier():
+            raise _fail(f"block name {_show(name)} must be a name like bottleneck", where, file)
+        if name in into:
+            raise _fail(f"block {name!r} is defined twice", where, file)
+        if not isinstance(body, Mapping):
+            raise _fail(f"block {name!r} must be a mapping with 'layers' (and 'args', 'inputs')", where, file)
+        for key in body:
+            if key not in BLOCK_KEYS:
+                hint = _suggest(key, BLOCK_KEYS) if isinstance(key, str) else ""
+                raise _fail(
+                    f"block {name!r}: unknown key {_show(key)}{hint} "
+                    f"(expected one of: {', '.join(BLOCK_KEYS)})",
+                    _at(body, key),
+                    file,
+                )
+        layers = body.get("layers")
+        if not isinstance(layers, list) or not layers:
+            raise _fail(f"block {name!r}: 'layers' must be a non-empty list", _at(body, "layers"), file)
+        args = body.get("args", {})
+        if not isinstance(args, Mapping):
+            raise _fail(
+                f"block {name!r}: 'args' must be a mapping of names to defaults", _at(body, "args"), file
+            )
+        for arg in args:
+            if not isinstance(arg, str) or not arg.isidentifier() or arg in RESERVED or arg in USE_KEYS:
+                why = "a reserved name" if arg in RESERVED or arg in USE_KEYS else "not a name like width"
+                raise _fail(f"block {name!r}: argument {_show(arg)} is {why}", _at(args, arg), file)
+        inputs = body.get("inputs", [BLOCK_INPUT])
+        if (
+            not isinstance(inputs, list)
+            or not inputs
+            or not all(isinstance(i, str) and i.isidentifier() for i in inputs)
+            or len(set(inputs)) != len(inputs)
+        ):
+            raise _fail(
+                f"block {name!r}: 'inputs' must be a list of distinct names like [x, skip], "
+                f"got {_show(inputs)}",
+                _at(body, "inputs"),
+                file,
+            )
+        for item in layers:
+            _check_item(item, file, f"block {name!r}")
+        arg_pos = {arg: _at(args, arg) for arg in args}
+        into[name] = Block(name, tuple(args.items()), tuple(inputs), layers, file, where, arg_pos)
+
+
+def _check_item(item: Any, file: str | None, where: str) -> None:
+    """What can be checked of a layers item before the blocks are all known: its shape as a mapping."""
+    if not isinstance(item, Mapping):
+        raise _fail(
+            f"{where}: expected a mapping like {{type: conv, ...}} or {{block: ...}}", _start(item), file
+        )
+    if ("type" in item) == ("block" in item):
+        what = "both 'type' and 'block'" if "type" in item else "no 'type' (or 'block')"
+        raise _fail(f"{where}: a layer has {what}", _start(item), file)
+
+
+def program(data: Mapping[str, Any], file: str | None, included: Mapping[str, Block]) -> Program:
+    """The program of a spec, its blocks those of its includes and its own; SpecError when malformed."""
+    blocks: dict[str, Block] = dict(included)
+    if "blocks" in data:
+        own: dict[str, Block] = {}
+        blocks_of(data["blocks"], file, own)
+        for name, block in own.items():
+            if name in blocks:
+                raise _fail(f"block {name!r} is also defined in {blocks[name].file}", block.pos, file)
+            blocks[name] = block
+    items = data["layers"]
+    for item in items:
+        _check_item(item, file, "layers")
+    for block in blocks.values():
+        for item in block.layers:
+            _check_use(item, blocks, block.file)
+    for item in items:
+        _check_use(item, blocks, file)
+    _check_cycles(blocks)
+    return Program(items=items, blocks=blocks, file=file)
+
+
+def _check_use(item: Mapping[str, Any], blocks: Mapping[str, Block], file: str | None) -> None:
+    if "block" not in item:
+        return
+    name = item["block"]
+    if not isinstance(name, str) or name not in blocks:
+        hint = _suggest(name, tuple(blocks)) if isinstance(name, str) else ""
+        known = ", ".join(blocks) or "none is defined"
+        raise _fail(f"unknown block {_show(name)}{hint} (blocks: {known})", _at(item, "block"), file)
+    args = dict(blocks[name].args)
+    for key in item:
+        if key not in USE_KEYS and key not in args:
+            hint = _suggest(key, (*args, *USE_KEYS)) if isinstance(key, str) else ""
+            raise _fail(
+                f"block {name!r} has no argument {_show(key)}{hint} "
+                f"(its arguments: {', '.join(args) or 'none'})",
+                _at(item, key),
+                file,
+            )
+    first = item.get("first")
+    if first is not None:
+        if not isinstance(first, Mapping):
+            raise _fail(
+                "'first' must be a mapping of arguments for the first repetition", _at(item, "first"), file
+            )
+        for key in first:
+            if key not in args:
+                hint = _suggest(key, tuple(args)) if isinstance(key, str) else ""
+                raise _fail(f"block {name!r} has no argument {_show(key)}{hint}", _at(first, key), file)
+
+
+def _check_cycles(blocks: Mapping[str, Block]) -> None:
+    """A block that uses itself, directly or through others, would never end."""
+    uses = {name: [i["block"] for i in b.layers if "block" in i] for name, b in blocks.items()}
+    state: dict[str, int] = {}
+    for root in blocks:
+        stack = [(root, iter(uses[root]))]
+        path = [root]
+        state[root] = state.get(root, 0) or 1
+        while stack:
+            node, it = stack[-1]
+            child = next(it, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            if state.get(child) == 1:
+                cycle = " -> ".join([*path[path.index(child) :], child])
+                block = blocks[child]
+                raise _fail(f"blocks use each other without end: {cycle}", block.pos, block.file)
+            if not state.get(child):
+                state[child] = 1
+                stack.append((child, iter(uses[child])))
+                path.append(child)
+
+
+# ---------------------------------------------------------------- expressions in values
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(text: str) -> Expr | None:
+    from .expr import ExprError, parse
+
+    try:
+        return parse(text)
+    except ExprError:
+        return None
+
+
+def _value(value: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None, key: str) -> Any:
+    """A value with the block's arguments put in: a string that is an expression over them is evaluated;
+    a bare word that names none of them (same, relu) stays a word."""
+    from .expr import ExprError
+
+    if isinstance(value, str):
+        expr = _parsed(value)
+        if expr is None or (not expr.names and expr.constant is None):
+            return value
+        if len(expr.names) == 1 and expr.text.strip() == expr.names[0] and expr.names[0] not in env:
+            return value  # a word: same, relu, bilinear
+        try:
+            expr.check_names(env)
+            return expr.evaluate(env)
+        except ExprError as e:
+            raise _fail(f"{key}: {value!r}: {e.message}", pos, file) from None
+    if isinstance(value, list):
+        out = [_value(v, env, pos, file, key) for v in value]
+        at = getattr(value, "at", None)
+        if at is not None:
+            from .build import LocatedList
+
+            return LocatedList(out, start=_start(value), at=at)
+        return out
+    return value
+
+
+def _evaluate(text: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None, what: str) -> int | bool:
+    """A value that must be a number or a condition: an int, a bool or an expression."""
+    from .expr import ExprError, parse
+
+    if isinstance(text, bool | int):
+        return text
+    if not isinstance(text, str):
+        raise _fail(f"{what} must be an integer, true/false or an expression, got {_show(text)}", pos, file)
+    try:
+        expr = parse(text)
+        expr.check_names(env)
+        return expr.evaluate(env)
+    except ExprError as e:
+        raise _fail(f"{what} {text!r}: {e.message}", pos, file) from None
+
+
+# ---------------------------------------------------------------- expansion
+
+
+@dataclass
+class Expanded:
+    """The network a program makes: its layers with their inputs, block instances and resolved layers."""
+
+    layers: list[Layer] = dataclasses.field(default_factory=list)
+    inputs: list[tuple[int, ...]] = dataclasses.field(default_factory=list)
+    groups: list[Group] = dataclasses.field(default_factory=list)
+    resolved: list[Resolved] = dataclasses.field(default_factory=list)
+    stopped: bool = False
+    """Whether a layer had no output, so the layers after it were not made."""
+
+
+@dataclass
+class _Scope:
+    """The names one layers list sees: the layers it made so far and its inputs."""
+
+    names: dict[str, int]
+    prefix: str
+    env: dict[str, int | bool]
+    context: str
+    file: str | None
+    items: Sequence[Any] = ()
+    """The layers list, to tell a reference to a later layer from an unknown one."""
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+class Expander:
+    """Expands a program into layers, resolving each as it is made."""
+
+    def __init__(self, program: Program, first: Shape, layout: Layout, spec_file: str | None) -> None:
+        self.program = program
+        self.layout = layout
+        self.spec_file = spec_file
+        self.out = Expanded()
+        self.shapes: list[Shape] = [first]
+        """The output shape of each layer made so far; [0] is the network input."""
+
+    def run(self) -> Expanded:
+        scope = _Scope({NETWORK_INPUT: 0}, "", {}, "", self.program.file, self.program.items)
+        self._items(self.program.items, scope, 0, depth=0)
+        return self.out
+
+    def _items(self, items: Sequence[Any], scope: _Scope, previous: int, *, depth: int) -> int:
+        """Expand one layers list; the index of its last layer's output."""
+        for item in items:
+            if self.out.stopped:
+                return previous
+            sources = self._sources(item, scope, previous)
+            if "if" in item:
+                keep = _evaluate(item["if"], scope.env, _at(item, "if"), scope.file, "'if'")
+                if not keep:  # a layer left out passes its first input on, under its name
+                    if isinstance(item.get("name"), str):
+                        scope.names[item["name"]] = sources[0]
+                    previous = sources[0]
+                    continue
+            if "block" in item:
+                previous = self._use(item, scope, sources, depth=depth + 1)
+            else:
+                previous = self._layer(item, scope, sources)
+        return previous
+
+    def _sources(self, item: Mapping[str, Any], scope: _Scope, previous: int) -> tuple[int, ...]:
+        if "from" not in item:
+            return (previous,)
+        given = item["from"]
+        names = given if isinstance(given, list) else [given]
+        if not names or not all(isinstance(n, str) for n in names):
+            raise _fail(
+                f"'from' must be a layer name or a list of names, got {_show(given)}",
+                _at(item, "from"),
+                scope.file,
+            )
+        found = []
+        for n in names:
+            if n not in scope.names:
+                later = any(isinstance(i, Mapping) and i.get("name") == n for i in scope.items)
+                why = (
+                    " (a layer may read only layers before it)" if later else _suggest(n, tuple(scope.names))
+                )
+                raise _fail(
+                    f"'from': unknown layer {n!r}{why}{scope.context}",
+                    _at(item, "from"),
+                    scope.file,
+                )
+            found.append(scope.names[n])
+        return tuple(found)
+
+    def _name(self, item: Mapping[str, Any], scope: _Scope, default: str) -> str:
+        name = item.get("name")
+        if name is None:
+            scope.counts[default] = scope.counts.get(default, 0) + 1
+            name = f"{default}{scope.counts[default]}"
+        if not isinstance(name, str) or not name:
+            raise _fail(
+                f"'name' must be a non-empty string, got {_show(name)}", _at(item, "name"), scope.file
+            )
+        if name in scope.names or name in (NETWORK_INPUT, BLOCK_INPUT):
+            raise _fail(f"duplicate layer name {name!r}{scope.context}", _at(item, "name"), scope.file)
+        return name
+
+    def _layer(self, item: Mapping[str, Any], scope: _Scope, sources: tuple[int, ...]) -> int:
+        from .build import KIND_NAMES, Located, Reader, layer_keys
+
+        type_ = item["type"]
+        kind = _kind(type_)
+        if kind is None:
+            raise _fail(
+                f"unknown type {_show(type_)} (expected one of: {KIND_NAMES})", _at(item, "type"), scope.file
+            )
+        local = self._name(item, scope, kind.value)
+        allowed = set(layer_keys(kind)) | set(ITEM_KEYS)
+        data: dict[str, Any] = {}
+        for key, value in item.items():
+            if key not in allowed:
+                raise _fail(
+                    f"unknown key {_show(key)} for a {kind.value} layer{_suggest(str(key), tuple(allowed))}"
+                    f"{scope.context}",
+                    _at(item, key),
+                    scope.file,
+                )
+            if key in ITEM_KEYS:
+                continue
+            data[key] = _value(value, scope.env, _at(item, key), scope.file, key) if scope.env else value
+        data["name"] = scope.prefix + local
+        located = Located(data, start=_start(item), at=getattr(item, "at", {}))
+        label = f"layer {data['name']}"
+        module = kinds.get(kind)
+        for key in module.REQUIRED:
+            if key not in data:
+                raise _fail(f"{label}: missing required key '{key}'{scope.context}", _start(item), scope.file)
+        try:
+            layer = module.read(
+                Reader(located, label, scope.file, name=data["name"], kind=kind, layout=self.layout)
+            )
+        except SpecError as e:
+            raise _in_context(e, scope) from None
+        where = dataclasses.replace(
+            layer.where,
+            file=scope.file if scope.file != self.spec_file else None,
+            context=scope.context,
+        )
+        layer = dataclasses.replace(layer, where=where)  # type: ignore[type-var]
+        if hasattr(layer, "sources"):
+            names = {v: k for k, v in scope.names.items()}
+            layer = dataclasses.replace(layer, sources=tuple(names.get(s, str(s)) for s in sources))  # type: ignore[type-var]
+        if module.MERGE != (len(sources) > 1) and not (module.MERGE and sources):
+            reads = "several inputs" if module.MERGE else "one input"
+            raise _fail(
+                f"{label}: a {kind.value} layer reads {reads}, got {len(sources)} in 'from'{scope.context}",
+                _at(item, "from"),
+                scope.file,
+            )
+        index = len(self.out.layers) + 1
+        try:
+            r = module.resolve(index, layer, tuple(self.shapes[s] for s in sources), file=scope.file)
+        except SpecError as e:
+            raise _in_context(e, scope) from None
+        self.out.layers.append(layer)
+        self.out.inputs.append(sources)
+        self.out.resolved.append(r)
+        self.shapes.append(r.output)
+        scope.names[local] = index
+        if any(o < 1 for o in r.output.spatial):
+            self.out.stopped = True
+        return index
+
+    def _use(self, item: Mapping[str, Any], scope: _Scope, sources: tuple[int, ...], *, depth: int) -> int:
+        block = self.program.blocks[item["block"]]
+        local = self._name(item, scope, block.name)
+        if len(sources) != len(block.inputs):
+            raise _fail(
+                f"block {block.name!r} takes {len(block.inputs)} input{'s' if len(block.inputs) > 1 else ''} "
+                f"({', '.join(block.inputs)}), got {len(sources)}{scope.context}",
+                _at(item, "from") if "from" in item else _start(item),
+                scope.file,
+            )
+        repeat = item.get("repeat")
+        times = (
+            1 if repeat is None else _evaluate(repeat, scope.env, _at(item, "repeat"), scope.file, "'repeat'")
+        )
+        if isinstance(times, bool) or times < 1:
+            raise _fail(
+                f"'repeat' must be at least 1, got {times!r}{scope.context}", _at(item, "repeat"), scope.file
+            )
+        given = {k: v for k, v in item.items() if k not in USE_KEYS}
+        first = item.get("first") or {}
+        previous = sources
+        env: dict[str, int | bool] = {}
+        group_name = scope.prefix + local
+        start = len(self.out.layers) + 1
+        for k in range(times):
+            if self.out.stopped:
+                break
+            name = f"{group_name}.{k}" if repeat is not None else group_name
+            env = self._args(block, {**given, **(first if k == 0 else {})}, item, scope, previous[0], k)
+            shown = ", ".join(f"{a}={v}" for a, v in env.items() if a not in RESERVED)
+            rep = f", repetition {k + 1} of {times}" if repeat is not None else ""
+            inner = _Scope(
+                names=dict(zip(block.inputs, previous, strict=True)),
+                prefix=name + ".",
+                env=env,
+                context=f" (in {name}: block {block.name}{rep}{', ' if shown else ''}{shown})",
+                file=block.file,
+                items=block.layers,
+            )
+            at = len(self.out.layers) + 1
+            last = self._items(block.layers, inner, previous[0], depth=depth)
+            if repeat is not None:
+                args = tuple((a, v) for a, v in env.items() if a not in RESERVED)
+                self.out.groups.append(Group(name, block.name, at, len(self.out.layers), depth + 1, args))
+            previous = (last,)
+        if repeat is not None:
+            self.out.groups.append(Group(group_name, block.name, start, len(self.out.layers), depth))
+        else:
+            args = tuple((a, v) for a, v in env.items() if a not in RESERVED)
+            self.out.groups.append(Group(group_name, block.name, start, len(self.out.layers), depth, args))
+        scope.names[local] = previous[0]
+        return previous[0]
+
+    def _args(
+        self,
+        block: Block,
+        given: Mapping[str, Any],
+        item: Mapping[str, Any],
+        scope: _Scope,
+        source: int,
+        index: int,
+    ) -> dict[str, int | bool]:
+        """The arguments of one repetition: given ones evaluated where the block is used, the others
+        from their defaults, which may read the earlier arguments and the input's channels."""
+        env: dict[str, int | bool] = {"in_channels": self.shapes[source].channels, "index": index}
+        outer = {**scope.env, "in_channels": env["in_channels"], "index": index}
+        for arg, default in block.args:
+            if arg in given:
+                holder = item if arg in item else item.get("first", item)
+                env[arg] = _evaluate(given[arg], outer, _at(holder, arg), scope.file, f"argument {arg!r}")
+            else:
+                where = block.arg_pos.get(arg, block.pos)
+                env[arg] = _evaluate(default, env, where, block.file, f"argument {arg!r}")
+        return env
+
+
+def _kind(type_: object) -> kinds.Kind | None:
+    if not isinstance(type_, str):
+        return None
+    try:
+        return kinds.Kind(type_)
+    except ValueError:
+        return None
+
+
+def _in_context(e: SpecError, scope: _Scope) -> SpecError:
+    """An error inside a block instance, naming the instance, repetition and arguments."""
+    message = e.message + scope.context if scope.context and scope.context not in e.message else e.message
+    return SpecError(message, file=e.file or scope.file, line=e.line, column=e.column)
+
+
+def expand(program: Program, first: Shape, layout: Layout, spec_file: str | None) -> Expanded:
+    """The layers a program makes on this input, each resolved."""
+    return Expander(program, first, layout, spec_file).run()
