@@ -451,7 +451,7 @@ class Expander:
         if hasattr(layer, "sources"):
             names = {v: k for k, v in scope.names.items()}
             layer = dataclasses.replace(layer, sources=tuple(names.get(s, str(s)) for s in sources))  # type: ignore[type-var]
-        if module.MERGE != (len(sources) > 1) and not (module.MERGE and sources):
+        if (len(sources) > 1) != module.MERGE and not (module.MERGE and sources):
             reads = "several inputs" if module.MERGE else "one input"
             raise _fail(
                 f"{label}: a {kind.value} layer reads {reads}, got {len(sources)} in 'from'{scope.context}",
