@@ -552,6 +552,11 @@ def fail(errors: list[SpecError]) -> NoReturn:
     help="Order of the shapes shown in the table and JSON; default: the spec's layout.",
 )
 @click.option("--notes", is_flag=True, help="Show every note in full, not summed up in one line.")
+@click.option(
+    "--depth",
+    type=click.IntRange(min=0),
+    help="Show blocks to this depth, deeper levels folded into their block's row (0: the top level).",
+)
 @click.option("--select", callback=lambda c, p, v: _run_codes(c, p, v), help="Report only these rule codes.")
 @click.option("--ignore", callback=lambda c, p, v: _run_codes(c, p, v), help="Do not report these codes.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
@@ -566,6 +571,7 @@ def run(
     layout: str | None,
     shapes: str | None,
     notes: bool,
+    depth: int | None,
     select: set[str] | None,
     ignore: set[str] | None,
     strict: bool,
@@ -622,7 +628,7 @@ def run(
             results.append(SpecError(str(e), file=path))
     nets = [r for r in results if isinstance(r, Network)]
     errors = [r for r in results if isinstance(r, SpecError)]
-    view = View(columns=columns, explain=explain, notes=notes)
+    view = View(columns=columns, explain=explain, notes=notes, depth=depth)
     with guarded():
         if Format(fmt) is Format.JSON:  # one object per file asked for, invalid ones included
             write_json(results, sys.stdout, view, several=len(specs) > 1)

@@ -34,7 +34,7 @@ TOP_KEYS = ("name", "input", "layout", "layers", "expect", "blocks", "include")
 
 def layer_keys(kind: Kind) -> tuple[str, ...]:
     """Every key a layer of this kind may hold, in the order errors list them."""
-    return ("type", "name", *kinds.get(kind).KEYS, "allow", "expect")
+    return ("type", "name", *kinds.get(kind).KEYS, "allow", "expect", "from", "if")
 
 
 def __getattr__(name: str) -> dict[Kind, tuple[str, ...]]:
@@ -414,6 +414,14 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
     return Expect(output=output, params=counts["params"], macs=counts["macs"], where=where)
 
 
+def _without(data: Mapping[str, Any], keys: tuple[str, ...]) -> Mapping[str, Any]:
+    """A layer's mapping without the keys that say where it reads from, its positions kept."""
+    kept = {k: v for k, v in data.items() if k not in keys}
+    if isinstance(data, Located):
+        return Located(kept, start=data.start, at=data.at)
+    return kept
+
+
 def _layer(
     data: object, index: int, counts: dict[Kind, int], file: str | None, pos: Pos, layout: Layout = Layout.HWC
 ) -> Layer:
@@ -552,6 +560,11 @@ def build(data: object, *, file: str | None = None, include: Include | None = No
     if not isinstance(raw, list):
         raise _fail(f"'layers' must be a list of layers, got {show(raw)}", _at(data, "layers"), file)
     if graph.is_program(data):
+        counted: dict[Kind, int] = {}
+        for i, item in enumerate(raw, start=1):  # a top-level layer is checked as in a chain
+            if isinstance(item, Mapping) and "type" in item and "block" not in item:
+                pos = raw.at[i - 1] if isinstance(raw, LocatedList) else _at(data, "layers")
+                _layer(_without(item, graph.ITEM_KEYS[1:]), i, counted, file, pos, Layout(layout))
         blocks: dict[str, graph.Block] = {}
         if "include" in data:
             _include(data, file, include, blocks, (file or "",))

@@ -167,6 +167,20 @@ def _check_item(item: Any, file: str | None, where: str) -> None:
     if ("type" in item) == ("block" in item):
         what = "both 'type' and 'block'" if "type" in item else "no 'type' (or 'block')"
         raise _fail(f"{where}: a layer has {what}", _start(item), file)
+    given = item.get("from", "input")
+    names = given if isinstance(given, list) else [given]
+    if not names or not all(isinstance(n, str) and n for n in names):
+        raise _fail(
+            f"{where}: 'from' must be a layer name or a list of names, got {_show(given)}",
+            _at(item, "from"),
+            file,
+        )
+    if "if" in item and not isinstance(item["if"], bool | int | str):
+        raise _fail(
+            f"{where}: 'if' must be true/false or an expression like 'stride != 1', got {_show(item['if'])}",
+            _at(item, "if"),
+            file,
+        )
 
 
 def program(data: Mapping[str, Any], file: str | None, included: Mapping[str, Block]) -> Program:
@@ -428,7 +442,13 @@ class Expander:
                 )
             if key in ITEM_KEYS:
                 continue
-            data[key] = _value(value, scope.env, _at(item, key), scope.file, key) if scope.env else value
+            if scope.env:
+                try:
+                    value = _value(value, scope.env, _at(item, key), scope.file, key)
+                except SpecError as e:
+                    e.message = f"layer {scope.prefix + local}: {e.message}"
+                    raise _in_context(e, scope) from None
+            data[key] = value
         data["name"] = scope.prefix + local
         located = Located(data, start=_start(item), at=getattr(item, "at", {}))
         label = f"layer {data['name']}"

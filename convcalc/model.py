@@ -537,6 +537,49 @@ class Network:
         """Elements of the input and of every layer's output, per example, as the cs231n notes count."""
         return self.input.elements + sum(r.activations for r in self.layers)
 
+    def peak(self) -> tuple[int, int]:
+        """The most activation elements alive at once, per example, when every tensor is freed after its
+        last reader (inference), and the layer where that is reached (0: the input itself).
+
+        A layer that works in place (act, dropout) or gives a view (flatten, reshape, crop) shares its
+        input's buffer, unless a later layer still reads that input: then it needs its own.
+        """
+        from . import kinds
+
+        n = len(self.layers)
+        sources = [self.spec.sources(r.index) for r in self.layers]
+        last = list(range(n + 1))  # the last layer that reads each tensor; the output lives to the end
+        for i, srcs in enumerate(sources, start=1):
+            for s in srcs:
+                last[s] = max(last[s], i)
+        if n:
+            last[n] = n + 1
+        buffer = [0] * (n + 1)  # the buffer each tensor lives in; a buffer is named by its first tensor
+        size = {0: self.input.elements}
+        ends = {0: last[0]}
+        for i, r in enumerate(self.layers, start=1):
+            src = sources[i - 1][0]
+            shared = kinds.of(r.layer).HELD is not Held.OUTPUT and len(sources[i - 1]) == 1
+            if shared and (last[src] <= i or kinds.of(r.layer).HELD is Held.VIEW):
+                buffer[i] = buffer[src]
+                ends[buffer[i]] = max(ends[buffer[i]], last[i])
+            else:
+                buffer[i] = i
+                size[i] = r.output.elements if r.output.positive else 0
+                ends[i] = last[i]
+        alive = best = size[0]
+        at = 0
+        frees: dict[int, int] = {}
+        for b, end in ends.items():
+            frees[end] = frees.get(end, 0) + size[b]
+        for i in range(1, n + 1):
+            if buffer[i] == i:
+                alive += size[i]
+            if alive > best:
+                best, at = alive, i
+            alive -= frees.get(i, 0)
+        return best, at
+
     @property
     def flops(self) -> int:
         """Floating-point operations: 2 x MACs (a multiply and an add each)."""

@@ -11,6 +11,7 @@ from .kinds.window import Deconv, Pool
 from .model import (
     CheckStatus,
     Finding,
+    Group,
     Kind,
     LayerCheck,
     Layout,
@@ -240,7 +241,7 @@ def json_text(data: dict[str, Any]) -> str:
     return "{\n" + ",\n".join(lines) + "\n}"
 
 
-def totals_json(net: Network) -> dict[str, int]:
+def totals_json(net: Network) -> dict[str, Any]:
     """The network's totals; bytes follow the sizing (element type, batch, optimizer)."""
     return {
         "params": net.params,
@@ -253,6 +254,17 @@ def totals_json(net: Network) -> dict[str, int]:
         "activation_bytes": net.activation_bytes,
         "param_bytes": net.param_bytes,
         "training_bytes": net.training_bytes,
+        **_peak_json(net),
+    }
+
+
+def _peak_json(net: Network) -> dict[str, Any]:
+    elements, at = net.peak()
+    batch = elements * net.sizing.batch
+    return {
+        "peak_activations": batch,
+        "peak_activation_bytes": batch * net.sizing.dtype.bytes,
+        "peak_at": net.layers[at - 1].layer.name if at else "input",
     }
 
 
@@ -270,8 +282,32 @@ def to_json(net: Network) -> dict[str, Any]:
             "optimizer": net.sizing.optimizer.value,
         },
         "layers": [layer_json(r, net, c) for r, c in zip(net.layers, _checks(net), strict=True)],
+        **_graph_json(net),
         "totals": totals_json(net),
         "diagnostics": [finding_json(f) for f in net.findings],
+    }
+
+
+def _graph_json(net: Network) -> dict[str, Any]:
+    """For a network with branches or blocks: what each layer reads, and the block instances."""
+    if not net.spec.inputs:
+        return {}
+    names = ["input", *(r.layer.name for r in net.layers)]
+    return {
+        "inputs": [[names[s] for s in net.spec.sources(r.index)] for r in net.layers],
+        "blocks": [
+            {
+                "name": g.name,
+                "block": g.block,
+                "first": g.first,
+                "last": g.last,
+                "depth": g.depth,
+                "args": dict(g.args),
+                "params": sum(r.params for r in net.layers[g.first - 1 : g.last]),
+                "macs": sum(r.macs for r in net.layers[g.first - 1 : g.last]),
+            }
+            for g in net.spec.groups
+        ],
     }
 
 
@@ -327,18 +363,120 @@ def numeric(key: str) -> bool:
     return key != "check" and COLUMN_SET[key].numeric
 
 
-def rows(net: Network, keys: Sequence[str] | None = None) -> list[tuple[str, ...]]:
-    """One row of cells per layer, in `columns(net, keys)` order, numbers with thousands separators."""
+def rows(net: Network, keys: Sequence[str] | None = None, depth: int | None = None) -> list[tuple[str, ...]]:
+    """One row of cells per layer, in `columns(net, keys)` order, numbers with thousands separators; for
+    a network of blocks, a tree: each block instance a row with its totals, its layers indented under it,
+    and the levels deeper than `depth` folded into their block's row."""
     chosen = column_keys(net, keys)
-    return [
-        tuple(check_cell(c) if k == "check" else COLUMN_SET[k].cell(r, net) for k in chosen)
-        for r, c in zip(net.layers, _checks(net), strict=True)
-    ]
+    checks = _checks(net)
+    if not net.spec.groups:
+        return [
+            tuple(check_cell(c) if k == "check" else COLUMN_SET[k].cell(r, net) for k in chosen)
+            for r, c in zip(net.layers, checks, strict=True)
+        ]
+    out = []
+    for entry, level, parent in shown(net, depth):
+        indent = "  " * level
+        if isinstance(entry, Group):
+            cells = _group_cells(entry, net, chosen, checks)
+            name = entry.name.removeprefix(parent + ".") if parent else entry.name
+        else:
+            r = net.layers[entry - 1]
+            cells = {
+                k: check_cell(checks[entry - 1]) if k == "check" else COLUMN_SET[k].cell(r, net)
+                for k in chosen
+            }
+            name = r.layer.name.removeprefix(parent + ".") if parent else r.layer.name
+        cells["name"] = indent + name
+        out.append(tuple(cells[k] for k in chosen))
+    return out
+
+
+def shown(net: Network, depth: int | None = None) -> list[tuple[Group | int, int, str]]:
+    """The rows a table shows, as `tree` gives them, to `depth` (a chain: one per layer)."""
+    if not net.spec.groups:
+        return [(r.index, 0, "") for r in net.layers]
+    return [row for row in tree(net) if depth is None or row[1] <= depth]
+
+
+def row_layers(net: Network, depth: int | None = None) -> list[int | None]:
+    """For each row of the table, the layer it shows (1-based), or None for a block instance's row."""
+    return [entry if isinstance(entry, int) else None for entry, _, _ in shown(net, depth)]
+
+
+def tree(net: Network) -> list[tuple[Group | int, int, str]]:
+    """The rows of a network of blocks in order: each block instance (a Group) before its layers (their
+    1-based indices), with its nesting level and the name of the instance it sits in ('' at the top)."""
+    groups = sorted(net.spec.groups, key=lambda g: (g.first, -g.last, g.depth))
+    out: list[tuple[Group | int, int, str]] = []
+    stack: list[Group] = []
+    g = 0
+    for index in range(1, len(net.layers) + 1):
+        while stack and stack[-1].last < index:
+            stack.pop()
+        while g < len(groups) and groups[g].first == index:
+            if groups[g].last >= index:  # an instance with no layers (all left out by 'if') has no row
+                out.append((groups[g], len(stack), stack[-1].name if stack else ""))
+                stack.append(groups[g])
+            g += 1
+        out.append((index, len(stack), stack[-1].name if stack else ""))
+    return out
+
+
+def _group_cells(
+    g: Group, net: Network, chosen: Sequence[str], checks: list[LayerCheck | None]
+) -> dict[str, str]:
+    """A block instance's row: its block, the input of its first layer, the output of its last, and its
+    layers' totals."""
+    inside = net.layers[g.first - 1 : g.last]
+    repeated = sum(
+        1
+        for h in net.spec.groups
+        if h.block == g.block and h.depth == g.depth + 1 and h.name.removeprefix(g.name + ".").isdigit()
+    )
+    batch, item = net.sizing.batch, net.sizing.dtype.bytes
+    held = sum(r.activations for r in inside)
+    fc = [r.fc_params for r in inside if r.fc_params is not None]
+    verdicts = [checks[i - 1] for i in range(g.first, g.last + 1)]
+    cells = {
+        "index": "",
+        "type": f"{g.block} x{repeated}" if repeated else g.block,
+        "window": "",
+        "input": inside[0].input.show(net.order),
+        "output": output_cell(inside[-1], net.order),
+        "params": fm.number(sum(r.params for r in inside)),
+        "fc": fm.number(sum(fc)) if fc else "",
+        "macs": fm.number(sum(r.macs for r in inside)),
+        "rf": COLUMN_SET["rf"].cell(inside[-1], net),
+        "activations": fm.number(held * batch),
+        "memory": fm.size(held * batch * item) if held else "",
+        "check": "" if all(v is None for v in verdicts) else _group_check(verdicts),
+    }
+    return {k: cells.get(k, "") for k in chosen}
+
+
+def _group_check(verdicts: list[LayerCheck | None]) -> str:
+    """✓ when every layer of the instance ran as resolved, else the first verdict that did not."""
+    for v in verdicts:
+        if v is None or v.status is not CheckStatus.OK:
+            return check_cell(v)
+    return "✓"
 
 
 def totals_row(net: Network, keys: Sequence[str] | None = None) -> tuple[str, ...]:
     """The totals row, aligned with `columns(net, keys)`."""
     return tuple("" if k == "check" else COLUMN_SET[k].total(net) for k in column_keys(net, keys))
+
+
+def _peak_line(net: Network) -> str:
+    """The inference peak: the most activations alive at once, each freed after its last reader."""
+    elements, at = net.peak()
+    where = net.layers[at - 1].layer.name if at else "the input"
+    batch = elements * net.sizing.batch
+    return (
+        f"peak         {fm.number(batch)} = {fm.size(batch * net.sizing.dtype.bytes)} at {where} "
+        "(inference: each tensor freed after its last reader)"
+    )
 
 
 def summary(net: Network) -> list[str]:
@@ -352,6 +490,7 @@ def summary(net: Network) -> list[str]:
         f"compute      {fm.number(net.macs)} MACs = {fm.number(net.flops)} FLOPs (1 MAC = 2 FLOPs)",
         f"activations  {fm.number(net.batch_activations)} with the input{batch}"
         f" = {fm.size(net.activation_bytes)} {dtype}",
+        _peak_line(net),
         f"training     ~{fm.size(net.training_bytes)} = 2 x activations + (2 + {s.optimizer.states} "
         f"{s.optimizer.value}) x params" + (" + running stats" if net.non_trainable else ""),
     ]

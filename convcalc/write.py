@@ -23,6 +23,7 @@ from .present import (
     invalid_json,
     json_text,
     numeric,
+    row_layers,
     rows,
     sees_everything,
     summary,
@@ -47,6 +48,8 @@ class View:
     explain: bool = False
     notes: bool = True
     """Every info finding in full; else one line sums them up (run's table, without --notes)."""
+    depth: int | None = None
+    """A network of blocks shows its block instances to this depth, deeper levels folded; None: all."""
 
 
 def _explained(net: Network) -> dict[str, object]:
@@ -119,11 +122,11 @@ def markdown(net: Network, view: View = View()) -> str:
     titles = columns(net, view.columns)
     lines = [f"### {md(title)}", "", "| " + " | ".join(titles) + " |"]
     lines.append("|" + "|".join("---:" if numeric(k) else "---" for k in keys) + "|")
-    body = [tuple(md(c) for c in row) for row in rows(net, view.columns)]
+    body = [tuple(md(c) for c in row) for row in rows(net, view.columns, view.depth)]
     total = tuple(f"**{md(c)}**" if c else "" for c in totals_row(net, view.columns))
     lines.extend("| " + " | ".join(row) + " |" for row in [*body, total])
     lines.append("")
-    lines.extend(f"- {line}" for line in summary(net))
+    lines.extend(f"- {md(line)}" for line in summary(net))
     if view.explain:
         for r in net.layers:
             shapes = f"{r.input.show(net.order)} -> {r.output.show(net.order)}"
@@ -152,11 +155,13 @@ def findings_text(net: Network, findings: Sequence[Finding] | None = None) -> li
 _FOLD = {"name": grid.Fold.NAME, "type": grid.Fold.WORDS, "window": grid.Fold.WORDS}
 
 
-def _grid(net: Network, keys: Sequence[str] | None, glyph: streams.Glyphs) -> list[grid.Column]:
+def _grid(
+    net: Network, keys: Sequence[str] | None, glyph: streams.Glyphs, depth: int | None = None
+) -> list[grid.Column]:
     """The table's columns as plain text: user strings escaped, ✓ and ✗ as the stream can write them."""
     chosen = column_keys(net, keys)
     titles = columns(net, keys)
-    cells = [*rows(net, keys), totals_row(net, keys)]
+    cells = [*rows(net, keys, depth), totals_row(net, keys)]
     marks = {"✓": glyph.ok, "✗": glyph.bad}
     return [
         grid.Column(
@@ -172,11 +177,11 @@ def _grid(net: Network, keys: Sequence[str] | None, glyph: streams.Glyphs) -> li
     ]
 
 
-def fit(net: Network, width: int | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def fit(net: Network, width: int | None, depth: int | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The default columns that fit in `width` (titles may take two lines), dropping the least needed
     first, and those dropped."""
     keys = list(column_keys(net))
-    every = dict(zip(keys, _grid(net, keys, streams.UNICODE), strict=True))
+    every = dict(zip(keys, _grid(net, keys, streams.UNICODE, depth), strict=True))
     dropped = []
     for key in NARROW_ORDER:
         if width is None or grid.span([grid.compact(every[k]) for k in keys]) <= width:
@@ -199,19 +204,21 @@ def _table_lines(net: Network, width: int | None, view: View, glyph: streams.Gly
     early = [f for f in net.findings if about_input(f)]  # how the input was read comes first
     out.extend(_finding_lines(early, width))
     out.append(("", None))
-    keys, dropped = (view.columns, ()) if view.columns else fit(net, width)
-    cols = _grid(net, keys, glyph)
-    count = len(net.layers)
+    keys, dropped = (view.columns, ()) if view.columns else fit(net, width, view.depth)
+    cols = _grid(net, keys, glyph, view.depth)
+    which = row_layers(net, view.depth)
+    count = len(which)
     for text, row in grid.render(cols, width, rule=glyph.rule, ellipsis=glyph.ellipsis):
-        style = "bold" if row in (-1, count) else None
-        out.append((text, "yellow" if 0 <= row < count and net.layers[row].fractional else style))
+        style = "bold" if row in (-1, count) or (0 <= row < count and which[row] is None) else None
+        layer = which[row] if 0 <= row < count else None
+        out.append((text, "yellow" if layer is not None and net.layers[layer - 1].fractional else style))
     out.append(("", None))
     if dropped:
         hidden = ", ".join(COLUMN_SET[k].title for k in dropped)
         note = f"(not shown to fit {width} columns: {hidden}; choose with --columns)"
         out.extend((t, "dim") for t in grid.wrap(note, width, 1))
     for total_line in summary(net):
-        out.extend((t, None) for t in grid.wrap(total_line, width, 13))
+        out.extend((t, None) for t in grid.wrap(safe.visible(total_line), width, 13))
     if view.explain:
         for r in net.layers:
             shapes = f"{r.input.show(net.order)} -> {r.output.show(net.order)}"

@@ -124,7 +124,7 @@ def test_every_run_option_gives_what_run_prints(
     assert convcalc.analyze(spec, **kwargs) == cli(str(spec), *args)
 
 
-RENDERING_ONLY = {"specs", "fmt", "columns", "notes", "strict"}
+RENDERING_ONLY = {"specs", "fmt", "columns", "notes", "strict", "depth"}
 """run's parameters that shape text output or the exit status, or name the files (analyze's first
 argument): a finding in analyze's result carries its severity, so strict has nothing to change."""
 

@@ -94,6 +94,7 @@ def test_contract_keys(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Mo
         "params", "fc_params", "macs",
         "trainable_params", "non_trainable_params", "flops",
         "activations", "activation_bytes", "param_bytes", "training_bytes",
+        "peak_activations", "peak_activation_bytes", "peak_at",
     }  # fmt: skip
     assert data["sizing"] == {"dtype": "float32", "batch": 1, "optimizer": "adam"}
 
@@ -129,6 +130,10 @@ def test_contract_other_layers_and_totals(
         "param_bytes": 4 * params,
         # 2 x activations + params x 4 bytes x (weights, gradients and Adam's two moments)
         "training_bytes": 2 * 4 * activations + params * 4 * 4,
+        # at inference the input is freed once conv1 has read it: the peak is while conv1 writes
+        "peak_activations": 32 * 32 * 3 + 32 * 32 * 10,
+        "peak_activation_bytes": 4 * (32 * 32 * 3 + 32 * 32 * 10),
+        "peak_at": data["layers"][0]["name"],
     }
 
 

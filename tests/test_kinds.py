@@ -258,7 +258,7 @@ def test_identity_takes_no_other_key(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == (
         f"{spec}:3:25: error: layer 1: unknown key 'p' for a identity layer "
-        "(expected one of: type, name, allow, expect)\n"
+        "(expected one of: type, name, allow, expect, from, if)\n"
     )
 
 

@@ -285,7 +285,11 @@ def test_table_cells() -> None:
     text = "input: 4x4x8\nlayers:\n  - {type: group_norm, groups: 4}\n  - {type: prelu}\n"
     result = CliRunner().invoke(main, ["run", "-", "--columns", "name,type,window,params"], input=text)
     assert result.exit_code == 0, result.output
-    rows = [line.split() for line in result.stdout.splitlines() if "group_norm1" in line or "prelu1" in line]
+    rows = [
+        line.split()
+        for line in result.stdout.splitlines()
+        if line.split()[:1] in (["group_norm1"], ["prelu1"])
+    ]
     assert rows == [["group_norm1", "group_norm", "g", "4", "16"], ["prelu1", "prelu", "1"]]
 
 

@@ -173,6 +173,8 @@ def test_defaults_cover_every_optional_setting() -> None:
         "name",
         "allow",
         "expect",
+        "from",  # the layer before
+        "if",  # kept
         "filters",
         "size",
         "units",

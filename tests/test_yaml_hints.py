@@ -18,7 +18,7 @@ KINDS = (
     "layer_norm, group_norm, instance_norm, prelu, scale, upsample, pixel_shuffle, pixel_unshuffle, reshape, "
     "pad, crop, channel_shuffle, lrn"
 )
-CONV_KEYS = "type, name, filters, size, stride, pad, dilation, groups, bias, allow, expect"
+CONV_KEYS = "type, name, filters, size, stride, pad, dilation, groups, bias, allow, expect, from, if"
 
 
 def one(layer: str) -> str:
@@ -84,11 +84,17 @@ KEY_CASES = [
         "ceil_mode",
         "pool",
         "ceil",
-        "type, name, mode, size, stride, pad, ceil, count_pad, output, allow, expect",
+        "type, name, mode, size, stride, pad, ceil, count_pad, output, allow, expect, from, if",
     ),
-    ("{type: fc, out_features: 10}", "out_features", "fc", "units", "type, name, units, bias, allow, expect"),
-    ("{type: act, activation: relu}", "activation", "act", "fn", "type, name, fn, allow, expect"),
-    ("{type: dropout, rate: 0.2}", "rate", "dropout", "p", "type, name, p, allow, expect"),
+    (
+        "{type: fc, out_features: 10}",
+        "out_features",
+        "fc",
+        "units",
+        "type, name, units, bias, allow, expect, from, if",
+    ),
+    ("{type: act, activation: relu}", "activation", "act", "fn", "type, name, fn, allow, expect, from, if"),
+    ("{type: dropout, rate: 0.2}", "rate", "dropout", "p", "type, name, p, allow, expect, from, if"),
 ]
 
 
