@@ -65,11 +65,13 @@ def read(r: Reader) -> Layer:
     if given == ["chunks"]:
         chunks = r.integer("chunks", 1)
         return Split(name=r.name, chunks=chunks, part=part, where=where, allow=allow, expect=expect)
+    from ..build import MAX_SIZE  # loaded already: it calls this reader
+
     value = r.data["sizes"]
     if (
         not isinstance(value, list)
         or not value
-        or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in value)
+        or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_SIZE for v in value)
     ):
         raise r.fail("sizes", "a list of positive integers like [58, 58]")
     return Split(name=r.name, sizes=tuple(value), part=part, where=where, allow=allow, expect=expect)
