@@ -59,8 +59,8 @@ def codes(r: Resolved) -> list[Code]:
 
 def test_the_recorded_file() -> None:
     assert DATA["torch"].startswith("2.13.0")
-    assert DATA["counts"] == {"add": 38, "concat": 51, "mul": 41, "split": 37}
-    assert len({c["id"] for c in CASES}) == len(CASES) == 167
+    assert DATA["counts"] == {"add": 38, "concat": 51, "mul": 43, "split": 37}
+    assert len({c["id"] for c in CASES}) == len(CASES) == 169
     chunk = [c for c in CASES if "chunks" in c["spec"]]
     fewer = [c for c in chunk if len(c["torch"]["parts"]) < c["spec"]["chunks"]]
     assert len(fewer) >= 8  # torch.chunk giving fewer chunks than asked is recorded, not assumed
@@ -69,11 +69,13 @@ def test_the_recorded_file() -> None:
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in CASES if c["kind"] != "split"])
 def test_merges_agree_with_torch(case: dict[str, Any]) -> None:
     """The output shape where PyTorch gives one, a merge-shape-mismatch error where it refuses; add
-    refuses any shapes that differ, also those PyTorch's + broadcasts (the issue: shapes must match)."""
+    refuses any shapes that differ, also those PyTorch's + broadcasts (the issue: shapes must match), and
+    every merge refuses inputs of different ranks (PyTorch aligns them from the last axis)."""
     kind, torch, inputs = Kind(case["kind"]), case["torch"], shapes(case["inputs"])
     keys = {k: v for k, v in case["spec"].items() if k != "type"}
     r = resolved(kind, inputs, **keys)
-    refused = torch["error"] is not None or (kind is Kind.ADD and len(set(inputs)) > 1)
+    ranks = {len(s.spatial) for s in inputs}
+    refused = torch["error"] is not None or len(ranks) > 1 or (kind is Kind.ADD and len(set(inputs)) > 1)
     if refused:
         assert codes(r) == [Code.MERGE_SHAPE_MISMATCH]
         assert not kinds.of(r.layer).runnable(r, r.input.channels)
@@ -88,6 +90,19 @@ def test_add_refuses_what_torch_broadcasts() -> None:
     (case,) = [c for c in CASES if c["id"] == "add-broadcast-1x1"]
     assert case["torch"]["output"] == [4, 4, 8]
     assert codes(resolved(Kind.ADD, shapes(case["inputs"]))) == [Code.MERGE_SHAPE_MISMATCH]
+
+
+def test_mul_refuses_a_flat_vector_that_torch_would_align_with_the_columns() -> None:
+    """Why mul wants one rank: PyTorch multiplies a flat 64 into the 64 columns of 4x64x8 without a word,
+    and refuses it against 4x4x64, whose channels it was meant for."""
+    columns, channels = (
+        next(c for c in CASES if c["id"] == f"mul-flat-meets-{w}") for w in ("columns", "channels")
+    )
+    assert (columns["torch"]["output"], channels["torch"]["error"] is not None) == ([4, 64, 8], True)
+    for case in (columns, channels):
+        r = resolved(Kind.MUL, shapes(case["inputs"]))
+        fixes = kinds.of(r.layer).refusals(r)[0].fixes
+        assert fixes == ("reshape input 2 to 1x1x64 ({type: reshape, shape: 1x1x64})",)
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in CASES if c["kind"] == "split"])
@@ -588,3 +603,19 @@ def test_forward_shapes_are_the_resolved_ones() -> None:
         r = resolved(kind, inputs, **keys)
         xs = tuple(np.zeros((s.channels, *s.spatial), dtype=np.float32) for s in inputs)
         assert kinds.of(r.layer).forward(xs, r).shape == (r.output.channels, *r.output.spatial), kind
+
+
+def test_mul_of_three_and_its_sources() -> None:
+    """Three inputs broadcast together, element by element; a mismatch names the inputs as `from:` did."""
+    x = np.arange(2 * 3 * 4, dtype=np.float32).reshape(2, 3, 4)
+    y = np.array([2, 3], dtype=np.float32).reshape(2, 1, 1)
+    z = np.arange(4, dtype=np.float32).reshape(1, 1, 4)
+    out = mul_kernel((x, y, z))
+    for c, i, j in np.ndindex(2, 3, 4):
+        assert out[c, i, j] == x[c, i, j] * y[c, 0, 0] * z[0, 0, j]
+    se = layer(Kind.MUL, sources=("features.3.block.0", "features.3.block.1.scale"))
+    r = kinds.get(Kind.MUL).resolve(1, se, shapes([[28, 28, 40], [1, 1, 24]]), file=None)
+    assert message_and_fixes(r)[0] == (
+        "features.3.block.1.scale (1x1x24) and features.3.block.0 (28x28x40): channels 40 and 24 do not "
+        "broadcast (each axis must be equal or 1 in one input)"
+    )

@@ -33,7 +33,8 @@ How each kind is run (batch 1, under no_grad):
 
     add      a + b (+ c): PyTorch broadcasts; convcalc does not (the issue: shapes must be equal),
              so the tests expect a refusal whenever the shapes differ, broadcast or not
-    mul      a * b (* c): broadcasting on the NCHW shapes, all of one rank
+    mul      a * b (* c): broadcasting on the NCHW shapes; convcalc wants one rank, as the cases
+             flat-meets-* show why: a flat (1, C) meets the last spatial axis, not the channels
     concat   torch.cat(xs, dim): dim 1 is convcalc's `axis: channels`, dims 2.. its spatial axes
              (positions on 1-D input; rows, columns on 2-D; frames, rows, columns on 3-D)
     split    torch.split(x, sizes, 1) for `sizes`, torch.chunk(x, n, 1) for `chunks`
@@ -112,6 +113,8 @@ def mul_cases(rng):
         ("rows-differ", [[7, 5, 16], [5, 5, 16]]),
         ("flat", [[10], [10]]),
         ("flat-one", [[10], [1]]),
+        ("flat-meets-columns", [[4, 64, 8], [64]]),  # PyTorch aligns the 64 with the columns, not channels
+        ("flat-meets-channels", [[4, 4, 64], [64]]),  # and refuses here, where the channels would fit
     ]
     for i in range(24):
         ndim = rng.choice((1, 2, 2, 3))

@@ -137,13 +137,15 @@ def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
 
 
 def kernel(xs: tuple[Array, ...]) -> Array:
-    """The elementwise product of arrays of one rank, broadcast where an axis is 1, in float32."""
+    """The elementwise product of arrays of one rank, broadcast where an axis is 1, in float32, computed
+    into the output (no temporaries)."""
     import numpy as np
 
-    out: Array = np.array(xs[0], dtype=np.float32)
-    for x in xs[1:]:
-        out = out * x
-    return np.ascontiguousarray(out, dtype=np.float32)
+    out: Array = np.empty(np.broadcast_shapes(*(x.shape for x in xs)), dtype=np.float32)
+    np.multiply(xs[0], xs[1], out=out)
+    for x in xs[2:]:
+        np.multiply(out, x, out=out)
+    return out
 
 
 if TYPE_CHECKING:  # mypy checks that this module is a whole kind
