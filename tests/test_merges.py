@@ -248,9 +248,9 @@ def test_a_projection_fix_is_what_a_1x1_conv_gives() -> None:
         ),
         (
             [[56, 56, 64], [64]],
-            "input 2 (64) has 0 spatial axes but input 1 (56x56x64) has 2: mul needs the same rank (PyTorch "
-            "aligns shapes from the last axis, so a shorter one would meet the last spatial axis, not the "
-            "channels)",
+            "input 2 (64) is flat but input 1 (56x56x64) has 2 spatial axes: mul needs the same rank "
+            "(PyTorch aligns shapes from the last axis, so a shorter one would meet the last spatial axis, "
+            "not the channels)",
             ("reshape input 2 to 1x1x64 ({type: reshape, shape: 1x1x64})",),
         ),
     ],
@@ -318,7 +318,8 @@ def test_mul_squeeze_and_excitation() -> None:
             [[4, 4, 8], [4, 8]],
             "channels",
             (),
-            "input 2 (4x8) has 1 spatial axes but input 1 (4x4x8) has 2: concat needs the same rank",
+            "input 2 (4x8) has 1 spatial axis but input 1 (4x4x8) has 2 spatial axes: "
+            "concat needs the same rank",
             (),
         ),
     ],
@@ -358,7 +359,7 @@ def test_concat_explain_and_cells() -> None:
             "frames",
             "m: a 2-D input has no frames to join along (its axes are rows, columns and channels)",
         ),
-        ([10], "positions", "m: a 0-D input has no positions to join along (it has channels only)"),
+        ([10], "positions", "m: a flat input has no positions to join along (it has channels only)"),
     ],
 )
 def test_concat_along_an_axis_the_input_lacks_is_a_spec_error(dims: list[int], axis: str, error: str) -> None:

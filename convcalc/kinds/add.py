@@ -12,7 +12,7 @@ from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
 from . import type_cell as type_cell
-from .merge import arity, described, differing, listed, named, shapes_line
+from .merge import arity, differing, listed, named, ranks, shapes_line
 
 if TYPE_CHECKING:
     from ..build import Reader
@@ -80,10 +80,7 @@ def mismatch(layer: Add, inputs: tuple[Shape, ...]) -> Refusal | None:
         if shape == first:
             continue
         if len(shape.spatial) != len(first.spatial):
-            message = (
-                f"{described(src, j, shape)} has {len(shape.spatial)} spatial axes but "
-                f"{described(src, 0, first)} has {len(first.spatial)}: add needs equal shapes"
-            )
+            message = f"{ranks(src, j, shape, first)}: add needs equal shapes"
             return Refusal(Code.MERGE_SHAPE_MISMATCH, message)
         what = listed(differing(shape, first))
         message = f"{named(src, j)} is {shape} but {named(src, 0)} is {first}: {what} differ"

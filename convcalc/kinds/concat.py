@@ -14,7 +14,7 @@ from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
 from . import type_cell as type_cell
-from .merge import arity, axis_words, described, listed, named
+from .merge import arity, axis_words, listed, named, ranks
 
 if TYPE_CHECKING:
     from ..build import Reader
@@ -67,8 +67,9 @@ def position(layer: Concat, shape: Shape, file: str | None) -> int | None:
     if layer.axis not in words:
         line, column = layer.where.of("axis")
         has = f"its axes are {', '.join(words)} and channels" if words else "it has channels only"
+        rank = f"a {len(words)}-D" if words else "a flat"
         raise SpecError(
-            f"{layer.name}: a {len(shape.spatial)}-D input has no {layer.axis} to join along ({has})",
+            f"{layer.name}: {rank} input has no {layer.axis} to join along ({has})",
             file=file,
             line=line,
             column=column,
@@ -118,10 +119,7 @@ def mismatch(layer: Concat, inputs: tuple[Shape, ...]) -> Refusal | None:
     words = (*axis_words(len(first.spatial)), "channels")
     for j, shape in enumerate(inputs[1:], start=1):
         if len(shape.spatial) != len(first.spatial):
-            message = (
-                f"{described(src, j, shape)} has {len(shape.spatial)} spatial axes but "
-                f"{described(src, 0, first)} has {len(first.spatial)}: concat needs the same rank"
-            )
+            message = f"{ranks(src, j, shape, first)}: concat needs the same rank"
             return Refusal(Code.MERGE_SHAPE_MISMATCH, message)
         along = len(words) - 1 if at is None else at
         differ = [

@@ -33,6 +33,16 @@ def differing(a: Shape, b: Shape) -> list[str]:
     return words + (["channels"] if a.channels != b.channels else [])
 
 
+def ranks(sources: tuple[str, ...], j: int, shape: Shape, first: Shape) -> str:
+    """input 2 (64) is flat but input 1 (56x56x64) has 2 spatial axes."""
+
+    def rank(s: Shape) -> str:
+        n = len(s.spatial)
+        return "is flat" if not n else "has 1 spatial axis" if n == 1 else f"has {n} spatial axes"
+
+    return f"{described(sources, j, shape)} {rank(shape)} but {described(sources, 0, first)} {rank(first)}"
+
+
 def arity(layer: Layer, kind: str, inputs: tuple[Shape, ...], file: str | None) -> None:
     """A located error unless a merge has at least 2 inputs."""
     if len(inputs) < 2:

@@ -13,7 +13,7 @@ from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
 from . import type_cell as type_cell
-from .merge import arity, axis_words, described, named, shapes_line
+from .merge import arity, axis_words, described, named, ranks, shapes_line
 
 if TYPE_CHECKING:
     from ..build import Reader
@@ -60,8 +60,7 @@ def broadcast(
             low = inputs[flat]
             high = len(inputs[other].spatial)
             message = (
-                f"{described(sources, j, shape)} has {len(shape.spatial)} spatial axes but "
-                f"{described(sources, 0, inputs[0])} has {len(inputs[0].spatial)}: mul needs the same rank "
+                f"{ranks(sources, j, shape, inputs[0])}: mul needs the same rank "
                 "(PyTorch aligns shapes from the last axis, so a shorter one would meet the last spatial "
                 "axis, not the channels)"
             )
