@@ -52,13 +52,13 @@ TYPES: dict[str, str] = {
     "centercrop": "'crop' with 'size' (a centre crop)",
     **dict.fromkeys(("localresponsenorm", "localresponsenormalization"), "'lrn'"),
     "channelshuffle": "'channel_shuffle'",
+    **dict.fromkeys(("concatenate", "concatenation", "cat", "route"), "'concat'"),
+    **dict.fromkeys(("sum", "eltwise", "residual", "shortcut"), "'add'"),
+    "multiply": "'mul'",
+    **dict.fromkeys(("chunk", "slice"), "'split'"),
+    "merge": "'add' or 'concat'",
 }
 """Layer type names from other frameworks, lower case without _ - or spaces or a 1d/2d/3d suffix."""
-
-BRANCHES = frozenset(
-    ("concat", "concatenate", "cat", "add", "sum", "residual", "shortcut", "route", "eltwise", "merge")
-)
-"""Types that join branches, which a chain of layers cannot express."""
 
 KEYS: dict[str, tuple[str, ...]] = {
     "kernel": ("size",),
@@ -104,8 +104,6 @@ def _normal(word: str) -> str:
 def type_hint(word: str) -> str:
     """What an unknown layer type probably means, as text to follow its name; empty if unknown."""
     name = _normal(word)
-    if name in BRANCHES:
-        return "; branches (concat, add, residual) are not yet supported: a spec is one chain of layers"
     if name in _KIND_NAMES:
         return f"; did you mean '{name}'?"
     if name in TYPES:

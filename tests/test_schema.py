@@ -151,6 +151,7 @@ def test_layer_defaults_are_the_loaders(kind: str, key: str, default: object) ->
         "group_norm": {"groups": 2},
         "upsample": {"scale": 2, "mode": "bilinear"} if key == "align_corners" else {"scale": 2},
         "pad": {"pad": 1},
+        "split": {"chunks": 2},
     }.get(kind, {})
     layer = {"type": kind, **required}
     bare = loader.load({"input": "8x8x4", "layers": [layer]})
@@ -166,7 +167,8 @@ def test_spec_defaults_are_the_loaders() -> None:
 
 def test_defaults_cover_every_optional_setting() -> None:
     """stride of a pool has none on purpose: it defaults to the window size; output is adaptive pooling;
-    a required key needs none, nor does crop's crop (a crop gives it or a centre size)."""
+    a required key needs none, nor do crop's crop (a crop gives it or a centre size) and split's sizes
+    and chunks (one of them is given)."""
     with_default = {(kind, key) for kind, key, _ in _defaults()}
     no_default = {
         "type",
@@ -183,11 +185,12 @@ def test_defaults_cover_every_optional_setting() -> None:
         "factor",
         "shape",
     }
+    one_of = {("crop", "crop"), ("split", "sizes"), ("split", "chunks")}
     expected = {
         (kind, key)
         for kind in KINDS
         for key in LAYER_KEYS[kind]
-        if key not in no_default and key not in DEFS[kind]["required"] and (kind, key) != ("crop", "crop")
+        if key not in no_default and key not in DEFS[kind]["required"] and (kind, key) not in one_of
     }
     assert with_default == expected - {("pool", "stride")}
 
@@ -397,6 +400,10 @@ plausible: dict[str, st.SearchStrategy[Any]] = {
     "p": probabilities,
     "allow": st.lists(st.sampled_from(CODES), max_size=3),
     "expect": expect_values,
+    "axis": st.sampled_from(["channels", "rows", "columns", "frames", "positions", "height", "Rows", 1]),
+    "sizes": st.lists(st.integers(min_value=0, max_value=6), max_size=3),
+    "chunks": st.integers(min_value=0, max_value=6),
+    "part": st.integers(min_value=-1, max_value=3),
 }
 REQUIRED = {kind: tuple(k for k in DEFS[kind]["required"] if k != "type") for kind in KINDS}
 REQUIRED["pool"] = ("size",)

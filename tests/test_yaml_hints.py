@@ -16,7 +16,7 @@ from convcalc.model import Fn
 KINDS = (
     "conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity, "
     "layer_norm, group_norm, instance_norm, prelu, scale, upsample, pixel_shuffle, pixel_unshuffle, reshape, "
-    "pad, crop, channel_shuffle, lrn"
+    "pad, crop, channel_shuffle, lrn, add, mul, concat, split"
 )
 CONV_KEYS = "type, name, filters, size, stride, pad, dilation, groups, bias, allow, expect, from, if"
 
@@ -65,11 +65,26 @@ def test_type_names_from_other_frameworks(written: str, meant: str) -> None:
     )
 
 
-@pytest.mark.parametrize("written", ["concat", "add", "Concatenate", "Add", "residual", "shortcut", "route"])
-def test_branches_are_not_yet_supported(written: str) -> None:
+@pytest.mark.parametrize(
+    ("written", "meant"),
+    [
+        ("Add", "'add'"),
+        ("Concatenate", "'concat'"),
+        ("cat", "'concat'"),
+        ("route", "'concat'"),
+        ("residual", "'add'"),
+        ("shortcut", "'add'"),
+        ("Eltwise", "'add'"),
+        ("Multiply", "'mul'"),
+        ("chunk", "'split'"),
+        ("Slice", "'split'"),
+        ("merge", "'add' or 'concat'"),
+    ],
+)
+def test_merge_names_from_other_frameworks(written: str, meant: str) -> None:
+    """Keras's Add and Concatenate, Darknet's route and shortcut, Caffe's Eltwise and Slice: merge kinds."""
     assert message(one(f"{{type: {written}}}")) == (
-        f"3:12: error: layer 1: unknown type '{written}'; branches (concat, add, residual) are not yet "
-        f"supported: a spec is one chain of layers (expected one of: {KINDS})"
+        f"3:12: error: layer 1: unknown type '{written}'; did you mean {meant}? (expected one of: {KINDS})"
     )
 
 

@@ -41,6 +41,10 @@ class Kind(enum.Enum):
     CROP = "crop"
     CHANNEL_SHUFFLE = "channel_shuffle"
     LRN = "lrn"
+    ADD = "add"
+    MUL = "mul"
+    CONCAT = "concat"
+    SPLIT = "split"
 
 
 MODULES: dict[Kind, str] = {k: k.value for k in Kind}
