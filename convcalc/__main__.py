@@ -462,7 +462,7 @@ def _read_options(kind: Kind, options: dict[str, Any], layout: Layout = Layout.H
     sets = options.pop("sets", ())
     given = {k: v for k, v in options.items() if v is not None}
     module = kinds.get(kind)
-    if getattr(module, "MIN_INPUTS", 1) > 1:  # a merge: one --in cannot feed it
+    if module.MERGE:  # one --in cannot feed it
         raise click.UsageError(f"{kind.value} merges several inputs: write it in a spec")
     extra = sorted(k for k in given if option_key(k) not in module.KEYS)
     if extra:

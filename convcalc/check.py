@@ -110,12 +110,16 @@ def _cost(r: Resolved) -> Cost:
 
 
 def _peak(net: Network) -> tuple[Cost, str]:
-    """The costliest layer that would run, and its name."""
+    """The costliest layer that would run, and its name; in a graph, every tensor still to be read
+    counts while a layer runs (the live tensors, as the run frees them)."""
     peak, name = Cost(0, 0, net.input.elements * ITEM), "input"
+    live = net.live() if net.spec.inputs else None
     for r in net.layers:
         if not _runnable(r, r.input.channels):
             break
         cost = _cost(r)
+        if live is not None:
+            cost = Cost(cost.weights, cost.scratch, live[r.index] * ITEM)
         if cost.total > peak.total:
             peak, name = cost, r.layer.name
     return peak, name
@@ -134,11 +138,12 @@ def zeros(*shape: int) -> Array:
     return np.zeros(shape, dtype=np.float32)
 
 
-def _step(x: Array | None, r: Resolved) -> Array | None:
-    """The layer's real output, or None when it cannot run (or nothing came before it)."""
-    if x is None or not _runnable(r, x.shape[0]):
+def _step(xs: tuple[Array | None, ...], r: Resolved) -> Array | None:
+    """The layer's real output, or None when it cannot run (or an input could not be made)."""
+    ready = tuple(x for x in xs if x is not None)
+    if len(ready) != len(xs) or not _runnable(r, ready[0].shape[0]):
         return None
-    return kinds.of(r.layer).forward((x,), r)
+    return kinds.of(r.layer).forward(ready, r)
 
 
 def _verdict(r: Resolved, out: Array | None) -> LayerCheck:
@@ -163,17 +168,24 @@ def run(
     import numpy as np
 
     shape = (net.input.channels, *net.input.spatial)
-    x: Array | None = np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)
+    outs: dict[int, Array | None] = {0: np.random.default_rng(seed).standard_normal(shape, dtype=np.float32)}
+    last = {s: r.index for r in net.layers for s in net.spec.sources(r.index)}  # each tensor's last reader
     checks: list[LayerCheck] = []
     for r in net.layers:
+        sources = net.spec.sources(r.index)
+        x: Array | None
         try:
             with np.errstate(all="ignore"):  # zero weights meet -inf padding: only shapes matter
-                x = _step(x, r)
+                x = _step(tuple(outs[s] for s in sources), r)
         except ValueError:  # the kernels refuse a layer the resolver gave a shape: a disagreement
             x = None
             checks.append(LayerCheck(r.index, CheckStatus.MISMATCH, None))
         else:
             checks.append(_verdict(r, x))
+        outs[r.index] = x
+        for s in sources:  # a tensor no later layer reads is freed now
+            if last.get(s) == r.index:
+                del outs[s]
         if on_layer is not None:
             on_layer(len(checks), len(net.layers))
     return tuple(checks)

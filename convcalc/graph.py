@@ -478,6 +478,23 @@ class Expander:
                 _at(item, "from"),
                 scope.file,
             )
+        if kind is kinds.Kind.SPLIT and "part" not in item:  # one layer per part: name.0, name.1, ...
+            from .kinds.split import parts
+
+            count = len(parts(layer, self.shapes[sources[0]].channels))  # type: ignore[arg-type]
+            made = [
+                (f"{local}.{k}", dataclasses.replace(layer, part=k, name=f"{data['name']}.{k}"))  # type: ignore[type-var]
+                for k in range(count)
+            ]
+        else:
+            made = [(local, layer)]
+        for local_name, one in made:
+            index = self._add(one, module, sources, scope)
+            scope.names[local_name] = index
+        return index
+
+    def _add(self, layer: Layer, module: Any, sources: tuple[int, ...], scope: _Scope) -> int:
+        """Resolve a layer on its sources' outputs and add it to the network."""
         index = len(self.out.layers) + 1
         try:
             r = module.resolve(index, layer, tuple(self.shapes[s] for s in sources), file=scope.file)
@@ -487,7 +504,6 @@ class Expander:
         self.out.inputs.append(sources)
         self.out.resolved.append(r)
         self.shapes.append(r.output)
-        scope.names[local] = index
         if any(o < 1 for o in r.output.spatial):
             self.out.stopped = True
         return index
@@ -584,5 +600,7 @@ def _in_context(e: SpecError, scope: _Scope) -> SpecError:
 
 
 def expand(program: Program, first: Shape, layout: Layout, spec_file: str | None) -> Expanded:
-    """The layers a program makes on this input, each resolved."""
-    return Expander(program, first, layout, spec_file).run()
+    """The layers a program makes on this input, each resolved; block instances in table order."""
+    made = Expander(program, first, layout, spec_file).run()
+    made.groups.sort(key=lambda g: (g.first, -g.last, g.depth))
+    return made

@@ -537,12 +537,13 @@ class Network:
         """Elements of the input and of every layer's output, per example, as the cs231n notes count."""
         return self.input.elements + sum(r.activations for r in self.layers)
 
-    def peak(self) -> tuple[int, int]:
-        """The most activation elements alive at once, per example, when every tensor is freed after its
-        last reader (inference), and the layer where that is reached (0: the input itself).
+    def live(self) -> list[int]:
+        """Activation elements alive, per example, while each layer runs ([0]: the input alone), when
+        every tensor is freed after its last reader (inference).
 
         A layer that works in place (act, dropout) or gives a view (flatten, reshape, crop) shares its
-        input's buffer, unless a later layer still reads that input: then it needs its own.
+        input's buffer, unless it works in place on an input a later layer still reads: then it needs
+        its own.
         """
         from . import kinds
 
@@ -554,31 +555,37 @@ class Network:
                 last[s] = max(last[s], i)
         if n:
             last[n] = n + 1
-        buffer = [0] * (n + 1)  # the buffer each tensor lives in; a buffer is named by its first tensor
+        buffer = [0] * (n + 1)  # the buffer each tensor lives in, named by the tensor that made it
         size = {0: self.input.elements}
         ends = {0: last[0]}
         for i, r in enumerate(self.layers, start=1):
             src = sources[i - 1][0]
-            shared = kinds.of(r.layer).HELD is not Held.OUTPUT and len(sources[i - 1]) == 1
-            if shared and (last[src] <= i or kinds.of(r.layer).HELD is Held.VIEW):
+            held = kinds.of(r.layer).HELD
+            if held is not Held.OUTPUT and len(sources[i - 1]) == 1 and (last[src] <= i or held is Held.VIEW):
                 buffer[i] = buffer[src]
                 ends[buffer[i]] = max(ends[buffer[i]], last[i])
             else:
                 buffer[i] = i
                 size[i] = r.output.elements if r.output.positive else 0
                 ends[i] = last[i]
-        alive = best = size[0]
-        at = 0
         frees: dict[int, int] = {}
         for b, end in ends.items():
             frees[end] = frees.get(end, 0) + size[b]
+        alive = size[0]
+        out = [alive]
         for i in range(1, n + 1):
             if buffer[i] == i:
                 alive += size[i]
-            if alive > best:
-                best, at = alive, i
+            out.append(alive)
             alive -= frees.get(i, 0)
-        return best, at
+        return out
+
+    def peak(self) -> tuple[int, int]:
+        """The most activation elements alive at once, per example, at inference (see `live`), and the
+        layer where that is first reached (0: the input itself)."""
+        live = self.live()
+        best = max(live)
+        return best, live.index(best)
 
     @property
     def flops(self) -> int:

@@ -38,7 +38,7 @@ KEYS: tuple[str, ...] = ()
 HELD = Held.OUTPUT
 ELEMENTWISE = False
 REQUIRED: tuple[str, ...] = ()
-MIN_INPUTS = 2
+MERGE = True
 """A merge: `convcalc layer`, which gives one input, refuses it."""
 
 

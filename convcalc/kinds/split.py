@@ -47,6 +47,7 @@ KIND = Kind.SPLIT
 KEYS: tuple[str, ...] = ("sizes", "chunks", "part")
 HELD = Held.VIEW
 ELEMENTWISE = False
+MERGE = False
 REQUIRED: tuple[str, ...] = ()
 """`sizes` or `chunks`, one of them: `read` says so."""
 
