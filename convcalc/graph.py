@@ -265,13 +265,15 @@ def _check_cycles(blocks: Mapping[str, Block]) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(text: str) -> Expr | None:
+def _parsed(text: str) -> Expr | str | None:
+    """The expression a text is; None when it is no expression at all (3x3, a word list); the refusal's
+    message when it is Python that the evaluator refuses (w / 2)."""
     from .expr import ExprError, parse
 
     try:
         return parse(text)
-    except ExprError:
-        return None
+    except ExprError as e:
+        return None if "is not a valid expression" in e.message else e.message
 
 
 def _value(value: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None, key: str) -> Any:
@@ -281,6 +283,8 @@ def _value(value: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None
 
     if isinstance(value, str):
         expr = _parsed(value)
+        if isinstance(expr, str):
+            raise _fail(f"{key}: {value!r}: {expr}", pos, file)
         if expr is None or (not expr.names and expr.constant is None):
             return value
         if len(expr.names) == 1 and expr.text.strip() == expr.names[0] and expr.names[0] not in env:
@@ -343,6 +347,8 @@ class _Scope:
     file: str | None
     items: Sequence[Any] = ()
     """The layers list, to tell a reference to a later layer from an unknown one."""
+    allow: frozenset[Any] = frozenset()
+    """Rule codes turned off for every layer of the block instances this scope is in (`allow` on a use)."""
     counts: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -395,10 +401,14 @@ class Expander:
         found = []
         for n in names:
             if n not in scope.names:
+                parts = [k for k in scope.names if k.startswith(n + ".") and k[len(n) + 1 :].isdigit()]
                 later = any(isinstance(i, Mapping) and i.get("name") == n for i in scope.items)
-                why = (
-                    " (a layer may read only layers before it)" if later else _suggest(n, tuple(scope.names))
-                )
+                if parts:
+                    why = f" (it is a split: read its parts, {', '.join(parts)})"
+                elif later:
+                    why = " (a layer may read only layers before it)"
+                else:
+                    why = _suggest(n, tuple(scope.names))
                 raise _fail(
                     f"'from': unknown layer {n!r}{why}{scope.context}",
                     _at(item, "from"),
@@ -467,7 +477,7 @@ class Expander:
             file=scope.file if scope.file != self.spec_file else None,
             context=scope.context,
         )
-        layer = dataclasses.replace(layer, where=where)  # type: ignore[type-var]
+        layer = dataclasses.replace(layer, where=where, allow=layer.allow | scope.allow)  # type: ignore[type-var]
         if hasattr(layer, "sources"):
             names = {v: k for k, v in scope.names.items()}
             layer = dataclasses.replace(layer, sources=tuple(names.get(s, str(s)) for s in sources))  # type: ignore[type-var]
@@ -546,6 +556,7 @@ class Expander:
                 context=f" (in {name}: block {block.name}{rep}{', ' if shown else ''}{shown})",
                 file=block.file,
                 items=block.layers,
+                allow=scope.allow | self._allowed(item, scope),
             )
             at = len(self.out.layers) + 1
             last = self._items(block.layers, inner, previous[0], depth=depth)
@@ -560,6 +571,14 @@ class Expander:
             self.out.groups.append(Group(group_name, block.name, start, len(self.out.layers), depth, args))
         scope.names[local] = previous[0]
         return previous[0]
+
+    def _allowed(self, item: Mapping[str, Any], scope: _Scope) -> frozenset[Any]:
+        """The codes a block use turns off for its layers, checked as a layer's `allow` is."""
+        if "allow" not in item:
+            return frozenset()
+        from .build import Reader
+
+        return Reader(item, f"block use {item.get('name', item['block'])}", scope.file).allow()
 
     def _args(
         self,

@@ -319,6 +319,7 @@ def diagnose(
             found.append(_fractional(spec, first, layers, r, budget=budget, seen=_within(r, margins)))
         if asserted:
             found.extend(_expect_mismatches(spec, r, r.output, r.params, r.macs))
+    found.extend(_unused_outputs(spec, layers))
     complete = len(layers) == len(spec.layers) and all(
         o > 0 for o in (layers[-1].output.spatial if layers else ())
     )
@@ -328,6 +329,22 @@ def diagnose(
             _expect_mismatches(spec, None, output, sum(r.params for r in layers), sum(r.macs for r in layers))
         )
     return tuple(f for f in found if f is not None and not _allowed(spec, f))
+
+
+def _unused_outputs(spec: Spec, layers: tuple[Resolved, ...]) -> list[Finding]:
+    """In a graph, a layer nobody reads (but the last): a branch meant to be merged, or left over."""
+    if not spec.inputs or len(layers) != len(spec.layers):
+        return []
+    read = {s for r in layers for s in spec.sources(r.index)}
+    out = []
+    for r in layers[:-1]:
+        if r.index not in read:
+            message = (
+                "no layer reads its output and it is not the last, so it changes nothing: "
+                "merge it into a later layer (from: [..., its name]) or leave it out"
+            )
+            out.append(_finding(spec, r, Severity.WARNING, Code.UNUSED_OUTPUT, message))
+    return out
 
 
 def _allowed(spec: Spec, f: Finding) -> bool:

@@ -1,0 +1,402 @@
+"""Issue 13: networks with branches. References by name, conditions, blocks with arguments and repeat,
+includes, the tree table, the inference peak, --check on graphs, and every error located."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from convcalc.__main__ import main
+from convcalc.errors import SpecError
+from convcalc.loader import parse, read
+from convcalc.model import Code, Severity
+from convcalc.resolver import resolve
+
+ROOT = Path(__file__).resolve().parent.parent
+TRUTH = ROOT / "tests" / "data" / "torchvision"
+
+
+def _readme_resnet18() -> str:
+    """The ResNet-18 the README shows, so the README's example is the one tested."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```yaml\n(name: resnet18\n.*?)```", text, re.DOTALL)
+    assert found, "the README's ResNet-18 example"
+    return found.group(1)
+
+
+RESNET18 = _readme_resnet18()
+
+
+def _run(args: list[str], spec: str | None = None, tmp_path: Path | None = None) -> tuple[int, str, str]:
+    if spec is not None:
+        assert tmp_path is not None
+        path = tmp_path / "net.yaml"
+        path.write_text(spec, encoding="utf-8")
+        args = [args[0], str(path), *args[1:]]
+    result = CliRunner().invoke(main, args)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _error(text: str) -> str:
+    with pytest.raises(SpecError) as caught:
+        resolve(parse(text))
+    return caught.value.message
+
+
+# ---------------------------------------------------------------- ResNet-18 against torchvision
+
+
+def test_resnet18_is_torchvisions() -> None:
+    net = resolve(parse(RESNET18))
+    truth = json.loads((TRUTH / "resnet18.json").read_text(encoding="utf-8"))
+    totals = json.loads((TRUTH / "totals.json").read_text(encoding="utf-8"))["totals"]["resnet18"]
+    assert (net.params, net.macs, net.non_trainable) == (totals["params"], totals["macs"], totals["buffers"])
+    weighted = [(r.layer.name, r.params) for r in net.layers if r.params]
+    assert weighted == [(m["name"], m["params"]) for m in truth["layers"] if m["params"]]
+    assert len(net.spec.groups) == 4 + 8  # four stages and their two repetitions each
+
+
+def test_a_projection_exists_only_where_the_shape_changes() -> None:
+    names = [r.layer.name for r in resolve(parse(RESNET18)).layers]
+    assert [n for n in names if "downsample.0" in n] == [
+        "layer2.0.downsample.0",
+        "layer3.0.downsample.0",
+        "layer4.0.downsample.0",
+    ]
+
+
+def test_the_add_reads_the_block_input_when_the_projection_is_left_out() -> None:
+    net = resolve(parse(RESNET18))
+    index = {r.layer.name: r.index for r in net.layers}
+    add = next(r for r in net.layers if r.layer.name == "layer1.0.add1")
+    assert net.spec.sources(add.index) == (index["layer1.0.bn2"], index["maxpool"])
+    add2 = next(r for r in net.layers if r.layer.name == "layer2.0.add1")
+    assert net.spec.sources(add2.index) == (index["layer2.0.bn2"], index["layer2.0.downsample.1"])
+
+
+def test_depth_folds_rows_and_keeps_totals(tmp_path: Path) -> None:
+    outputs = {}
+    for depth in (0, 1, 2, None):
+        args = ["run", "--format", "markdown"] + ([] if depth is None else ["--depth", str(depth)])
+        code, out, _ = _run(args, RESNET18, tmp_path)
+        assert code == 0
+        outputs[depth] = out
+    rows = {d: [line for line in o.splitlines() if line.startswith("| ")] for d, o in outputs.items()}
+    assert len(rows[0]) < len(rows[1]) < len(rows[2]) == len(rows[None])
+    totals = {d: r[-1] for d, r in rows.items()}
+    assert len(set(totals.values())) == 1
+    assert "11,689,512" in totals[0]
+    assert any("layer1" in r and "basic x2" in r and "147,968" in r for r in rows[0])
+
+
+def test_json_says_what_each_layer_reads_and_lists_the_blocks(tmp_path: Path) -> None:
+    code, out, _ = _run(["run", "--format", "json"], RESNET18, tmp_path)
+    assert code == 0
+    data = json.loads(out)
+    names = [layer["name"] for layer in data["layers"]]
+    reads = dict(zip(names, data["inputs"], strict=True))
+    assert reads["conv1"] == ["input"]
+    assert reads["layer2.0.add1"] == ["layer2.0.bn2", "layer2.0.downsample.1"]
+    stage = next(b for b in data["blocks"] if b["name"] == "layer2")
+    assert (stage["block"], stage["depth"], stage["params"]) == ("basic", 1, 525_568)
+    first = next(b for b in data["blocks"] if b["name"] == "layer2.0")
+    assert first["args"] == {"width": 128, "stride": 2}
+
+
+def test_check_runs_the_graph(tmp_path: Path) -> None:
+    spec = (
+        "input: 16x16x8\n"
+        "layers:\n"
+        "  - {type: conv, name: a, filters: 8, size: 3, pad: 1}\n"
+        "  - {type: split, name: s, chunks: 2}\n"
+        "  - {type: conv, name: b, from: s.1, filters: 4, size: 1}\n"
+        "  - {type: concat, name: c, from: [s.0, b]}\n"
+        "  - {type: global_pool, name: g}\n"
+        "  - {type: mul, name: m, from: [c, g]}\n"
+        "  - {type: add, name: r, from: [m, a]}\n"
+    )
+    code, out, err = _run(["run", "--check", "--format", "json"], spec, tmp_path)
+    assert code == 0, err
+    data = json.loads(out)
+    assert [layer["check"] for layer in data["layers"]] == ["ok"] * 8
+    assert [layer["output_shape"] for layer in data["layers"]][-1] == [16, 16, 8]
+
+
+# ---------------------------------------------------------------- the inference peak
+
+
+def test_peak_keeps_a_skip_alive() -> None:
+    """The input (4x4x2 = 32) is read again by the add, so it lives through both convs."""
+    net = resolve(
+        parse(
+            "input: 4x4x2\nlayers:\n"
+            "  - {type: conv, name: a, filters: 8, size: 1}\n"  # 128
+            "  - {type: conv, name: b, filters: 2, size: 1}\n"  # 32
+            "  - {type: add, from: [b, input]}\n"  # 32
+        )
+    )
+    assert net.live() == [32, 32 + 128, 32 + 128 + 32, 32 + 32 + 32]
+    assert net.peak() == (192, 2)
+
+
+def test_in_place_layers_share_a_buffer_unless_their_input_is_read_later() -> None:
+    chain = resolve(parse("input: 4x4x2\nlayers:\n  - {type: conv, filters: 8, size: 1}\n  - {type: act}\n"))
+    assert chain.live() == [32, 160, 128]  # the act writes over the conv's output
+    kept = resolve(
+        parse(
+            "input: 4x4x2\nlayers:\n  - {type: conv, name: a, filters: 8, size: 1}\n"
+            "  - {type: act, name: r}\n"
+            "  - {type: add, from: [r, a]}\n"
+        )
+    )
+    assert kept.live() == [32, 160, 128 + 128, 128 + 128 + 128]
+
+
+# ---------------------------------------------------------------- blocks: arguments, conditions, nesting
+
+
+def test_arguments_read_earlier_ones_and_the_input_channels() -> None:
+    """MobileNetV2's expansion: hidden = 6 x in_channels; the residual only when the shape is kept."""
+    spec = (
+        "input: 8x8x16\n"
+        "blocks:\n"
+        "  inverted:\n"
+        "    args: {out: 16, stride: 1, hidden: in_channels * 6}\n"
+        "    layers:\n"
+        "      - {type: conv, name: expand, filters: hidden, size: 1}\n"
+        "      - {type: conv, name: dw, filters: hidden, size: 3, stride: stride, pad: 1, groups: hidden}\n"
+        "      - {type: conv, name: project, filters: out, size: 1}\n"
+        "      - {type: add, name: res, from: [project, in], if: stride == 1 and in_channels == out}\n"
+        "layers:\n"
+        "  - {block: inverted, name: b1}\n"
+        "  - {block: inverted, name: b2, out: 24, stride: 2}\n"
+    )
+    net = resolve(parse(spec))
+    assert [(r.layer.name, r.output.channels) for r in net.layers] == [
+        ("b1.expand", 96),
+        ("b1.dw", 96),
+        ("b1.project", 16),
+        ("b1.res", 16),
+        ("b2.expand", 96),
+        ("b2.dw", 96),
+        ("b2.project", 24),
+    ]
+
+
+def test_repeat_first_and_index() -> None:
+    spec = (
+        "input: 32x32x3\n"
+        "blocks:\n"
+        "  stage:\n"
+        "    args: {width: 8, stride: 1}\n"
+        "    layers:\n"
+        "      - {type: conv, filters: width + index, size: 3, stride: stride, pad: 1}\n"
+        "layers:\n"
+        "  - {block: stage, name: s, repeat: 3, first: {stride: 2}}\n"
+    )
+    net = resolve(parse(spec))
+    assert [(r.layer.name, r.output.dims) for r in net.layers] == [
+        ("s.0.conv1", (16, 16, 8)),
+        ("s.1.conv1", (16, 16, 9)),
+        ("s.2.conv1", (16, 16, 10)),
+    ]
+
+
+def test_nested_blocks_name_their_layers_by_path() -> None:
+    spec = (
+        "input: 8x8x4\n"
+        "blocks:\n"
+        "  unit: {args: {k: 4}, layers: [{type: conv, name: c, filters: k, size: 1}, {type: act, name: r}]}\n"
+        "  stage:\n"
+        "    args: {k: 4}\n"
+        "    layers: [{block: unit, name: u, k: k * 2, repeat: 2}]\n"
+        "layers:\n"
+        "  - {block: stage, name: s, k: 3}\n"
+    )
+    net = resolve(parse(spec))
+    assert [r.layer.name for r in net.layers] == ["s.u.0.c", "s.u.0.r", "s.u.1.c", "s.u.1.r"]
+    assert [r.output.channels for r in net.layers] == [6, 6, 6, 6]
+    assert [(g.name, g.depth) for g in net.spec.groups] == [("s", 1), ("s.u", 2), ("s.u.0", 3), ("s.u.1", 3)]
+
+
+def test_a_block_with_two_inputs() -> None:
+    """U-Net's decoder step: up-sample x, crop the skip to it, concatenate."""
+    spec = (
+        "input: 16x16x8\n"
+        "blocks:\n"
+        "  up:\n"
+        "    inputs: [x, skip]\n"
+        "    layers:\n"
+        "      - {type: deconv, name: up, from: x, filters: 4, size: 2, stride: 2}\n"
+        "      - {type: crop, name: crop, from: skip, size: 8}\n"
+        "      - {type: concat, from: [crop, up]}\n"
+        "layers:\n"
+        "  - {type: pool, name: down, size: 4}\n"
+        "  - {block: up, name: u, from: [down, input]}\n"
+    )
+    net = resolve(parse(spec))
+    assert net.output.dims == (8, 8, 12)
+
+
+def test_allow_on_a_block_use_applies_to_its_layers() -> None:
+    spec = (
+        "input: 9x9x1\n"
+        "blocks:\n"
+        "  b: {layers: [{type: conv, filters: 1, size: 2, stride: 2}]}\n"
+        "layers:\n"
+        "  - {block: b, name: quiet, allow: [fractional-size]}\n"
+        "  - {block: b, name: loud, from: input}\n"
+    )
+    net = resolve(parse(spec))
+    assert [(f.layer_name, f.code) for f in net.findings if f.severity is Severity.ERROR] == [
+        ("loud.conv1", Code.FRACTIONAL_SIZE)
+    ]
+
+
+def test_unused_output_is_a_warning() -> None:
+    net = resolve(
+        parse(
+            "input: 8x8x4\nlayers:\n"
+            "  - {type: conv, name: a, filters: 4, size: 3, pad: 1}\n"
+            "  - {type: conv, name: lost, filters: 4, size: 3, pad: 1, from: input}\n"
+            "  - {type: conv, name: c, filters: 4, size: 1, from: a}\n"
+        )
+    )
+    assert [(f.severity, f.code, f.layer_name) for f in net.findings] == [
+        (Severity.WARNING, Code.UNUSED_OUTPUT, "lost")
+    ]
+
+
+def test_a_mismatched_add_is_an_error_with_the_projection() -> None:
+    net = resolve(
+        parse(
+            "input: 56x56x256\nlayers:\n"
+            "  - {type: conv, name: main, filters: 512, size: 3, stride: 2, pad: 1}\n"
+            "  - {type: add, name: sum, from: [main, input]}\n"
+        )
+    )
+    (found,) = [f for f in net.findings if f.code is Code.MERGE_SHAPE_MISMATCH]
+    assert found.severity is Severity.ERROR
+    assert "a 1x1 conv, 512 filters, stride 2 on input" in found.fixes
+
+
+# ---------------------------------------------------------------- errors, each one located line
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            "input: 8x8x4\nlayers:\n  - {type: conv, name: conv1, filters: 4, size: 3}\n"
+            "  - {type: act, from: conv}\n",
+            "'from': unknown layer 'conv' (did you mean 'conv1'?)",
+        ),
+        (
+            "input: 8x8x4\nlayers:\n  - {type: act, from: later}\n  - {type: act, name: later}\n",
+            "'from': unknown layer 'later' (a layer may read only layers before it)",
+        ),
+        (
+            "input: 8x8x4\nlayers:\n  - {type: conv, name: a, filters: 4, size: 1}\n"
+            "  - {type: conv, filters: 4, size: 1, from: [a, input]}\n",
+            "a conv layer reads one input, got 2 in 'from'",
+        ),
+        (
+            "input: 8x8x4\nlayers:\n  - {type: add, from: input}\n",
+            "add needs at least 2 inputs, got 1",
+        ),
+        (
+            "input: 8x8x4\nblocks:\n  b: {args: {w: 4}, layers: [{type: conv, filters: w / 2, size: 1}]}\n"
+            "layers:\n  - {block: b}\n",
+            "filters: 'w / 2': `/` is not allowed: use `//` for integer division",
+        ),
+        (
+            "input: 8x8x4\nblocks:\n  b: {args: {width: 4}, layers: [{type: act}]}\nlayers:\n"
+            "  - {block: b, wdth: 2}\n",
+            "block 'b' has no argument 'wdth' (did you mean 'width'?)",
+        ),
+        (
+            "input: 8x8x4\nlayers:\n  - {block: missing}\n",
+            "unknown block 'missing' (blocks: none is defined)",
+        ),
+        (
+            "input: 8x8x4\nblocks:\n  b: {layers: [{type: act}]}\nlayers:\n  - {block: b, repeat: 0}\n",
+            "'repeat' must be at least 1, got 0",
+        ),
+        (
+            "input: 8x8x4\nblocks:\n  a: {layers: [{block: b}]}\n  b: {layers: [{block: a}]}\nlayers:\n"
+            "  - {block: a}\n",
+            "blocks use each other without end: a -> b -> a",
+        ),
+        (
+            "input: 8x8x4\nblocks:\n  up: {inputs: [x, skip], layers: [{type: concat, from: [x, skip]}]}\n"
+            "layers:\n  - {block: up}\n",
+            "block 'up' takes 2 inputs (x, skip), got 1",
+        ),
+        (
+            "input: 8x8x4\nlayers:\n  - {type: act, name: a}\n  - {type: act, name: a, from: input}\n",
+            "duplicate layer name 'a'",
+        ),
+        (
+            "input: 8x8x4\nlayers:\n  - {type: split, name: s, chunks: 2}\n  - {type: act, from: s}\n",
+            "'from': unknown layer 's' (it is a split: read its parts, s.0, s.1)",
+        ),
+    ],
+)
+def test_graph_errors(spec: str, message: str) -> None:
+    assert message in _error(spec)
+
+
+def test_an_error_in_the_seventh_repetition_names_it_and_the_definitions_line(tmp_path: Path) -> None:
+    spec = (
+        "input: 64x64x8\n"
+        "blocks:\n"
+        "  b:\n"
+        "    args: {w: 8}\n"
+        "    layers:\n"
+        "      - {type: pool, size: 1}\n"
+        "      - {type: group_norm, groups: 7 - index}\n"  # line 7: groups 0 in the eighth repetition
+        "layers:\n"
+        "  - {block: b, name: stage, repeat: 9}\n"
+    )
+    code, _, err = _run(["run"], spec, tmp_path)
+    assert code == 2
+    line = err.strip()
+    assert len(err.strip().splitlines()) == 1
+    assert re.search(r"net\.yaml:7:\d+: error: ", line), line
+    assert "(in stage.7: block b, repetition 8 of 9, w=8)" in line, line
+
+
+def test_include_reads_blocks_relative_to_the_spec(tmp_path: Path) -> None:
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "one.yaml").write_text("include: two.yaml\nblocks:\n  a: {layers: [{block: b}]}\n")
+    (tmp_path / "lib" / "two.yaml").write_text(
+        "blocks:\n  b: {layers: [{type: conv, filters: 3, size: 1}]}\n"
+    )
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 4x4x2\ninclude: lib/one.yaml\nlayers:\n  - {block: a, name: x}\n")
+    net = resolve(read(spec))
+    assert [r.layer.name for r in net.layers] == ["x.b1.conv1"]
+
+
+def test_include_cycle_and_errors_in_included_files(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text("include: b.yaml\nblocks: {}\n")
+    (tmp_path / "b.yaml").write_text("include: a.yaml\nblocks: {}\n")
+    spec = tmp_path / "net.yaml"
+    spec.write_text("input: 4x4x2\ninclude: a.yaml\nlayers:\n  - {type: act}\n")
+    with pytest.raises(SpecError, match=r"include cycle: .*a\.yaml -> .*b\.yaml -> .*a\.yaml"):
+        read(spec)
+    (tmp_path / "bad.yaml").write_text("blocks:\n  b: {layers: [{type: conv, filters: 3, sise: 1}]}\n")
+    spec.write_text("input: 4x4x2\ninclude: bad.yaml\nlayers:\n  - {block: b}\n")
+    code, _, err = _run(["run", str(spec)])
+    assert code == 2
+    assert err.startswith(f"{tmp_path / 'bad.yaml'}:2:"), err
+    assert "unknown key 'sise'" in err
+
+
+def test_include_needs_a_file() -> None:
+    with pytest.raises(SpecError, match="'include' needs a spec read from a file"):
+        parse("input: 4x4x2\ninclude: lib.yaml\nlayers:\n  - {type: act}\n")
