@@ -235,6 +235,10 @@ class Reader:
         """How errors name the keys given another way than their own flag (--set key=...)."""
         self.layout = layout
         """The spec's layout, for keys written in it (reshape's shape)."""
+        self.where_file: str | None = None
+        """The file of the layer's lines when it is not the spec's (a block from an included file)."""
+        self.context = ""
+        """Where in the expanded network the layer comes from (a block instance), for messages."""
 
     def flag_name(self, key: str) -> str:
         """How an error names a key: --filter for `convcalc layer`, else 'size'."""
@@ -366,7 +370,7 @@ class Reader:
     def where(self) -> Where:
         keys = self.data.at if isinstance(self.data, Located) else {}
         line, column = _start(self.data)
-        return Where(line=line, column=column, keys=keys)
+        return Where(line=line, column=column, keys=keys, file=self.where_file, context=self.context)
 
 
 def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | None:

@@ -466,21 +466,19 @@ class Expander:
         for key in module.REQUIRED:
             if key not in data:
                 raise _fail(f"{label}: missing required key '{key}'{scope.context}", _start(item), scope.file)
+        reader = Reader(located, label, scope.file, name=data["name"], kind=kind, layout=self.layout)
+        reader.where_file = scope.file if scope.file != self.spec_file else None
+        reader.context = scope.context
         try:
-            layer = module.read(
-                Reader(located, label, scope.file, name=data["name"], kind=kind, layout=self.layout)
-            )
+            layer = module.read(reader)
         except SpecError as e:
             raise _in_context(e, scope) from None
-        where = dataclasses.replace(
-            layer.where,
-            file=scope.file if scope.file != self.spec_file else None,
-            context=scope.context,
-        )
-        layer = dataclasses.replace(layer, where=where, allow=layer.allow | scope.allow)  # type: ignore[type-var]
-        if hasattr(layer, "sources"):
-            names = {v: k for k, v in scope.names.items()}
-            layer = dataclasses.replace(layer, sources=tuple(names.get(s, str(s)) for s in sources))  # type: ignore[type-var]
+        if scope.allow:
+            layer = dataclasses.replace(layer, allow=layer.allow | scope.allow)  # type: ignore[type-var]
+        if module.MERGE and hasattr(layer, "sources"):
+            names = {v: k for k, v in scope.names.items() if v in sources}
+            shown = tuple(names.get(s, str(s)) for s in sources)
+            layer = dataclasses.replace(layer, sources=shown)  # type: ignore[type-var]
         if (len(sources) > 1) != module.MERGE and not (module.MERGE and sources):
             reads = "several inputs" if module.MERGE else "one input"
             raise _fail(

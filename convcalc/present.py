@@ -375,10 +375,17 @@ def rows(net: Network, keys: Sequence[str] | None = None, depth: int | None = No
             for r, c in zip(net.layers, checks, strict=True)
         ]
     out = []
+    repeats: dict[
+        str, int
+    ] = {}  # the repetitions of each instance that repeats: layer1 has layer1.0, layer1.1
+    for g in net.spec.groups:
+        parent, _, last = g.name.rpartition(".")
+        if parent and last.isdigit():
+            repeats[parent] = repeats.get(parent, 0) + 1
     for entry, level, parent in shown(net, depth):
         indent = "  " * level
         if isinstance(entry, Group):
-            cells = _group_cells(entry, net, chosen, checks)
+            cells = _group_cells(entry, net, chosen, checks, repeats.get(entry.name, 0))
             name = entry.name.removeprefix(parent + ".") if parent else entry.name
         else:
             r = net.layers[entry - 1]
@@ -424,16 +431,11 @@ def tree(net: Network) -> list[tuple[Group | int, int, str]]:
 
 
 def _group_cells(
-    g: Group, net: Network, chosen: Sequence[str], checks: list[LayerCheck | None]
+    g: Group, net: Network, chosen: Sequence[str], checks: list[LayerCheck | None], repeated: int
 ) -> dict[str, str]:
-    """A block instance's row: its block, the input of its first layer, the output of its last, and its
-    layers' totals."""
+    """A block instance's row: its block (x the times it repeats), the input of its first layer, the
+    output of its last, and its layers' totals."""
     inside = net.layers[g.first - 1 : g.last]
-    repeated = sum(
-        1
-        for h in net.spec.groups
-        if h.block == g.block and h.depth == g.depth + 1 and h.name.removeprefix(g.name + ".").isdigit()
-    )
     batch, item = net.sizing.batch, net.sizing.dtype.bytes
     held = sum(r.activations for r in inside)
     fc = [r.fc_params for r in inside if r.fc_params is not None]

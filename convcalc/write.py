@@ -177,11 +177,19 @@ def _grid(
     ]
 
 
-def fit(net: Network, width: int | None, depth: int | None = None) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def fit(
+    net: Network,
+    width: int | None,
+    depth: int | None = None,
+    every: dict[str, grid.Column] | None = None,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The default columns that fit in `width` (titles may take two lines), dropping the least needed
-    first, and those dropped."""
+    first, and those dropped; `every` holds the default columns when the caller has made them."""
     keys = list(column_keys(net))
-    every = dict(zip(keys, _grid(net, keys, streams.UNICODE, depth), strict=True))
+    if width is None:
+        return tuple(keys), ()
+    if every is None:
+        every = dict(zip(keys, _grid(net, keys, streams.UNICODE, depth), strict=True))
     dropped = []
     for key in NARROW_ORDER:
         if width is None or grid.span([grid.compact(every[k]) for k in keys]) <= width:
@@ -204,8 +212,13 @@ def _table_lines(net: Network, width: int | None, view: View, glyph: streams.Gly
     early = [f for f in net.findings if about_input(f)]  # how the input was read comes first
     out.extend(_finding_lines(early, width))
     out.append(("", None))
-    keys, dropped = (view.columns, ()) if view.columns else fit(net, width, view.depth)
-    cols = _grid(net, keys, glyph, view.depth)
+    dropped: tuple[str, ...] = ()
+    if view.columns:
+        cols = _grid(net, view.columns, glyph, view.depth)
+    else:  # every default column, made once: fitting drops some, the rest are shown
+        every = dict(zip(column_keys(net), _grid(net, None, glyph, view.depth), strict=True))
+        keys, dropped = fit(net, width, view.depth, every)
+        cols = [every[k] for k in column_keys(net, keys)]
     which = row_layers(net, view.depth)
     count = len(which)
     for text, row in grid.render(cols, width, rule=glyph.rule, ellipsis=glyph.ellipsis):
