@@ -211,6 +211,16 @@ def has_layers(path: str) -> bool:
         return _LAYERS_LINE.search(text) is not None
 
 
+def is_library(path: str) -> bool:
+    """Whether a file holds blocks for specs to include (a top-level `blocks` and no `layers`)."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+        return _top_key(text, "blocks") and not _top_key(text, "layers")
+    except (OSError, yaml.YAMLError):
+        return False
+
+
 def _top_key(text: str, key: str) -> bool:
     """Whether the first document is a mapping with this key, read from parser events (no values built)."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
