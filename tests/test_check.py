@@ -27,9 +27,24 @@ from convcalc.resolver import resolve
 from convcalc.walk import has_layers
 
 SPECS = Path(__file__).parent.parent / "specs"
-ALL_SPECS = sorted(p for p in SPECS.glob("**/*.yaml") if has_layers(str(p)) and "torchvision" not in p.parts)
-"""Every shipped spec but the torchvision models (checked apart, a few: running all of them takes half a
-minute); block libraries are not specs."""
+GRAPHS = {"unet.yaml", "unet_padded.yaml"}
+ALL_SPECS = sorted(
+    p
+    for p in SPECS.glob("**/*.yaml")
+    if has_layers(str(p)) and "torchvision" not in p.parts and p.name not in GRAPHS
+)
+"""Every shipped chain (block libraries are not specs). The networks of blocks are checked apart, at a
+smaller input: the torchvision models and the U-Nets take minutes at their own sizes."""
+GRAPH_CHECKS = [
+    ("torchvision/resnet50.yaml", (96, 96, 3)),
+    ("torchvision/googlenet.yaml", (96, 96, 3)),
+    ("torchvision/densenet121.yaml", (96, 96, 3)),
+    ("torchvision/shufflenet_v2_x0_5.yaml", (64, 64, 3)),
+    ("torchvision/efficientnet_b0.yaml", (64, 64, 3)),
+    ("unet_padded.yaml", (64, 64, 3)),
+]
+"""Graphs run through --check: residual adds, Inception's and DenseNet's concats, ShuffleNet's split and
+shuffle, EfficientNet's squeeze-and-excitation multiply, U-Net's skips."""
 OK, MISMATCH, SKIPPED = CheckStatus.OK, CheckStatus.MISMATCH, CheckStatus.SKIPPED
 KIB, MIB, GIB = 1024, 1024**2, 1024**3
 
@@ -196,6 +211,23 @@ def test_estimate_of_vgg16(vgg16: Network) -> None:
     """VGG-16 peaks at fc6: its 411 MB of weights and bias plus its input and output."""
     weights = (25088 * 4096 + 4096) * 4
     assert check.estimate(vgg16) == (weights + (25088 + 4096) * 4, "fc6")
+
+
+@pytest.mark.parametrize(("name", "size"), GRAPH_CHECKS, ids=[n for n, _ in GRAPH_CHECKS])
+def test_graphs_check_ok_within_their_estimate(name: str, size: tuple[int, int, int]) -> None:
+    """Every layer of the graph runs with every input it reads and gives the resolved shape, and what
+    numpy allocates stays within the estimate from the live tensors (plus small objects)."""
+    net = resolve(read(SPECS / name), input=size)
+    check.run(net)  # once, so numpy's one-time buffers are not counted against the estimate
+    tracemalloc.start()
+    try:
+        checks = check.run(net)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert statuses(checks) == [OK] * len(net.layers)
+    # small objects: 64 KiB as for a chain, and a check record and bookkeeping per layer of the graph
+    assert peak <= check.estimate(net)[0] + 64 * KIB + len(net.layers) * KIB
 
 
 def test_estimate_bounds_the_real_allocations() -> None:
