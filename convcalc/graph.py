@@ -28,7 +28,7 @@ RESERVED = ("in_channels", "index")
 """Names every block expression may read: its input's channels, and the repetition (from 0)."""
 ITEM_KEYS = ("name", "from", "if")
 """Keys any item of a layers list may have besides its kind's own."""
-USE_KEYS = ("block", "name", "from", "if", "repeat", "first", "allow")
+USE_KEYS = ("block", "name", "from", "if", "repeat", "first", "names", "allow")
 """The keys of an item that uses a block, besides the block's arguments."""
 BLOCK_KEYS = ("args", "inputs", "layers")
 """The keys of a block definition."""
@@ -349,6 +349,10 @@ class _Scope:
     """The layers list, to tell a reference to a later layer from an unknown one."""
     allow: frozenset[Any] = frozenset()
     """Rule codes turned off for every layer of the block instances this scope is in (`allow` on a use)."""
+    words: dict[str, str] = dataclasses.field(default_factory=dict)
+    """Arguments that are words (fn: hardswish), put in where a value is exactly the argument's name."""
+    aliases: set[str] = dataclasses.field(default_factory=set)
+    """Names that a layer left out by `if:` passes its input on under; a kept layer may take one."""
     counts: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -377,8 +381,10 @@ class Expander:
             if "if" in item:
                 keep = _evaluate(item["if"], scope.env, _at(item, "if"), scope.file, "'if'")
                 if not keep:  # a layer left out passes its first input on, under its name
-                    if isinstance(item.get("name"), str):
-                        scope.names[item["name"]] = sources[0]
+                    name = item.get("name")
+                    if isinstance(name, str) and name not in scope.names:  # else: the kept alternative's
+                        scope.names[name] = sources[0]
+                        scope.aliases.add(name)
                     previous = sources[0]
                     continue
             if "block" in item:
@@ -426,7 +432,9 @@ class Expander:
             raise _fail(
                 f"'name' must be a non-empty string, got {_show(name)}", _at(item, "name"), scope.file
             )
-        if name in scope.names or name in (NETWORK_INPUT, BLOCK_INPUT):
+        if name in scope.aliases:  # one of two alternatives, the other left out: this one is kept
+            scope.aliases.discard(name)
+        elif name in scope.names or name in (NETWORK_INPUT, BLOCK_INPUT):
             raise _fail(f"duplicate layer name {name!r}{scope.context}", _at(item, "name"), scope.file)
         return name
 
@@ -452,7 +460,9 @@ class Expander:
                 )
             if key in ITEM_KEYS:
                 continue
-            if scope.env:
+            if isinstance(value, str) and value in scope.words:
+                value = scope.words[value]
+            elif scope.env:
                 try:
                     value = _value(value, scope.env, _at(item, key), scope.file, key)
                 except SpecError as e:
@@ -535,6 +545,7 @@ class Expander:
                 f"'repeat' must be at least 1, got {times!r}{scope.context}", _at(item, "repeat"), scope.file
             )
         given = {k: v for k, v in item.items() if k not in USE_KEYS}
+        words: dict[str, str] = {}
         first = item.get("first") or {}
         previous = sources
         env: dict[str, int | bool] = {}
@@ -543,14 +554,17 @@ class Expander:
         for k in range(times):
             if self.out.stopped:
                 break
-            name = f"{group_name}.{k}" if repeat is not None else group_name
-            env = self._args(block, {**given, **(first if k == 0 else {})}, item, scope, previous[0], k)
-            shown = ", ".join(f"{a}={v}" for a, v in env.items() if a not in RESERVED)
+            name = self._repetition(item, scope, group_name, k) if repeat is not None else group_name
+            env, words = self._args(
+                block, {**given, **(first if k == 0 else {})}, item, scope, previous[0], k
+            )
+            shown = ", ".join(f"{a}={v}" for a, v in {**env, **words}.items() if a not in RESERVED)
             rep = f", repetition {k + 1} of {times}" if repeat is not None else ""
             inner = _Scope(
                 names=dict(zip(block.inputs, previous, strict=True)),
                 prefix=name + ".",
                 env=env,
+                words=words,
                 context=f" (in {name}: block {block.name}{rep}{', ' if shown else ''}{shown})",
                 file=block.file,
                 items=block.layers,
@@ -559,13 +573,15 @@ class Expander:
             at = len(self.out.layers) + 1
             last = self._items(block.layers, inner, previous[0], depth=depth)
             if repeat is not None:
-                args = tuple((a, v) for a, v in env.items() if a not in RESERVED)
-                self.out.groups.append(Group(name, block.name, at, len(self.out.layers), depth + 1, args))
+                self.out.groups.append(
+                    Group(name, block.name, at, len(self.out.layers), depth + 1, _shown(env, words))
+                )
             previous = (last,)
         if repeat is not None:
-            self.out.groups.append(Group(group_name, block.name, start, len(self.out.layers), depth))
+            last = len(self.out.layers)
+            self.out.groups.append(Group(group_name, block.name, start, last, depth, repeat=times))
         else:
-            args = tuple((a, v) for a, v in env.items() if a not in RESERVED)
+            args = _shown(env, words)
             self.out.groups.append(Group(group_name, block.name, start, len(self.out.layers), depth, args))
         scope.names[local] = previous[0]
         return previous[0]
@@ -578,6 +594,25 @@ class Expander:
 
         return Reader(item, f"block use {item.get('name', item['block'])}", scope.file).allow()
 
+    def _repetition(self, item: Mapping[str, Any], scope: _Scope, group: str, index: int) -> str:
+        """A repetition's name: group.0, group.1, ...; or as `names:` says, its {expressions} of index
+        (and of the enclosing block's arguments) filled in: names: "denselayer{index + 1}"."""
+        pattern = item.get("names")
+        if pattern is None:
+            return f"{group}.{index}"
+        if not isinstance(pattern, str) or not pattern:
+            raise _fail(f"'names' must be a pattern like \"block{{index + 1}}\", got {_show(pattern)}",
+                        _at(item, "names"), scope.file)  # fmt: skip
+        env = {**scope.env, "index": index}
+        parts = pattern.replace("}", "{").split("{")
+        if len(parts) % 2 == 0:
+            raise _fail(f"'names': unbalanced braces in {pattern!r}", _at(item, "names"), scope.file)
+        out = [
+            text if i % 2 == 0 else str(_evaluate(text, env, _at(item, "names"), scope.file, "'names'"))
+            for i, text in enumerate(parts)
+        ]
+        return f"{group}.{''.join(out)}"
+
     def _args(
         self,
         block: Block,
@@ -586,19 +621,43 @@ class Expander:
         scope: _Scope,
         source: int,
         index: int,
-    ) -> dict[str, int | bool]:
-        """The arguments of one repetition: given ones evaluated where the block is used, the others
-        from their defaults, which may read the earlier arguments and the input's channels."""
+    ) -> tuple[dict[str, int | bool], dict[str, str]]:
+        """The arguments of one repetition, numbers and words apart: given ones evaluated where the block
+        is used (in_channels and index there are the enclosing block's, or at the top level this use's
+        input and repetition), the others from their defaults, which may read the earlier arguments and
+        the block's own input channels and repetition."""
         env: dict[str, int | bool] = {"in_channels": self.shapes[source].channels, "index": index}
-        outer = {**scope.env, "in_channels": env["in_channels"], "index": index}
+        outer = scope.env if scope.env else env
+        words: dict[str, str] = {}
         for arg, default in block.args:
             if arg in given:
                 holder = item if arg in item else item.get("first", item)
-                env[arg] = _evaluate(given[arg], outer, _at(holder, arg), scope.file, f"argument {arg!r}")
+                value, names, where, file = given[arg], outer, _at(holder, arg), scope.file
             else:
-                where = block.arg_pos.get(arg, block.pos)
-                env[arg] = _evaluate(default, env, where, block.file, f"argument {arg!r}")
-        return env
+                value, names, where, file = default, env, block.arg_pos.get(arg, block.pos), block.file
+            if isinstance(value, str) and value in scope.words and arg in given:
+                words[arg] = scope.words[value]  # a word passed on from the enclosing block
+            elif isinstance(value, str) and _is_word(value, names):
+                words[arg] = value
+            else:
+                env[arg] = _evaluate(value, names, where, file, f"argument {arg!r}")
+        return env, words
+
+
+def _shown(
+    env: Mapping[str, int | bool], words: Mapping[str, str]
+) -> tuple[tuple[str, int | bool | str], ...]:
+    """An instance's arguments, as its Group keeps them (the reserved names left out)."""
+    out: list[tuple[str, int | bool | str]] = [(a, v) for a, v in env.items() if a not in RESERVED]
+    return (*out, *words.items())
+
+
+def _is_word(text: str, names: Mapping[str, Any]) -> bool:
+    """Whether an argument's text is a word (hardswish, max) rather than an expression over numbers."""
+    parsed = _parsed(text)
+    if parsed is None:
+        return True
+    return not isinstance(parsed, str) and parsed.names == (text.strip(),) and text.strip() not in names
 
 
 def _kind(type_: object) -> kinds.Kind | None:

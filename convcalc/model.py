@@ -239,8 +239,10 @@ class Group:
     last: int
     depth: int
     """1 for an instance in the top-level layers, 2 inside one of those, and so on."""
-    args: tuple[tuple[str, int | bool], ...] = ()
-    """The argument values of this instance."""
+    args: tuple[tuple[str, int | bool | str], ...] = ()
+    """The argument values of this instance (numbers, conditions and words)."""
+    repeat: int = 0
+    """For an instance used with `repeat: n`: n (its repetitions are the instances one level deeper)."""
 
 
 @frozen

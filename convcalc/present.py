@@ -375,17 +375,10 @@ def rows(net: Network, keys: Sequence[str] | None = None, depth: int | None = No
             for r, c in zip(net.layers, checks, strict=True)
         ]
     out = []
-    repeats: dict[
-        str, int
-    ] = {}  # the repetitions of each instance that repeats: layer1 has layer1.0, layer1.1
-    for g in net.spec.groups:
-        parent, _, last = g.name.rpartition(".")
-        if parent and last.isdigit():
-            repeats[parent] = repeats.get(parent, 0) + 1
     for entry, level, parent in shown(net, depth):
         indent = "  " * level
         if isinstance(entry, Group):
-            cells = _group_cells(entry, net, chosen, checks, repeats.get(entry.name, 0))
+            cells = _group_cells(entry, net, chosen, checks, entry.repeat)
             name = entry.name.removeprefix(parent + ".") if parent else entry.name
         else:
             r = net.layers[entry - 1]

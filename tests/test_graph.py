@@ -400,3 +400,87 @@ def test_include_cycle_and_errors_in_included_files(tmp_path: Path) -> None:
 def test_include_needs_a_file() -> None:
     with pytest.raises(SpecError, match="'include' needs a spec read from a file"):
         parse("input: 4x4x2\ninclude: lib.yaml\nlayers:\n  - {type: act}\n")
+
+
+# ---------------------------------------------------------------- alternatives, words, repetition names
+
+
+def test_two_alternatives_share_a_name() -> None:
+    """One of two layers under one name is kept (MobileNetV3's ReLU or hardswish); a left-out layer
+    never takes over a name a kept layer holds."""
+    spec = (
+        "input: 8x8x4\n"
+        "blocks:\n"
+        "  b:\n"
+        "    args: {hs: false}\n"
+        "    layers:\n"
+        "      - {type: act, name: a, fn: relu, if: not hs}\n"
+        "      - {type: act, name: a, fn: hardswish, if: hs}\n"
+        "      - {type: conv, name: c, filters: 2, size: 1, from: a}\n"
+        "layers:\n"
+        "  - {block: b, name: x}\n"
+        "  - {block: b, name: y, hs: true}\n"
+        "  - {type: conv, name: k, filters: 8, size: 1}\n"
+        "  - {type: act, name: k, if: false}\n"
+        "  - {type: conv, filters: 4, size: 1, from: k}\n"
+    )
+    net = resolve(parse(spec))
+    assert [(r.layer.name, kind_cell(r)) for r in net.layers][:4] == [
+        ("x.a", "relu"),
+        ("x.c", "conv"),
+        ("y.a", "hardswish"),
+        ("y.c", "conv"),
+    ]
+    assert net.layers[-1].input.channels == 8  # k is the conv, not the layer left out
+
+
+def kind_cell(r: object) -> str:
+    from convcalc.present import type_cell
+
+    return type_cell(r)  # type: ignore[arg-type]
+
+
+def test_word_arguments_and_the_enclosing_in_channels() -> None:
+    """An argument may be a word (an activation), passed on to nested blocks; in a nested use's
+    arguments, in_channels is the enclosing block's input, as every other name there is."""
+    spec = (
+        "input: 8x8x4\n"
+        "blocks:\n"
+        "  unit:\n"
+        "    args: {fn: relu, width: 4}\n"
+        "    layers: [{type: conv, name: c, filters: width, size: 1}, {type: act, name: f, fn: fn}]\n"
+        "  mb:\n"
+        "    args: {fn: silu}\n"
+        "    layers:\n"
+        "      - {type: conv, name: widen, filters: 12, size: 1}\n"
+        "      - {block: unit, name: u, fn: fn, width: in_channels * 6}\n"
+        "layers:\n"
+        "  - {block: mb, name: m, fn: hardswish}\n"
+    )
+    net = resolve(parse(spec))
+    assert [(r.layer.name, kind_cell(r), r.output.channels) for r in net.layers] == [
+        ("m.widen", "conv", 12),
+        ("m.u.c", "conv", 24),  # 6 x the block's 4 input channels, not the 12 the nested use reads
+        ("m.u.f", "hardswish", 24),
+    ]
+    groups = {g.name: dict(g.args) for g in net.spec.groups}
+    assert groups["m"] == {"fn": "hardswish"}
+    assert groups["m.u"] == {"width": 24, "fn": "hardswish"}
+
+
+def test_names_pattern_names_the_repetitions() -> None:
+    spec = (
+        "input: 8x8x4\n"
+        "blocks:\n"
+        "  d: {layers: [{type: conv, name: conv, filters: 4, size: 1}]}\n"
+        "layers:\n"
+        "  - {block: d, name: block1, repeat: 3, names: 'layer{index + 1}'}\n"
+    )
+    net = resolve(parse(spec))
+    assert [r.layer.name for r in net.layers] == [
+        "block1.layer1.conv",
+        "block1.layer2.conv",
+        "block1.layer3.conv",
+    ]
+    assert (net.spec.groups[0].name, net.spec.groups[0].repeat) == ("block1", 3)
+    assert "unbalanced braces" in _error(spec.replace("'layer{index + 1}'", "'layer{index'"))

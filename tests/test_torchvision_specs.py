@@ -49,3 +49,21 @@ def test_resnet50_is_short() -> None:
     if not path.exists():
         pytest.skip("resnet50 not written yet")
     assert len(path.read_text(encoding="utf-8").splitlines()) <= 25
+
+
+def test_every_convolutional_torchvision_model_is_shipped() -> None:
+    """The 68 that are not ViT, Swin or MaxViT."""
+    assert set(WRITTEN) == set(TRUTH["models"])
+    assert len(WRITTEN) == 68
+
+
+@pytest.mark.parametrize("name", ["resnet50", "googlenet", "densenet121"])
+def test_receptive_field_through_branches_is_pytorchs(name: str) -> None:
+    """The field of the last feature map, the widest over all paths, as PyTorch's gradients show it
+    (tools/gen_torchvision.py): ResNet-50 427, GoogLeNet 379, DenseNet-121 2071, jump 32."""
+    net = resolve(read(SPECS / f"{name}.yaml"))
+    last = [r for r in net.layers if r.field is not None][-1]
+    truth = TRUTH["totals"][name]["field"]
+    assert [f.size for f in last.field] == truth["size"]
+    assert [f.jump for f in last.field] == truth["jump"]
+    assert [f.start for f in last.field] == truth["start"]
