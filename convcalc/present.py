@@ -26,8 +26,20 @@ if TYPE_CHECKING:
 
     from .errors import SpecError
 
-JSON_VERSION = 1
-KIND_FIELDS = ("mode", "adaptive_output", "count_pad", "groups", "affine", "fn", "p")
+JSON_VERSION = 2
+KIND_FIELDS = (
+    "mode",
+    "adaptive_output",
+    "count_pad",
+    "groups",
+    "affine",
+    "fn",
+    "p",
+    "axis",
+    "sizes",
+    "chunks",
+    "part",
+)
 """The JSON fields some kinds fill (`json_fields`): null for the others, so every layer has every field."""
 
 
@@ -199,14 +211,24 @@ def _type(r: Resolved) -> str:
     return r.layer.kind.value
 
 
-def layer_json(r: Resolved, net: Network, check: LayerCheck | None = None) -> dict[str, Any]:
-    """One resolved layer as JSON, with what running it showed when checked."""
+def layer_json(
+    r: Resolved,
+    net: Network,
+    check: LayerCheck | None = None,
+    inputs: list[str] | None = None,
+    path: list[str | int] | None = None,
+) -> dict[str, Any]:
+    """One resolved layer as JSON, with what running it showed when checked; `inputs` names the layers
+    it reads (the one before it, by default) and `path` its place in the blocks (its name, by default)."""
     layer = r.layer
+    before = net.layers[r.index - 2].layer.name if r.index > 1 else "input"
     return {
         "index": r.index,
         "name": layer.name,
         "type": _type(r),
         "line": layer.where.line,
+        "inputs": inputs if inputs is not None else [before],
+        "path": path if path is not None else [layer.name],
         "input_shape": list(r.input.written(net.order)),
         "output_shape": list(r.output.written(net.order)) if r.output.positive else None,
         "params": r.params,
@@ -281,34 +303,58 @@ def to_json(net: Network) -> dict[str, Any]:
             "batch": net.sizing.batch,
             "optimizer": net.sizing.optimizer.value,
         },
-        "layers": [layer_json(r, net, c) for r, c in zip(net.layers, _checks(net), strict=True)],
-        **_graph_json(net),
+        "layers": _layers_json(net),
+        "blocks": _blocks_json(net),
         "totals": totals_json(net),
         "diagnostics": [finding_json(f) for f in net.findings],
     }
 
 
-def _graph_json(net: Network) -> dict[str, Any]:
-    """For a network with branches or blocks: what each layer reads, and the block instances."""
-    if not net.spec.inputs:
-        return {}
+def _layers_json(net: Network) -> list[dict[str, Any]]:
+    """Every layer, with what it reads and its path through the blocks (["layer2", 0, "conv1"])."""
     names = ["input", *(r.layer.name for r in net.layers)]
-    return {
-        "inputs": [[names[s] for s in net.spec.sources(r.index)] for r in net.layers],
-        "blocks": [
-            {
-                "name": g.name,
-                "block": g.block,
-                "first": g.first,
-                "last": g.last,
-                "depth": g.depth,
-                "args": dict(g.args),
-                "params": sum(r.params for r in net.layers[g.first - 1 : g.last]),
-                "macs": sum(r.macs for r in net.layers[g.first - 1 : g.last]),
-            }
-            for g in net.spec.groups
-        ],
-    }
+    paths: dict[int, list[str | int]] = {}
+    if net.spec.groups:
+        chain: list[Group] = []
+        for entry, _level, _parent in tree(net):
+            if isinstance(entry, Group):
+                while chain and chain[-1].last < entry.first:
+                    chain.pop()
+                chain.append(entry)
+                continue
+            while chain and chain[-1].last < entry:
+                chain.pop()
+            parts: list[str | int] = []
+            outer = ""
+            for g in chain:
+                step = g.name.removeprefix(outer + ".") if outer else g.name
+                parts.append(int(step) if step.isdigit() else step)
+                outer = g.name
+            name = names[entry]
+            parts.append(name.removeprefix(outer + ".") if outer else name)
+            paths[entry] = parts
+    return [
+        layer_json(r, net, c, [names[s] for s in net.spec.sources(r.index)], paths.get(r.index))
+        for r, c in zip(net.layers, _checks(net), strict=True)
+    ]
+
+
+def _blocks_json(net: Network) -> list[dict[str, Any]]:
+    """Every block instance: its block, layers (first and last index), depth, arguments and totals."""
+    return [
+        {
+            "name": g.name,
+            "block": g.block,
+            "first": g.first,
+            "last": g.last,
+            "depth": g.depth,
+            "repeat": g.repeat or None,
+            "args": dict(g.args),
+            "params": sum(r.params for r in net.layers[g.first - 1 : g.last]),
+            "macs": sum(r.macs for r in net.layers[g.first - 1 : g.last]),
+        }
+        for g in net.spec.groups
+    ]
 
 
 def window_cell(r: Resolved) -> str:

@@ -186,7 +186,7 @@ def test_input_override_too_many_dims(runner: CliRunner, shape: str) -> None:
 def test_format_json(runner: CliRunner) -> None:
     result = run(runner, "run", LENET, "--format", "json")
     data = json.loads(result.stdout)
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert data["name"] == "LeNet-5"
     assert len(data["layers"]) == 7
     assert data["totals"]["params"] == 61_706

@@ -97,12 +97,14 @@ def test_json_says_what_each_layer_reads_and_lists_the_blocks(tmp_path: Path) ->
     code, out, _ = _run(["run", "--format", "json"], RESNET18, tmp_path)
     assert code == 0
     data = json.loads(out)
-    names = [layer["name"] for layer in data["layers"]]
-    reads = dict(zip(names, data["inputs"], strict=True))
+    reads = {layer["name"]: layer["inputs"] for layer in data["layers"]}
     assert reads["conv1"] == ["input"]
     assert reads["layer2.0.add1"] == ["layer2.0.bn2", "layer2.0.downsample.1"]
+    paths = {layer["name"]: layer["path"] for layer in data["layers"]}
+    assert paths["layer2.0.downsample.0"] == ["layer2", 0, "downsample.0"]
+    assert paths["fc"] == ["fc"]
     stage = next(b for b in data["blocks"] if b["name"] == "layer2")
-    assert (stage["block"], stage["depth"], stage["params"]) == ("basic", 1, 525_568)
+    assert (stage["block"], stage["depth"], stage["repeat"], stage["params"]) == ("basic", 1, 2, 525_568)
     first = next(b for b in data["blocks"] if b["name"] == "layer2.0")
     assert first["args"] == {"width": 128, "stride": 2}
 

@@ -39,7 +39,8 @@ NET_DICT = {
 }
 
 TOP_KEYS = {
-    "version", "name", "file", "input_shape", "output_shape", "sizing", "layers", "totals", "diagnostics",
+    "version", "name", "file", "input_shape", "output_shape", "sizing", "layers", "blocks", "totals",
+    "diagnostics",
 }  # fmt: skip
 LAYER_KEYS = {
     "index", "name", "type", "line", "input_shape", "output_shape",
@@ -60,7 +61,7 @@ def run_json(
 def test_contract_layer_1(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, data = run_json(runner, tmp_path, monkeypatch, NET)
     assert code == 0
-    assert data["version"] == 1
+    assert data["version"] == 2
     assert data["name"] == "cs231n example"
     assert data["file"] == "net.yaml"
     assert data["input_shape"] == [32, 32, 3]
@@ -88,8 +89,12 @@ def test_contract_keys(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Mo
     # the issue's keys, plus the window geometry the implementation adds
     issue_5 = {"non_trainable_params", "activations", "activation_bytes", "receptive_field"}
     extra = {"exact_output", "window", "mode", "groups", "check", "checked_shape"}
-    options = {"adaptive_output", "count_pad", "affine", "fn", "p"}
-    assert all(set(r) == LAYER_KEYS | issue_5 | extra | options for r in data["layers"])
+    options = {"adaptive_output", "count_pad", "affine", "fn", "p", "axis", "sizes", "chunks", "part"}
+    graph = {"inputs", "path"}  # issue 13: what each layer reads, and its place in the blocks
+    assert all(set(r) == LAYER_KEYS | issue_5 | extra | options | graph for r in data["layers"])
+    assert data["blocks"] == []
+    assert [r["inputs"] for r in data["layers"]] == [["input"], ["conv1"], ["pool1"]]
+    assert [r["path"] for r in data["layers"]] == [["conv1"], ["pool1"], ["fc1"]]
     assert set(data["totals"]) == {
         "params", "fc_params", "macs",
         "trainable_params", "non_trainable_params", "flops",
