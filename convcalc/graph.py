@@ -485,9 +485,8 @@ class Expander:
             raise _in_context(e, scope) from None
         if scope.allow:
             layer = dataclasses.replace(layer, allow=layer.allow | scope.allow)  # type: ignore[type-var]
-        if module.MERGE and hasattr(layer, "sources"):
-            names = {v: k for k, v in scope.names.items() if v in sources}
-            shown = tuple(names.get(s, str(s)) for s in sources)
+        if module.MERGE and hasattr(layer, "sources") and isinstance(item.get("from"), list):
+            shown = tuple(str(n) for n in item["from"])  # as the spec names them
             layer = dataclasses.replace(layer, sources=shown)  # type: ignore[type-var]
         if (len(sources) > 1) != module.MERGE and not (module.MERGE and sources):
             reads = "several inputs" if module.MERGE else "one input"

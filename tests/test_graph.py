@@ -486,3 +486,23 @@ def test_names_pattern_names_the_repetitions() -> None:
     ]
     assert (net.spec.groups[0].name, net.spec.groups[0].repeat) == ("block1", 3)
     assert "unbalanced braces" in _error(spec.replace("'layer{index + 1}'", "'layer{index'"))
+
+
+# ---------------------------------------------------------------- peaks of the shipped graphs, by hand
+
+
+def test_resnet50_peaks_at_its_first_projection() -> None:
+    """In layer1.0 the block's output (bn3), the projection (downsample.0) and its batch norm are all
+    56x56x256 and alive at once; the 56x56x64 input is freed once the projection has read it."""
+    net = resolve(read(ROOT / "specs" / "torchvision" / "resnet50.yaml"))
+    elements, at = net.peak()
+    assert (elements, net.layers[at - 1].layer.name) == (3 * 56 * 56 * 256, "layer1.0.downsample.1")
+
+
+def test_unet_peaks_at_its_last_concatenation() -> None:
+    """The last skip is a crop, a view of the first block's 568x568x64 output, which stays whole; with
+    the up-convolution's 392x392x64 and the concatenation's 392x392x128 that is the peak."""
+    net = resolve(read(ROOT / "specs" / "unet.yaml"))
+    elements, at = net.peak()
+    assert net.layers[at - 1].layer.name.endswith(".cat")
+    assert elements == 568 * 568 * 64 + 392 * 392 * 64 + 392 * 392 * 128

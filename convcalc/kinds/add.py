@@ -11,8 +11,7 @@ from . import macs_line as macs_line
 from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
-from . import type_cell as type_cell
-from .merge import arity, differing, listed, named, ranks, shapes_line
+from .merge import arity, call, differing, listed, named, ranks, shapes_line
 
 if TYPE_CHECKING:
     from ..build import Reader
@@ -119,6 +118,12 @@ def size_lines(r: Resolved) -> list[str]:
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (an add has no weights)"
+
+
+def type_cell(r: Resolved) -> str:
+    """add(a, b): the kind and the inputs it reads, as the spec names them."""
+    assert isinstance(r.layer, Add)
+    return call(KIND.value, r.layer.sources)
 
 
 def window_cell(r: Resolved) -> str:

@@ -13,8 +13,7 @@ from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
-from . import type_cell as type_cell
-from .merge import arity, axis_words, listed, named, ranks
+from .merge import arity, axis_words, call, listed, named, ranks
 
 if TYPE_CHECKING:
     from ..build import Reader
@@ -174,6 +173,12 @@ def size_lines(r: Resolved) -> list[str]:
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a concat has no weights)"
+
+
+def type_cell(r: Resolved) -> str:
+    """concat(a, b): the kind and the inputs it reads, as the spec names them."""
+    assert isinstance(r.layer, Concat)
+    return call(KIND.value, r.layer.sources)
 
 
 def window_cell(r: Resolved) -> str:

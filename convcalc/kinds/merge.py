@@ -58,3 +58,8 @@ def arity(layer: Layer, kind: str, inputs: tuple[Shape, ...], file: str | None) 
 def shapes_line(shapes: tuple[Shape, ...], sign: str, out: Shape) -> str:
     """56x56x256 + 56x56x256 -> 56x56x256."""
     return f" {sign} ".join(map(str, shapes)) + f" -> {out}"
+
+
+def call(kind: str, sources: tuple[str, ...]) -> str:
+    """A merge's table type: add(conv3, downsample), or the kind alone when the inputs are not named."""
+    return f"{kind}({', '.join(sources)})" if sources else kind

@@ -12,8 +12,7 @@ from . import macs_line as macs_line
 from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
-from . import type_cell as type_cell
-from .merge import arity, axis_words, described, named, ranks, shapes_line
+from .merge import arity, axis_words, call, described, named, ranks, shapes_line
 
 if TYPE_CHECKING:
     from ..build import Reader
@@ -123,6 +122,12 @@ def size_lines(r: Resolved) -> list[str]:
 def params_line(r: Resolved) -> str:
     """No weights."""
     return "0 (a mul has no weights)"
+
+
+def type_cell(r: Resolved) -> str:
+    """mul(a, b): the kind and the inputs it reads, as the spec names them."""
+    assert isinstance(r.layer, Mul)
+    return call(KIND.value, r.layer.sources)
 
 
 def window_cell(r: Resolved) -> str:
