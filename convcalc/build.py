@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from . import graph, kinds
+from . import kinds
 from .errors import SpecError
 from .hints import key_hint, type_hint
 from .model import (
@@ -473,6 +473,16 @@ Include = Callable[[str, "str | None"], tuple[Any, str]]
 """Reads an included file: its path as written and the including file, to its data and its name."""
 
 
+def _is_program(data: Mapping[str, Any]) -> bool:
+    """Whether a spec uses blocks or references (a plain chain keeps the plain, faster path)."""
+    if "blocks" in data or "include" in data:
+        return True
+    items = data.get("layers")
+    return isinstance(items, list) and any(
+        isinstance(item, Mapping) and ("block" in item or "from" in item or "if" in item) for item in items
+    )
+
+
 def _include(
     data: Mapping[str, Any],
     file: str | None,
@@ -512,6 +522,8 @@ def _include(
             _include(sub, name, include, into, (*seen, name))
         if "blocks" in sub:
             own: dict[str, Any] = {}
+            from . import graph
+
             graph.blocks_of(sub["blocks"], name, own)
             for block_name, block in own.items():
                 if block_name in into and into[block_name].file != name:
@@ -563,13 +575,15 @@ def build(data: object, *, file: str | None = None, include: Include | None = No
     raw = data["layers"]
     if not isinstance(raw, list):
         raise _fail(f"'layers' must be a list of layers, got {show(raw)}", _at(data, "layers"), file)
-    if graph.is_program(data):
+    if _is_program(data):
+        from . import graph
+
         counted: dict[Kind, int] = {}
         for i, item in enumerate(raw, start=1):  # a top-level layer is checked as in a chain
             if isinstance(item, Mapping) and "type" in item and "block" not in item:
                 pos = raw.at[i - 1] if isinstance(raw, LocatedList) else _at(data, "layers")
                 _layer(_without(item, graph.ITEM_KEYS[1:]), i, counted, file, pos, Layout(layout))
-        blocks: dict[str, graph.Block] = {}
+        blocks: dict[str, Any] = {}
         if "include" in data:
             _include(data, file, include, blocks, (file or "",))
         return Spec(

@@ -13,14 +13,11 @@ import dataclasses
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import kinds
 from .errors import SpecError
 from .model import Group, Layer, Layout, Resolved, Shape
-
-if TYPE_CHECKING:
-    from .expr import Expr
 
 Pos = tuple[int | None, int | None]
 
@@ -92,16 +89,6 @@ def _show(value: object) -> str:
 
 
 # ---------------------------------------------------------------- structure, checked when built
-
-
-def is_program(data: Mapping[str, Any]) -> bool:
-    """Whether a spec uses blocks or references: a plain chain keeps the plain, faster path."""
-    if "blocks" in data or "include" in data:
-        return True
-    items = data.get("layers")
-    return isinstance(items, list) and any(
-        isinstance(item, Mapping) and ("block" in item or "from" in item or "if" in item) for item in items
-    )
 
 
 def blocks_of(data: Any, file: str | None, into: dict[str, Block]) -> None:
@@ -265,7 +252,7 @@ def _check_cycles(blocks: Mapping[str, Block]) -> None:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(text: str) -> Expr | str | None:
+def _parsed(text: str) -> Any:
     """The expression a text is; None when it is no expression at all (3x3, a word list); the refusal's
     message when it is Python that the evaluator refuses (w / 2)."""
     from .expr import ExprError, parse
@@ -307,14 +294,15 @@ def _value(value: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None
 
 def _evaluate(text: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None, what: str) -> int | bool:
     """A value that must be a number or a condition: an int, a bool or an expression."""
-    from .expr import ExprError, parse
+    from .expr import Expr, ExprError, parse
 
     if isinstance(text, bool | int):
         return text
     if not isinstance(text, str):
         raise _fail(f"{what} must be an integer, true/false or an expression, got {_show(text)}", pos, file)
+    parsed = _parsed(text)
     try:
-        expr = parse(text)
+        expr = parse(text) if not isinstance(parsed, Expr) else parsed  # parse again: the error's message
         expr.check_names(env)
         return expr.evaluate(env)
     except ExprError as e:
