@@ -25,7 +25,7 @@ RESERVED = ("in_channels", "index")
 """Names every block expression may read: its input's channels, and the repetition (from 0)."""
 ITEM_KEYS = ("name", "from", "if")
 """Keys any item of a layers list may have besides its kind's own."""
-USE_KEYS = ("block", "name", "from", "if", "repeat", "first", "names", "allow")
+USE_KEYS = ("block", "name", "from", "if", "repeat", "first", "names", "allow", "expect")
 """The keys of an item that uses a block, besides the block's arguments."""
 BLOCK_KEYS = ("args", "inputs", "layers")
 """The keys of a block definition."""
@@ -564,14 +564,23 @@ class Expander:
                     Group(name, block.name, at, len(self.out.layers), depth + 1, _shown(env, words))
                 )
             previous = (last,)
-        if repeat is not None:
-            last = len(self.out.layers)
-            self.out.groups.append(Group(group_name, block.name, start, last, depth, repeat=times))
-        else:
-            args = _shown(env, words)
-            self.out.groups.append(Group(group_name, block.name, start, len(self.out.layers), depth, args))
+        expect = self._expect(item, scope)
+        file = scope.file if scope.file != self.spec_file else None
+        last = len(self.out.layers)
+        args = () if repeat is not None else _shown(env, words)
+        self.out.groups.append(
+            Group(group_name, block.name, start, last, depth, args, times if repeat else 0, expect, file)
+        )
         scope.names[local] = previous[0]
         return previous[0]
+
+    def _expect(self, item: Mapping[str, Any], scope: _Scope) -> Any:
+        """What a use's `expect:` says of the instance, checked as a layer's is."""
+        if "expect" not in item:
+            return None
+        from .build import _expect
+
+        return _expect(item, f"block use {item.get('name', item['block'])}: ", scope.file)
 
     def _allowed(self, item: Mapping[str, Any], scope: _Scope) -> frozenset[Any]:
         """The codes a block use turns off for its layers, checked as a layer's `allow` is."""

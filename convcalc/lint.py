@@ -119,6 +119,7 @@ def lint(
         path = target.path
         try:
             spec = read(path, max_size=max_spec_size)
+            net = resolve(spec)  # some errors show only once the shapes are known (a block's arguments)
         except SpecError as e:
             if target.root is not None and not os.path.lexists(path):
                 findings.append(_unreadable(path, "the file vanished during the walk"))
@@ -129,7 +130,7 @@ def lint(
             else:
                 invalid.append(e)
         else:
-            findings.extend(resolve(spec).findings)
+            findings.extend(net.findings)
         order.append("<stdin>" if path == "-" else path)
         linted.add(target.root or "")
     kept = tuple(

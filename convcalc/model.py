@@ -243,6 +243,10 @@ class Group:
     """The argument values of this instance (numbers, conditions and words)."""
     repeat: int = 0
     """For an instance used with `repeat: n`: n (its repetitions are the instances one level deeper)."""
+    expect: Expect | None = None
+    """What the author believes the instance gives (`expect:` on its use): output, params, MACs."""
+    file: str | None = None
+    """The file of the use's line when it is not the spec's (a use inside an included block)."""
 
 
 @frozen

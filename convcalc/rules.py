@@ -14,6 +14,7 @@ from .model import (
     Axis,
     Code,
     Finding,
+    Group,
     Layout,
     Margins,
     PoolMode,
@@ -242,10 +243,17 @@ def _skips(spec: Spec, r: Resolved) -> Finding | None:
 
 
 def _expect_mismatches(
-    spec: Spec, r: Resolved | None, net_output: Shape, params: int, macs: int
+    spec: Spec,
+    r: Resolved | None,
+    net_output: Shape,
+    params: int,
+    macs: int,
+    *,
+    group: Group | None = None,
 ) -> list[Finding]:
-    """Compare what the author wrote under `expect` with what the layer or network gives."""
-    expect = spec.expect if r is None else r.layer.expect
+    """Compare what the author wrote under `expect` with what the layer, the block instance (`group`,
+    whose last layer is `r`) or the network gives."""
+    expect = group.expect if group is not None else spec.expect if r is None else r.layer.expect
     if expect is None:
         return []
     found = []
@@ -261,14 +269,14 @@ def _expect_mismatches(
         if wanted_text is None:
             continue
         line, column = expect.where.get(key, (None, None))
-        who = "the network" if r is None else r.layer.name
+        who = f"block {group.name}" if group is not None else "the network" if r is None else r.layer.name
         message = f"{who}: expected {key} {wanted_text} but it is {actual_text}"
         found.append(
             Finding(
                 severity=Severity.ERROR,
                 code=Code.EXPECT_MISMATCH,
                 message=message,
-                file=spec.file,
+                file=(group.file if group is not None else None) or spec.file,
                 line=line if line is not None else (r.layer.where.line if r else None),
                 column=column if column is not None else (r.layer.where.column if r else None),
                 layer=r.index if r else None,
@@ -320,6 +328,12 @@ def diagnose(
         if asserted:
             found.extend(_expect_mismatches(spec, r, r.output, r.params, r.macs))
     found.extend(_unused_outputs(spec, layers))
+    if asserted and len(layers) == len(spec.layers):
+        for g in spec.groups:
+            if g.expect is not None:
+                inside = layers[g.first - 1 : g.last]
+                totals = (sum(r.params for r in inside), sum(r.macs for r in inside))
+                found.extend(_expect_mismatches(spec, inside[-1], inside[-1].output, *totals, group=g))
     complete = len(layers) == len(spec.layers) and all(
         o > 0 for o in (layers[-1].output.spatial if layers else ())
     )

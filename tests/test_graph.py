@@ -506,3 +506,31 @@ def test_unet_peaks_at_its_last_concatenation() -> None:
     elements, at = net.peak()
     assert net.layers[at - 1].layer.name.endswith(".cat")
     assert elements == 568 * 568 * 64 + 392 * 392 * 64 + 392 * 392 * 128
+
+
+def test_expect_on_a_block_use_checks_the_instance(tmp_path: Path) -> None:
+    spec = (
+        "input: 56x56x64\n"
+        "blocks:\n"
+        "  b: {args: {w: 64}, layers: [{type: conv, name: c, filters: w, size: 3, pad: 1, bias: false}]}\n"
+        "layers:\n"
+        "  - {block: b, name: ok, repeat: 2, expect: {output: 56x56x64, params: 73728}}\n"
+        "  - {block: b, name: small, w: 32, expect: {params: 18433, output: 56x56x32}}\n"
+    )
+    code, out, _ = _run(["lint"], spec, tmp_path)
+    assert code == 1
+    assert out.splitlines()[0] == (
+        f"{tmp_path / 'net.yaml'}:6:53: error[expect-mismatch] block small: expected params 18,433 "
+        "but it is 18,432"
+    )
+    assert "block ok" not in out
+
+
+def test_lint_reports_an_error_found_while_expanding(tmp_path: Path) -> None:
+    """An error that shows only once blocks are expanded is an invalid spec for lint too (exit 2, one
+    located line), never a traceback."""
+    spec = "input: 8x8x4\nlayers:\n  - {type: act, from: nowhere}\n"
+    code, out, err = _run(["lint"], spec, tmp_path)
+    assert code == 2
+    assert "Traceback" not in out + err
+    assert f"{tmp_path / 'net.yaml'}:3:23: error[spec-invalid] 'from': unknown layer 'nowhere'" in out
