@@ -7,10 +7,11 @@ from fractions import Fraction
 from itertools import pairwise
 from math import gcd
 
+from . import formulas as fm
 from . import kinds
 from .errors import SpecError
 from .inputs import Source, check_rank
-from .model import Axis, Field, Layer, Layout, Network, Resolved, Shape, Sizing, Spec
+from .model import Axis, Code, Field, Finding, Layer, Layout, Network, Resolved, Shape, Sizing, Spec
 from .rules import diagnose
 
 MAX_DIMS = 4
@@ -217,8 +218,10 @@ def resolve(
     first = shape = Shape.read(dims, layout)
     rf: tuple[Field, ...] | None = tuple(Field(1, 1, 0) for _ in first.spatial) or None
     if spec.program is not None:
+        program = spec
         spec, layers = _expand(spec, first, layout)
         findings = diagnose(spec, dims, first, tuple(layers), layout=layout, source=source)
+        findings = _with_input_fixes(findings, program, first, layout, source)
         return Network(
             spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing()
         )
@@ -252,6 +255,58 @@ def _expand(spec: Spec, first: Shape, layout: Layout) -> tuple[Spec, tuple[Resol
         fields.append(rf)
         layers.append(_with_field(r, rf) if rf is not None else r)
     return spec, tuple(layers)
+
+
+_MERGE_TRIES = 64
+"""Network input sizes tried above and below the given one for a merge whose inputs disagree."""
+_MERGE_BUDGET = 200_000
+"""Layers resolved in all, at most, by those tries (a deep graph gets fewer)."""
+
+
+def _with_input_fixes(
+    findings: tuple[Finding, ...], spec: Spec, first: Shape, layout: Layout, source: Source
+) -> tuple[Finding, ...]:
+    """Merges whose inputs disagree get, besides their own fixes, the nearest network inputs below and
+    above for which every merge's inputs agree (U-Net's skips at an input that pools to an odd size):
+    each spatial axis moved by the same amount, the whole graph expanded again for each try."""
+    from dataclasses import replace as with_
+
+    if not first.spatial or not any(f.code is Code.MERGE_SHAPE_MISMATCH for f in findings):
+        return findings
+    found = []
+    spent = 0
+    for direction in (-1, 1):
+        for k in range(1, _MERGE_TRIES + 1):
+            dims = tuple(n + direction * k for n in first.spatial)
+            if min(dims) < 1 or spent > _MERGE_BUDGET:
+                break
+            agrees, cost = _merges_agree(spec, Shape(dims, first.channels), layout)
+            spent += cost
+            if agrees:
+                shape = fm.product(Shape(dims, first.channels).written(layout))
+                found.append(f"{source.input_flag or 'input'} {shape}")
+                break
+    if not found:
+        return findings
+    return tuple(
+        with_(f, fixes=(*f.fixes, *found)) if f.code is Code.MERGE_SHAPE_MISMATCH else f for f in findings
+    )
+
+
+def _merges_agree(spec: Spec, first: Shape, layout: Layout) -> tuple[bool, int]:
+    """Whether every merge gets inputs that agree on this network input (and every layer an output),
+    and the layers resolved to know."""
+    from . import graph
+
+    assert spec.program is not None
+    try:
+        made = graph.expand(spec.program, first, layout, spec.file)
+    except SpecError:
+        return False, 1
+    ok = not made.stopped and not any(
+        kinds.of(r.layer).MERGE and kinds.of(r.layer).refusals(r) for r in made.resolved
+    )
+    return ok, len(made.resolved)
 
 
 def _union(fields: list[tuple[Field, ...] | None]) -> tuple[Field, ...] | None:

@@ -534,3 +534,14 @@ def test_lint_reports_an_error_found_while_expanding(tmp_path: Path) -> None:
     assert code == 2
     assert "Traceback" not in out + err
     assert f"{tmp_path / 'net.yaml'}:3:23: error[spec-invalid] 'from': unknown layer 'nowhere'" in out
+
+
+def test_a_unet_at_an_odd_size_gets_the_nearest_inputs_that_fit() -> None:
+    """The padded U-Net pools four times: at 250 its skips are 125 and 31 wide where the up-sampled side
+    is 124 and 30; the nearest inputs whose every concat agrees are 240 and 256 (multiples of 16)."""
+    net = resolve(read(ROOT / "specs" / "unet_padded.yaml"), input=(250, 250, 3))
+    merges = [f for f in net.findings if f.code is Code.MERGE_SHAPE_MISMATCH]
+    assert merges
+    for f in merges:
+        assert f.fixes[-2:] == ("--input 240x240x3", "--input 256x256x3")
+        assert f.fixes[0].startswith("crop 0 before and 1 after of skip")
