@@ -555,6 +555,12 @@ def fail(errors: list[SpecError]) -> NoReturn:
 )
 @click.option("--notes", is_flag=True, help="Show every note in full, not summed up in one line.")
 @click.option(
+    "--no-in-place",
+    "no_in_place",
+    is_flag=True,
+    help="The inference peak gives act and dropout tensors of their own (PyTorch's inplace=False).",
+)
+@click.option(
     "--depth",
     type=click.IntRange(min=0),
     help="Show blocks to this depth, deeper levels folded into their block's row (0: the top level).",
@@ -574,6 +580,7 @@ def run(
     shapes: str | None,
     notes: bool,
     depth: int | None,
+    no_in_place: bool,
     select: set[str] | None,
     ignore: set[str] | None,
     strict: bool,
@@ -611,7 +618,7 @@ def run(
 
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
     results: list[Network | SpecError] = []
-    sizing = _sizing(dtype, batch, optimizer)
+    sizing = dataclasses.replace(_sizing(dtype, batch, optimizer), in_place=not no_in_place)
     chosen = Layout(layout) if layout else None
     flags = input_ is not None or layout is not None  # a misread input is then fixed by the options
     source = Source(input_flag="--input" if input_ else None, layout_flag="--layout" if flags else None)

@@ -167,6 +167,7 @@ def analyze(
     select: str | Iterable[str] | None = None,
     ignore: str | Iterable[str] | None = None,
     max_spec_size: int = MAX_SPEC_SIZE,
+    no_in_place: bool = False,
 ) -> dict[str, Any]:
     """Resolve a spec into the structure `convcalc run --format json` prints.
 
@@ -176,7 +177,8 @@ def analyze(
     spec's); `dtype`, `batch` and `optimizer` for the sizes; `check`, `seed` and `max_memory` ('512M', or
     bytes) to run every layer with numpy; `explain` adds each layer's formulas; `shapes` 'hwc' or 'chw', the
     order shapes are written in (default: the input's); `select` and `ignore` rule codes (comma-separated
-    or a list) keep or drop findings; `max_spec_size` caps a spec file's bytes. `--columns`, `--format` and
+    or a list) keep or drop findings; `max_spec_size` caps a spec file's bytes; `no_in_place` gives act and
+    dropout tensors of their own in the inference peak. `--columns`, `--format` and
     `--notes` only shape text output and `--strict` only the exit status, so they have no argument here:
     each finding carries its severity.
 
@@ -193,6 +195,7 @@ def analyze(
         dtype=_choice("dtype", dtype, Dtype),
         batch=_integer("batch", batch, minimum=1),
         optimizer=_choice("optimizer", optimizer, Optimizer),
+        in_place=not _flag("no_in_place", no_in_place),
     )
     checking, seed, limit = _flag("check", check), _integer("seed", seed, minimum=0), _bytes(max_memory)
     explaining = _flag("explain", explain)

@@ -478,6 +478,8 @@ class Sizing:
     dtype: Dtype = Dtype.FLOAT32
     batch: int = 1
     optimizer: Optimizer = Optimizer.ADAM
+    in_place: bool = True
+    """Whether the inference peak lets act and dropout write over their input (PyTorch's inplace=True)."""
 
 
 class CheckStatus(enum.Enum):
@@ -567,6 +569,8 @@ class Network:
         for i, r in enumerate(self.layers, start=1):
             src = sources[i - 1][0]
             held = kinds.of(r.layer).HELD
+            if held is Held.IN_PLACE and not self.sizing.in_place:
+                held = Held.OUTPUT
             if held is not Held.OUTPUT and len(sources[i - 1]) == 1 and (last[src] <= i or held is Held.VIEW):
                 buffer[i] = buffer[src]
                 ends[buffer[i]] = max(ends[buffer[i]], last[i])

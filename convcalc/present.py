@@ -287,6 +287,7 @@ def _peak_json(net: Network) -> dict[str, Any]:
         "peak_activations": batch,
         "peak_activation_bytes": batch * net.sizing.dtype.bytes,
         "peak_at": net.layers[at - 1].layer.name if at else "input",
+        "peak_in_place": net.sizing.in_place,
     }
 
 
@@ -516,7 +517,8 @@ def _peak_line(net: Network) -> str:
     batch = elements * net.sizing.batch
     return (
         f"peak         {fm.number(batch)} = {fm.size(batch * net.sizing.dtype.bytes)} at {where} "
-        "(inference: each tensor freed after its last reader)"
+        "(inference: each tensor freed after its last reader"
+        + ("; act and dropout in place)" if net.sizing.in_place else "; no layer in place)")
     )
 
 

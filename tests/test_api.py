@@ -148,6 +148,7 @@ def test_analyze_takes_every_run_option() -> None:
         "select",
         "ignore",
         "max_spec_size",
+        "no_in_place",
     }
 
 

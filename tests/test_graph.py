@@ -545,3 +545,31 @@ def test_a_unet_at_an_odd_size_gets_the_nearest_inputs_that_fit() -> None:
     for f in merges:
         assert f.fixes[-2:] == ("--input 240x240x3", "--input 256x256x3")
         assert f.fixes[0].startswith("crop 0 before and 1 after of skip")
+
+
+def test_googlenet_and_densenet_peaks() -> None:
+    """GoogLeNet peaks at its stem (conv1's 112x112x64 and its batch norm); DenseNet-121 inside its first
+    dense block's last layer: the block input so far (64 + 5 x 32 = 224 channels at 56x56, kept for the
+    concat), its batch norm (the ReLU works in place) and the 1x1 conv's 128 channels."""
+    googlenet = resolve(read(ROOT / "specs" / "torchvision" / "googlenet.yaml"))
+    elements, at = googlenet.peak()
+    assert (elements, googlenet.layers[at - 1].layer.name) == (2 * 112 * 112 * 64, "conv1.bn")
+    densenet = resolve(read(ROOT / "specs" / "torchvision" / "densenet121.yaml"))
+    elements, at = densenet.peak()
+    assert densenet.layers[at - 1].layer.name == "features.denseblock1.denselayer6.conv1"
+    assert elements == 2 * 56 * 56 * 224 + 56 * 56 * 128
+
+
+def test_the_peak_with_and_without_in_place_layers(tmp_path: Path) -> None:
+    """VGG-16 at inference holds two 224x224x64 planes at most: with in-place ReLUs, first while conv1_2
+    writes beside relu1_1's (= conv1_1's) output; without, already while the ReLU copies conv1_1's."""
+    vgg = ROOT / "specs" / "torchvision" / "vgg16.yaml"
+    both = {}
+    for flag in ((), ("--no-in-place",)):
+        code, out, _ = _run(["run", str(vgg), "--format", "json", *flag])
+        assert code == 0
+        totals = json.loads(out)["totals"]
+        both[bool(flag)] = (totals["peak_activations"], totals["peak_at"], totals["peak_in_place"])
+    plane = 224 * 224 * 64
+    assert both[False] == (2 * plane, "stage1.conv.1.conv", True)
+    assert both[True] == (2 * plane, "stage1.conv.0.relu", False)

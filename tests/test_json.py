@@ -99,7 +99,7 @@ def test_contract_keys(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Mo
         "params", "fc_params", "macs",
         "trainable_params", "non_trainable_params", "flops",
         "activations", "activation_bytes", "param_bytes", "training_bytes",
-        "peak_activations", "peak_activation_bytes", "peak_at",
+        "peak_activations", "peak_activation_bytes", "peak_at", "peak_in_place",
     }  # fmt: skip
     assert data["sizing"] == {"dtype": "float32", "batch": 1, "optimizer": "adam"}
 
@@ -139,6 +139,7 @@ def test_contract_other_layers_and_totals(
         "peak_activations": 32 * 32 * 3 + 32 * 32 * 10,
         "peak_activation_bytes": 4 * (32 * 32 * 3 + 32 * 32 * 10),
         "peak_at": data["layers"][0]["name"],
+        "peak_in_place": True,
     }
 
 
