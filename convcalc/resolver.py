@@ -151,6 +151,82 @@ def _triple(f: Field) -> tuple[int | Fraction, ...]:
     return (f.size, f.jump, f.start)
 
 
+def _walk(a: Axis, before: _Pattern, budget: list[int]) -> _Pattern:
+    """One layer's pattern from its input's: every unit of one period, its first and last input pixel."""
+    period, shift = _next(a, before)
+    if period > _PERIOD_LIMIT:
+        raise _Unbounded
+    spans: list[Span] = []
+    for y in range(period):
+        x, step, count = _taps(a, y)
+        seen = [s for s in map(before, range(x, x + count * step, step)) if s is not None]
+        budget[0] -= count
+        if budget[0] < 0:
+            raise _Unbounded
+        spans.append((min(s[0] for s in seen), max(s[1] for s in seen)) if seen else None)
+    return _Pattern(spans, shift)
+
+
+def _joined(patterns: list[_Pattern]) -> _Pattern:
+    """A merge's pattern: each unit sees what it sees through any input (periods brought to their lcm)."""
+    from math import lcm
+
+    period = lcm(*(p.period for p in patterns))
+    if period > _PERIOD_LIMIT or len({p.shift * (period // p.period) for p in patterns}) != 1:
+        raise _Unbounded  # inputs that step differently: no common period to walk
+    spans: list[Span] = []
+    for y in range(period):
+        seen = [s for s in (p(y) for p in patterns) if s is not None]
+        spans.append((min(s[0] for s in seen), max(s[1] for s in seen)) if seen else None)
+    return _Pattern(spans, patterns[0].shift * (period // patterns[0].period))
+
+
+def graph_fields(spec: Spec, layers: tuple[Resolved, ...], first: Shape) -> tuple[Resolved, ...]:
+    """Exact fields in a graph after its first transposed layer, as `exact_fields` finds them in a chain:
+    each layer's pattern of spans from its inputs' (a merge joins them), the widest over the units of
+    a period, and unit 0's start. Layers whose walk would take too long keep the closed form."""
+    at = next((r.index for r in layers if any(a.transposed for a in r.axes)), None)
+    if at is None or not first.spatial:
+        return layers
+    unit = tuple(Field(1, 1, 0) for _ in first.spatial)
+
+    def closed(index: int) -> list[_Pattern] | None:
+        fields = layers[index - 1].field if index else unit
+        if fields is None or any(type(f.size) is not int or type(f.jump) is not int for f in fields):
+            return None
+        return [_Pattern([(int(f.start), int(f.start) + int(f.size) - 1)], int(f.jump)) for f in fields]
+
+    patterns: dict[int, list[_Pattern] | None] = {}
+    budget = [_TAP_BUDGET * len(first.spatial)]
+    out = list(layers)
+    for r in layers[at - 1 :]:
+        ins = [patterns[s] if s >= at else closed(s) for s in spec.sources(r.index)]
+        made: list[_Pattern] | None = None
+        if r.field is not None and r.output.positive and all(p is not None for p in ins):
+            known = [p for p in ins if p is not None]
+            steps = r.axes or _shift(r)
+            unchanged = not steps and kinds.of(r.layer).field(r, unit) == unit
+            try:
+                if len(known) > 1:
+                    made = [_joined([p[j] for p in known]) for j in range(len(unit))]
+                elif steps:
+                    made = [_walk(a, known[0][j], budget) for j, a in enumerate(steps)]
+                elif unchanged:
+                    made = known[0]
+            except _Unbounded:
+                made = None
+        patterns[r.index] = made
+        if made is not None and r.field is not None:
+            fields = []
+            for f, p, n in zip(r.field, made, r.output.spatial, strict=True):
+                real = [s for s in p.spans[: max(n, 1)] if s is not None]
+                widest = max((s[1] - s[0] + 1 for s in real), default=None)
+                start = p.spans[0][0] if p.spans[0] is not None else f.start
+                fields.append(f if widest is None else Field(size=widest, jump=f.jump, start=start))
+            out[r.index - 1] = _with_field(r, tuple(fields))
+    return tuple(out)
+
+
 def exact_fields(layers: list[Resolved]) -> list[Resolved]:
     """Receptive fields after a transposed layer, where neighbouring units' fields step by 0 or 1
     pixels (or some units read nothing) rather than by a fractional jump: the widest field and
@@ -254,7 +330,7 @@ def _expand(spec: Spec, first: Shape, layout: Layout) -> tuple[Spec, tuple[Resol
         rf = field(r, before) if r.output.positive else None
         fields.append(rf)
         layers.append(_with_field(r, rf) if rf is not None else r)
-    return spec, tuple(layers)
+    return spec, graph_fields(spec, tuple(layers), first)
 
 
 _MERGE_TRIES = 64

@@ -83,3 +83,17 @@ def test_both_pass_lint_strict() -> None:
     result = CliRunner().invoke(main, ["lint", "--strict", *(str(SPECS / f"{n}.yaml") for n in NAMES)])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[-1].startswith("0 errors, 0 warnings")
+
+
+@pytest.mark.parametrize("name", ["unet", "unet_padded"])
+def test_receptive_field_is_pytorchs(name: str) -> None:
+    """The output's field through the skips and up-convolutions, the widest over a period of units and
+    the first unit's start, as PyTorch's gradients show it (tools/gen_unet_rf.py): 204 pixels for both,
+    starting at 0 (valid convs) and at -94 (padded)."""
+    truth = json.loads((ROOT / "tests" / "data" / "unet_rf.json").read_text(encoding="utf-8"))[name]
+    net = resolve(read(ROOT / "specs" / f"{name}.yaml"))
+    field = net.layers[-1].field
+    assert field is not None
+    assert [f.size for f in field] == truth["size"]
+    assert [f.jump for f in field] == truth["jump"]
+    assert [f.start for f in field] == truth["start"]
