@@ -61,8 +61,12 @@ def _in_process(text: str, runs: int) -> float:
     return statistics.median(times)
 
 
+SCRIPT = Path(sys.executable).with_name("convcalc")
+"""The installed command, as bench_core.py times it; `python -m convcalc` when it is not installed."""
+
+
 def main() -> None:
-    exe = [sys.executable, "-m", "convcalc"]
+    exe = [str(SCRIPT)] if SCRIPT.exists() else [sys.executable, "-m", "convcalc"]
     print("parse + resolve + JSON in process (median of 3)")
     base = None
     for n in (1_000, 10_000, 100_000):
