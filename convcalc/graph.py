@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -344,6 +344,29 @@ class _Scope:
     counts: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
+Steps = Generator["Steps", int, int]
+"""A part of the expansion: it yields the parts it needs done (a block's layers inside a layers list),
+is sent each one's last layer, and returns its own. `_drive` runs them with a stack of its own, so blocks
+nest to any depth without Python's recursion limit."""
+
+
+def _drive(steps: Steps) -> int:
+    """Run a part of the expansion and every part it needs, depth first, without recursion."""
+    stack = [steps]
+    value: int | None = None
+    while stack:
+        try:
+            needed = stack[-1].send(value)  # type: ignore[arg-type]  # None starts a generator
+        except StopIteration as done:
+            stack.pop()
+            value = done.value
+        else:
+            stack.append(needed)
+            value = None
+    assert value is not None
+    return value
+
+
 class Expander:
     """Expands a program into layers, resolving each as it is made."""
 
@@ -357,10 +380,10 @@ class Expander:
 
     def run(self) -> Expanded:
         scope = _Scope({NETWORK_INPUT: 0}, "", {}, "", self.program.file, self.program.items)
-        self._items(self.program.items, scope, 0, depth=0)
+        _drive(self._items(self.program.items, scope, 0, depth=0))
         return self.out
 
-    def _items(self, items: Sequence[Any], scope: _Scope, previous: int, *, depth: int) -> int:
+    def _items(self, items: Sequence[Any], scope: _Scope, previous: int, *, depth: int) -> Steps:
         """Expand one layers list; the index of its last layer's output."""
         for item in items:
             if self.out.stopped:
@@ -376,7 +399,7 @@ class Expander:
                     previous = sources[0]
                     continue
             if "block" in item:
-                previous = self._use(item, scope, sources, depth=depth + 1)
+                previous = yield self._use(item, scope, sources, depth=depth + 1)
             else:
                 previous = self._layer(item, scope, sources)
         return previous
@@ -513,7 +536,7 @@ class Expander:
             self.out.stopped = True
         return index
 
-    def _use(self, item: Mapping[str, Any], scope: _Scope, sources: tuple[int, ...], *, depth: int) -> int:
+    def _use(self, item: Mapping[str, Any], scope: _Scope, sources: tuple[int, ...], *, depth: int) -> Steps:
         block = self.program.blocks[item["block"]]
         local = self._name(item, scope, block.name)
         if len(sources) != len(block.inputs):
@@ -558,7 +581,7 @@ class Expander:
                 allow=scope.allow | self._allowed(item, scope),
             )
             at = len(self.out.layers) + 1
-            last = self._items(block.layers, inner, previous[0], depth=depth)
+            last = yield self._items(block.layers, inner, previous[0], depth=depth)
             if repeat is not None:
                 self.out.groups.append(
                     Group(name, block.name, at, len(self.out.layers), depth + 1, _shown(env, words))

@@ -573,3 +573,19 @@ def test_the_peak_with_and_without_in_place_layers(tmp_path: Path) -> None:
     plane = 224 * 224 * 64
     assert both[False] == (2 * plane, "stage1.conv.1.conv", True)
     assert both[True] == (2 * plane, "stage1.conv.0.relu", False)
+
+
+def test_blocks_nest_past_the_recursion_limit() -> None:
+    """2,000 blocks each using the next: expanded with a stack of its own, never a RecursionError."""
+    import sys
+
+    depth = sys.getrecursionlimit() * 2
+    lines = ["input: 8x8x4", "blocks:"]
+    for i in range(depth):
+        inner = f"{{block: b{i + 1}}}" if i < depth - 1 else "{type: act, name: deepest}"
+        lines.append(f"  b{i}: {{layers: [{inner}]}}")
+    lines += ["layers:", "  - {block: b0, name: top}"]
+    net = resolve(parse("\n".join(lines) + "\n"))
+    assert len(net.layers) == 1
+    assert net.layers[0].layer.name.endswith(".deepest")
+    assert len(net.spec.groups) == depth
