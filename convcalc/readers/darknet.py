@@ -42,18 +42,49 @@ ALIASES = {
     "normalization": "normalization",
     **{
         k: k
-        for k in (
-            "route shortcut upsample reorg dropout batchnorm activation logistic scale_channels sam "
-            "empty silence yolo region detection cost Gaussian_yolo"
-        ).split()
+        for k in [
+            "route",
+            "shortcut",
+            "upsample",
+            "reorg",
+            "dropout",
+            "batchnorm",
+            "activation",
+            "logistic",
+            "scale_channels",
+            "sam",
+            "empty",
+            "silence",
+            "yolo",
+            "region",
+            "detection",
+            "cost",
+            "Gaussian_yolo",
+        ]
     },
 }
 """Darknet's section names (its own short forms too) and the section each one is."""
 HEADS = frozenset(("yolo", "region", "detection", "cost", "Gaussian_yolo"))
 """Detection heads and losses: the shape kept, no weights; they become `identity`."""
 UNSUPPORTED = frozenset(
-    "local crnn rnn gru lstm conv_lstm history crop l2norm xnor iseg implicit_add implicit_mul "
-    "contrastive reorg3d local_avgpool".split()
+    [
+        "local",
+        "crnn",
+        "rnn",
+        "gru",
+        "lstm",
+        "conv_lstm",
+        "history",
+        "crop",
+        "l2norm",
+        "xnor",
+        "iseg",
+        "implicit_add",
+        "implicit_mul",
+        "contrastive",
+        "reorg3d",
+        "local_avgpool",
+    ]
 )
 """Darknet sections convcalc has no layer for."""
 ACTIVATIONS = {
@@ -87,28 +118,38 @@ _SHAPED = {
     "scale_channels": ("scale_wh",),
 }
 """Keys that change what a layer is in ways convcalc cannot express: an error unless 0."""
-_KNOWN = {
+_KNOWN: dict[str, tuple[str, ...]] = {
     "convolutional": (
-        "filters size stride stride_x stride_y pad padding groups batch_normalize activation dilation"
+        "filters",
+        "size",
+        "stride",
+        "stride_x",
+        "stride_y",
+        "pad",
+        "padding",
+        "groups",
+        "batch_normalize",
+        "activation",
+        "dilation",
     ),
-    "deconvolutional": "filters size stride pad padding batch_normalize activation",
-    "maxpool": "size stride stride_x stride_y padding",
-    "avgpool": "",
-    "connected": "output activation batch_normalize",
-    "route": "layers groups group_id",
-    "shortcut": "from activation weights_type weights_normalization",
-    "upsample": "stride",
-    "reorg": "stride",
-    "dropout": "probability",
-    "softmax": "groups",
-    "batchnorm": "",
-    "activation": "activation",
-    "logistic": "",
-    "scale_channels": "from activation",
-    "sam": "from activation",
-    "empty": "",
-    "silence": "",
-    "normalization": "size",
+    "deconvolutional": ("filters", "size", "stride", "pad", "padding", "batch_normalize", "activation"),
+    "maxpool": ("size", "stride", "stride_x", "stride_y", "padding"),
+    "avgpool": (),
+    "connected": ("output", "activation", "batch_normalize"),
+    "route": ("layers", "groups", "group_id"),
+    "shortcut": ("from", "activation", "weights_type", "weights_normalization"),
+    "upsample": ("stride",),
+    "reorg": ("stride",),
+    "dropout": ("probability",),
+    "softmax": ("groups",),
+    "batchnorm": (),
+    "activation": ("activation",),
+    "logistic": (),
+    "scale_channels": ("from", "activation"),
+    "sam": ("from", "activation"),
+    "empty": (),
+    "silence": (),
+    "normalization": ("size",),
 }
 
 
@@ -234,9 +275,10 @@ class _Reader:
             i = int(part)
             target = self.index + i if i < 0 else i
             if not 0 <= target < self.index:
+                span = f"0 to {self.index - 1}" if self.index else "none: it is the first layer"
                 raise self.fail(
                     key,
-                    f"'{key}' {i} is layer {target}, not one of the layers before it (0 to {self.index - 1})",
+                    f"'{key}' {i} is layer {target}, not one of the layers before it ({span})",
                 )
             out.append(target)
         return out
@@ -257,11 +299,16 @@ class _Reader:
         kind = self.s.kind
         if kind in HEADS or kind == "net":
             return
-        known = (*_KNOWN[kind].split(), *_IGNORED.get(kind, ()), *_SHAPED.get(kind, ()), *_GENERIC)
+        known = (*_KNOWN[kind], *_IGNORED.get(kind, ()), *_SHAPED.get(kind, ()), *_GENERIC)
         for key in self.s.options:
             if key not in known:
                 hint = _suggest(key, list(known))
-                raise self.fail(key, f"unknown key '{key[:40]}'{hint} (expected one of: {', '.join(known)})")
+                raise _fail(
+                    f"{self.label}: unknown key '{key[:40]}'{hint} "
+                    f"(expected one of: {', '.join(_KNOWN[kind]) or 'none'})",
+                    self.s.options[key].key_at,
+                    self.file,
+                )
         for key in _SHAPED.get(kind, ()):
             if key in self.s.options and self.integer(key, 0) != 0:
                 raise self.fail(key, f"'{key}={self.s.options[key].value}' has no convcalc equivalent")
