@@ -110,7 +110,7 @@ class Net(nn.Module):
         if kind == "upsample":
             return nn.Upsample(scale_factor=g("stride", 2), mode="nearest")
         if kind == "reorg":
-            return nn.PixelUnshuffle(g("stride", 1))
+            return Lambda(lambda t: darknet_reorg(t, g("stride", 1)))
         if kind == "softmax":
             return nn.Softmax(dim=1)
         if kind == "dropout":
@@ -141,6 +141,29 @@ class Net(nn.Module):
             x = self._run(i, x, outs)
             outs.append(x)
         return outs
+
+
+def darknet_reorg(x, s):
+    """Darknet's reorg layer as it runs (reorg_cpu with forward=0 on the input's w, h, c): a
+    permutation of the input read as (c*s*s, h/s, w/s), which is not PyTorch's pixel_unshuffle."""
+    _, c, h, w = x.shape
+    k, j, i = torch.meshgrid(torch.arange(c), torch.arange(h), torch.arange(w), indexing="ij")
+    out_c = c // (s * s)
+    c2, offset = k % out_c, k // out_c
+    w2, h2 = i * s + offset % s, j * s + offset // s
+    source = (w2 + w * s * (h2 + h * s * c2)).reshape(-1)
+    return x.reshape(x.shape[0], -1)[:, source].reshape(x.shape[0], c * s * s, h // s, w // s)
+
+
+def reorg_order(c=8, h=4, w=4, s=2):
+    """How Darknet's reorg relates to pixel_unshuffle on one input: 'same', 'channels' (the same
+    channels in another order) or 'elements' (the values of a channel differ too)."""
+    x = torch.arange(c * h * w, dtype=torch.float32).reshape(1, c, h, w)
+    ours, theirs = F.pixel_unshuffle(x, s)[0], darknet_reorg(x, s)[0]
+    if torch.equal(ours, theirs):
+        return "same"
+    mine = {tuple(ch.flatten().tolist()) for ch in ours}
+    return "channels" if all(tuple(ch.flatten().tolist()) in mine for ch in theirs) else "elements"
 
 
 class Lambda(nn.Module):
@@ -194,7 +217,7 @@ def record(path):
 
 def main():
     assert torch.__version__.startswith("2.13"), torch.__version__
-    truth = {"torch": torch.__version__, "networks": {}}
+    truth = {"torch": torch.__version__, "reorg_vs_pixel_unshuffle": reorg_order(), "networks": {}}
     for path in sorted((DATA / "darknet").glob("*.cfg")):
         truth["networks"][path.stem] = record(path)
         t = truth["networks"][path.stem]
@@ -207,7 +230,12 @@ def main():
         head = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in t.items() if k != "layers")
         rows = ",\n".join("    " + json.dumps(layer) for layer in t["layers"])
         nets.append(f' {json.dumps(name)}: {{{head}, "layers": [\n{rows}\n ]}}')
-    text = f'{{"torch": {json.dumps(truth["torch"])}, "networks": {{\n' + ",\n".join(nets) + "\n}}"
+    text = (
+        f'{{"torch": {json.dumps(truth["torch"])}, '
+        f'"reorg_vs_pixel_unshuffle": {json.dumps(truth["reorg_vs_pixel_unshuffle"])}, "networks": {{\n'
+        + ",\n".join(nets)
+        + "\n}}"
+    )
     (DATA / "darknet_truth.json").write_text(text + "\n", encoding="utf-8")
 
 

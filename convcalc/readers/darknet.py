@@ -186,7 +186,7 @@ def _suggest(word: str, choices: list[str]) -> str:
 def sections(text: str, *, file: str | None = None) -> list[Section]:
     """The sections of a cfg, each option with its line and column; SpecError on a line that is neither."""
     out: list[Section] = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.split("#", 1)[0].rstrip()
         stripped = line.lstrip()
         column = len(line) - len(stripped) + 1
@@ -352,9 +352,18 @@ def _conv(net: _Net, r: _Reader, *, deconv: bool = False) -> None:
         "stride": stride if stride[0] != stride[1] else stride[0],
         "pad": pad,
     }
+    dilation = r.integer("dilation", 1) if size > 1 else 1
+    if dilation > 1 and 2 * pad != size - 1:
+        raise r.fail(
+            "dilation",
+            f"dilation={dilation} with padding {pad} and size {size}: Darknet sizes the output as if "
+            "undilated but runs the kernel dilated with padding x dilation; they agree only when "
+            "the padding is (size-1)/2",
+        )
     if not deconv:
         values["groups"] = r.integer("groups", 1)
-        values["dilation"] = r.integer("dilation", 1)
+        values["dilation"] = dilation
+        values["pad"] = pad * dilation
     values["bias"] = not bn
     keys = {
         "filters": "filters",
