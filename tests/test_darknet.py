@@ -258,6 +258,19 @@ def error_of(body: str, *, net: str = NET) -> str:
             "[convolutional]\nfilters=2\nsize=3\ndilation=2\n",
             "bad.cfg:8:10: error: layer 0 [convolutional]: dilation=2 with padding 0 and size 3: Darknet",
         ),
+        ("[conv]\nfilters=2\n[net]\nwidth=3\n", "bad.cfg:7:1: error: layer 1 [net]: [net] comes once, first"),
+        (
+            "[upsample]\nstride=0\n",
+            "bad.cfg:6:8: error: layer 0 [upsample]: 'stride' must be a positive integer, got 0",
+        ),
+        (
+            "[conv]\nfilters=2\n[route]\nlayers=-1\ngroups=0\n",
+            "bad.cfg:9:8: error: layer 1 [route]: 'groups' must be a positive integer, got 0",
+        ),
+        (
+            "[conv]\nfilters=2\n[route]\nlayers=-1\ngroups=2\ngroup_id=2\n",
+            "bad.cfg:10:10: error: layer 1 [route]: 'group_id' must be from 0 to groups - 1 (1), got 2",
+        ),
         (
             "[route]\nlayers=a,b\n",
             "bad.cfg:6:8: error: layer 0 [route]: 'layers' must be layer indices like -1,61, got 'a,b'",
@@ -311,10 +324,10 @@ _JUNK = st.text(alphabet="[]=#;,-+.0123456789 \nabcdefgilnoprstuvxyz_", max_size
 
 @st.composite
 def mangled(draw: st.DrawFn) -> str:
-    """A fixture with a few cuts, insertions and line swaps."""
+    """A fixture with a few cuts, insertions, numbers changed, lines repeated or swapped."""
     text = draw(st.sampled_from(_TEXTS))
     for _ in range(draw(st.integers(1, 4))):
-        op = draw(st.sampled_from(["cut", "insert", "truncate", "swap"]))
+        op = draw(st.sampled_from(["cut", "insert", "truncate", "swap", "number", "repeat"]))
         i = draw(st.integers(0, len(text)))
         if op == "cut":
             text = text[:i] + text[i + draw(st.integers(1, 40)) :]
@@ -322,6 +335,17 @@ def mangled(draw: st.DrawFn) -> str:
             text = text[:i] + draw(_JUNK) + text[i:]
         elif op == "truncate":
             text = text[:i]
+        elif op == "number":  # a value made zero, negative or large
+            numbers = list(re.finditer(r"-?[0-9]+", text))
+            m = numbers[draw(st.integers(0, len(numbers) - 1))] if numbers else None
+            if m is not None:
+                value = draw(st.sampled_from([0, -1, -7, 1, 3, 10**6, 10**20]))
+                text = text[: m.start()] + str(value) + text[m.end() :]
+        elif op == "repeat":  # some lines written again elsewhere: duplicate keys, sections, [net]
+            lines = text.split("\n")
+            a, b = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))
+            lines[b:b] = lines[a : a + draw(st.integers(1, 8))]
+            text = "\n".join(lines)
         else:
             lines = text.split("\n")
             a, b = draw(st.integers(0, len(lines) - 1)), draw(st.integers(0, len(lines) - 1))

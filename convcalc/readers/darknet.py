@@ -333,9 +333,11 @@ class _Net:
         self.at.append(r.s.at)
         return name
 
-    def act(self, r: _Reader, fn: str) -> None:
+    def act(self, r: _Reader, default: str) -> None:
+        """The section's activation as a layer of its own, named by Darknet's word; none for linear."""
+        fn = r.activation(default)
         if fn:
-            word = r.s.options["activation"].value if "activation" in r.s.options else fn
+            word = r.s.options["activation"].value if "activation" in r.s.options else default
             self.add(r, word, {"type": "act", "fn": fn}, {"fn": "activation"})
 
 
@@ -344,7 +346,6 @@ def _conv(net: _Net, r: _Reader, *, deconv: bool = False) -> None:
     stride = [r.integer("stride_y", r.integer("stride", 1)), r.integer("stride_x", r.integer("stride", 1))]
     pad = size // 2 if r.integer("pad", 0) else r.integer("padding", 0)
     bn = r.integer("batch_normalize", 0) != 0
-    fn = r.activation("logistic")
     values: dict[str, Any] = {
         "type": "deconv" if deconv else "conv",
         "filters": r.integer("filters", 1),
@@ -374,14 +375,14 @@ def _conv(net: _Net, r: _Reader, *, deconv: bool = False) -> None:
     net.add(r, "deconv" if deconv else "conv", values, {**keys, "groups": "groups", "dilation": "dilation"})
     if bn:
         net.add(r, "bn", {"type": "bn"}, {})
-    net.act(r, fn)
+    net.act(r, "logistic")
 
 
 def _maxpool(net: _Net, r: _Reader) -> None:
     stride = r.integer("stride", 1)
     strides = [r.integer("stride_y", stride), r.integer("stride_x", stride)]
     size = r.integer("size", stride)
-    padding = r.integer("padding", size - 1)
+    padding = r.integer("padding", max(size - 1, 0))
     if padding < 0:
         raise r.fail("padding", f"'padding' must be 0 or more, got {padding}")
     pair = [padding // 2, padding - padding // 2]
@@ -403,7 +404,9 @@ def _route(net: _Net, r: _Reader) -> None:
     sources = [net.outputs[i] for i in r.indices("layers")]
     groups = r.integer("groups", 1)
     group_id = r.integer("group_id", 0)
-    if groups < 1 or not 0 <= group_id < groups:
+    if groups < 1:
+        raise r.fail("groups", f"'groups' must be a positive integer, got {groups}")
+    if not 0 <= group_id < groups:
         raise r.fail("group_id", f"'group_id' must be from 0 to groups - 1 ({groups - 1}), got {group_id}")
     if groups > 1:
         parts = []
@@ -430,25 +433,26 @@ def _merge(net: _Net, r: _Reader, kind: str, suffix: str) -> None:
     froms = [net.outputs[i] for i in r.indices("from")]
     sources = [*froms, net.outputs[-1]] if kind == "mul" else [net.outputs[-1], *froms]
     net.add(r, suffix, {"type": kind, "from": sources}, {"from": "from"})
-    net.act(r, r.activation("linear"))
+    net.act(r, "linear")
 
 
 def _upsample(net: _Net, r: _Reader) -> None:
     stride = r.integer("stride", 2)
-    if stride < 1:
+    if stride < 0:
         raise r.fail("stride", f"a downsampling [upsample] (stride={stride}) has no convcalc equivalent")
+    if stride == 0:
+        raise r.fail("stride", "'stride' must be a positive integer, got 0")
     net.add(r, "upsample", {"type": "upsample", "scale": stride, "mode": "nearest"}, {"scale": "stride"})
 
 
 def _connected(net: _Net, r: _Reader) -> None:
     bn = r.integer("batch_normalize", 0) != 0
-    fn = r.activation("logistic")
     net.add(
         r, "connected", {"type": "fc", "units": r.integer("output", 1), "bias": not bn}, {"units": "output"}
     )
     if bn:
         net.add(r, "bn", {"type": "bn"}, {})
-    net.act(r, fn)
+    net.act(r, "logistic")
 
 
 def _simple(
@@ -509,6 +513,8 @@ def to_data(text: str, *, file: str | None = None) -> Located:
         r = _Reader(section, index, file)
         r.check_keys()
         before = len(net.layers)
+        if section.kind == "net":
+            raise r.fail(None, "[net] comes once, first")
         if section.kind in HEADS:
             suffix = section.written.lower()
             net.add(r, suffix, {"type": "identity", "allow": ["unused-output"]}, {})
