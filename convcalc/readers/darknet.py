@@ -5,6 +5,12 @@ Darknet's INI-like format is read here without Darknet: `[section]` headers, `ke
 `1_maxpool`), so tables and errors map back to the cfg; `route` and `shortcut` become `from:`.
 Darknet only warns of a key it does not know and uses the default instead (a `filter=` typo gives
 one filter); here it is an error, as is a value that is not a number where one is expected.
+
+Detection heads and losses ([yolo], [region], [detection], [cost]) keep the shape and hold no
+weights: they become `identity` layers that may go unread (each head is an output). [reorg] is
+`pixel_unshuffle`: the same shapes, but Darknet's reorg orders the values otherwise, even within a
+channel (recorded by tools/gen_darknet_truth.py). A dilated conv is read as Darknet runs it (padding
+x dilation), and refused where Darknet's output size and its kernel disagree.
 """
 
 from __future__ import annotations
@@ -175,10 +181,12 @@ class Section:
 
 
 def _fail(message: str, at: Pos, file: str | None) -> SpecError:
+    """A located error."""
     return SpecError(message, file=file, line=at[0], column=at[1])
 
 
 def _suggest(word: str, choices: list[str]) -> str:
+    """`; did you mean ...?` for a close choice, or nothing."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
@@ -239,13 +247,16 @@ class _Reader:
         self.label = f"layer {index} [{section.written}]" if index >= 0 else "[net]"
 
     def at(self, key: str) -> Pos:
+        """Where a key's value stands, or the section when it is not given."""
         option = self.s.options.get(key)
         return option.at if option is not None else self.s.at
 
     def fail(self, key: str | None, text: str) -> SpecError:
+        """An error about a key (None: the section), at its value."""
         return _fail(f"{self.label}: {text}", self.at(key) if key else self.s.at, self.file)
 
     def integer(self, key: str, default: int | None) -> int:
+        """An integer option; `default` when absent (None: required)."""
         option = self.s.options.get(key)
         if option is None:
             if default is None:
@@ -256,6 +267,7 @@ class _Reader:
         return int(option.value)
 
     def number(self, key: str, default: float) -> float:
+        """A number option, `default` when absent."""
         option = self.s.options.get(key)
         if option is None:
             return default
@@ -264,6 +276,7 @@ class _Reader:
         return float(option.value)
 
     def indices(self, key: str) -> list[int]:
+        """Layer references (-1 the one before, 61 layer 61), each to an earlier layer's index."""
         option = self.s.options.get(key)
         if option is None:
             raise self.fail(None, f"missing '{key}'")
@@ -284,6 +297,7 @@ class _Reader:
         return out
 
     def activation(self, default: str) -> str:
+        """convcalc's `fn` for the section's activation ('' for linear); an error for one it lacks."""
         option = self.s.options.get("activation")
         word = option.value if option is not None else default
         if word not in ACTIVATIONS:
@@ -296,6 +310,7 @@ class _Reader:
         return ACTIVATIONS[word]
 
     def check_keys(self) -> None:
+        """Refuse an unknown key, and a known one that would change the layer beyond convcalc."""
         kind = self.s.kind
         if kind in HEADS or kind == "net":
             return
@@ -317,8 +332,7 @@ class _Reader:
 class _Net:
     """The layers made so far, and the name of each Darknet layer's output."""
 
-    def __init__(self, file: str | None) -> None:
-        self.file = file
+    def __init__(self) -> None:
         self.layers: list[Located] = []
         self.at: list[Pos] = []
         self.outputs: list[str] = []
@@ -342,6 +356,7 @@ class _Net:
 
 
 def _conv(net: _Net, r: _Reader, *, deconv: bool = False) -> None:
+    """[convolutional] (or [deconvolutional]): conv, bn without the conv's bias, activation."""
     size = r.integer("size", 1)
     stride = [r.integer("stride_y", r.integer("stride", 1)), r.integer("stride_x", r.integer("stride", 1))]
     pad = size // 2 if r.integer("pad", 0) else r.integer("padding", 0)
@@ -379,6 +394,7 @@ def _conv(net: _Net, r: _Reader, *, deconv: bool = False) -> None:
 
 
 def _maxpool(net: _Net, r: _Reader) -> None:
+    """[maxpool]: `padding` (size-1) split padding/2 before, the rest after; floor rounding."""
     stride = r.integer("stride", 1)
     strides = [r.integer("stride_y", stride), r.integer("stride_x", stride)]
     size = r.integer("size", stride)
@@ -401,6 +417,7 @@ def _maxpool(net: _Net, r: _Reader) -> None:
 
 
 def _route(net: _Net, r: _Reader) -> None:
+    """[route]: one earlier layer, a concatenation, or with `groups` one channel group of each."""
     sources = [net.outputs[i] for i in r.indices("layers")]
     groups = r.integer("groups", 1)
     group_id = r.integer("group_id", 0)
@@ -412,7 +429,7 @@ def _route(net: _Net, r: _Reader) -> None:
         parts = []
         for k, source in enumerate(sources):
             split = {"type": "split", "chunks": groups, "part": group_id, "from": source}
-            suffix = "route" if len(sources) == 1 else f"route.split{k}"
+            suffix = "route" if len(sources) == 1 else f"route_split{k}"
             parts.append(
                 net.add(r, suffix, split, {"chunks": "groups", "part": "group_id", "from": "layers"})
             )
@@ -424,6 +441,7 @@ def _route(net: _Net, r: _Reader) -> None:
 
 
 def _merge(net: _Net, r: _Reader, kind: str, suffix: str) -> None:
+    """[shortcut] (add), [scale_channels] and [sam] (mul): the layer before with `from`."""
     weights = r.s.options.get("weights_type")
     if weights is not None and weights.value != "none":
         raise r.fail(
@@ -437,6 +455,7 @@ def _merge(net: _Net, r: _Reader, kind: str, suffix: str) -> None:
 
 
 def _upsample(net: _Net, r: _Reader) -> None:
+    """[upsample]: nearest, by `stride`."""
     stride = r.integer("stride", 2)
     if stride < 0:
         raise r.fail("stride", f"a downsampling [upsample] (stride={stride}) has no convcalc equivalent")
@@ -446,6 +465,7 @@ def _upsample(net: _Net, r: _Reader) -> None:
 
 
 def _connected(net: _Net, r: _Reader) -> None:
+    """[connected]: fc (flattening), bn without the fc's bias, activation."""
     bn = r.integer("batch_normalize", 0) != 0
     net.add(
         r, "connected", {"type": "fc", "units": r.integer("output", 1), "bias": not bn}, {"units": "output"}
@@ -458,13 +478,17 @@ def _connected(net: _Net, r: _Reader) -> None:
 def _simple(
     suffix: str, make: Callable[[_Reader], dict[str, Any]], keys: dict[str, str] | None = None
 ) -> Callable[[_Net, _Reader], None]:
+    """A reader of a section that is one layer."""
+
     def read(net: _Net, r: _Reader) -> None:
+        """Add the layer."""
         net.add(r, suffix, make(r), keys)
 
     return read
 
 
 def _activation(net: _Net, r: _Reader) -> None:
+    """[activation]: the activation alone (linear: identity)."""
     fn = r.activation("linear")
     net.add(
         r,
@@ -508,7 +532,7 @@ def to_data(text: str, *, file: str | None = None) -> Located:
     found = sections(text, file=file)
     head = _Reader(found[0], -1, file)
     dims = [head.integer("height", None), head.integer("width", None), head.integer("channels", None)]
-    net = _Net(file)
+    net = _Net()
     for index, section in enumerate(found[1:]):
         r = _Reader(section, index, file)
         r.check_keys()
