@@ -149,6 +149,19 @@ def refusals(r: Resolved) -> tuple[Refusal, ...]:
     return ()
 
 
+def channel_groups(channels: int, groups: int) -> tuple[Refusal, ...]:
+    """Not a part: what channel_shuffle and group_norm refuse, groups that do not divide the channels,
+    with the nearest groups that do."""
+    if channels % groups == 0:
+        return ()
+    from .. import factor
+    from ..model import Code, Refusal
+
+    message = f"groups {groups} must divide the channels ({channels}); PyTorch refuses it"
+    fixes = tuple(f"groups {d}" for d in factor.near_divisors(channels, groups))
+    return (Refusal(Code.GROUPS_MISMATCH, message, "groups", fixes),)
+
+
 def runnable(r: Resolved, channels: int) -> bool:
     """PyTorch takes any input this layer resolved on."""
     return True

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .. import factor
 from ..model import Code, Expect, Field, Held, Kind, Layer, Refusal, Resolved, Shape, Where
 from ..values import frozen
+from . import channel_groups, window
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import margins as margins
 from . import scratch as scratch
 from . import shares_input as shares_input
 from . import size_lines as size_lines
 from . import type_cell as type_cell
-from . import window
 
 if TYPE_CHECKING:
     from ..build import Reader
@@ -79,12 +78,7 @@ def json_fields(r: Resolved) -> dict[str, Any]:
 def refusals(r: Resolved) -> tuple[Refusal, ...]:
     """Groups that do not divide the channels, with the nearest that do."""
     assert isinstance(r.layer, ChannelShuffle)
-    c, g = r.input.channels, r.layer.groups
-    if c % g == 0:
-        return ()
-    message = f"groups {g} must divide the channels ({c}); PyTorch refuses it"
-    fixes = tuple(f"groups {d}" for d in factor.near_divisors(c, g))
-    return (Refusal(Code.GROUPS_MISMATCH, message, "groups", fixes),)
+    return channel_groups(r.input.channels, r.layer.groups)
 
 
 def runnable(r: Resolved, channels: int) -> bool:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-from .. import factor
 from .. import formulas as fm
 from ..errors import SpecError
 from ..model import Code, Expect, Field, Held, Kind, Layer, Refusal, Resolved, Shape, Where
 from ..values import frozen
+from . import channel_groups
 from . import macs_line as macs_line  # the shared parts, as this kind's own
 from . import margins as margins
 from . import shares_input as shares_input
@@ -106,12 +106,7 @@ def json_fields(r: Resolved) -> dict[str, Any]:
 def refusals(r: Resolved) -> tuple[Refusal, ...]:
     """Groups that do not divide the channels, with the nearest that do (as conv's and channel_shuffle's)."""
     assert isinstance(r.layer, GroupNorm)
-    c, g = r.input.channels, r.layer.groups
-    if c % g == 0:
-        return ()
-    message = f"groups {g} must divide the channels ({c}); PyTorch refuses it"
-    fixes = tuple(f"groups {d}" for d in factor.near_divisors(c, g))
-    return (Refusal(Code.GROUPS_MISMATCH, message, "groups", fixes),)
+    return channel_groups(r.input.channels, r.layer.groups)
 
 
 def runnable(r: Resolved, channels: int) -> bool:
