@@ -308,8 +308,17 @@ def _included(root: str | None, path: str, including: str | None) -> tuple[Any, 
 
 
 def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
-    """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid."""
+    """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid.
+    A file whose extension `readers.READERS` lists is read by that format's reader."""
+    import importlib
+    import os
+
+    from .readers import READERS
+
     name, text = read_text(path, limit=max_size)
+    reader = READERS.get(os.path.splitext(str(path))[1].lower())
+    if reader is not None:
+        return importlib.import_module(f".readers.{reader}", __package__).parse(text, file=name)  # type: ignore[no-any-return]
     return parse(text, file=name)
 
 
