@@ -307,7 +307,7 @@ def _net_input(top: _Fields, net: _Net) -> tuple[list[int] | None, Pos | None]:
         raise top.fail("convcalc reads networks with one input; this net has several", names[1][1])
     name, pos = names[0]
     net.tops[name] = "input"
-    if top.has("input_shape"):
+    if top.m.has("input_shape"):
         return _shape(top.sub("input_shape").ints("dim"), top, top.pos("input_shape")), pos
     dims = top.ints("input_dim")
     return _shape(dims, top, top.pos("input_dim") if dims else pos), pos
