@@ -40,8 +40,13 @@ from torch import nn
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "data" / "caffe"
 TOKEN = re.compile(r'\s+|#[^\n]*|"[^"]*"|[{}:]|[^\s{}:"#]+')
-V1 = {"CONVOLUTION": "Convolution", "POOLING": "Pooling", "RELU": "ReLU", "INNER_PRODUCT": "InnerProduct",
-      "SOFTMAX": "Softmax"}
+V1 = {
+    "CONVOLUTION": "Convolution",
+    "POOLING": "Pooling",
+    "RELU": "ReLU",
+    "INNER_PRODUCT": "InnerProduct",
+    "SOFTMAX": "Softmax",
+}
 
 
 def parse(text: str) -> dict[str, list]:
@@ -107,7 +112,10 @@ def hwc(t: torch.Tensor) -> list[int]:
 
 def rebuild(net: dict) -> dict:
     """Run the net on zeros, one module per layer, and record what PyTorch says."""
-    layers = [(l, l.get("type") and V1.get(one(l, "type"), one(l, "type"))) for l in net.get("layer", []) + net.get("layers", [])]
+    layers = [
+        (l, l.get("type") and V1.get(one(l, "type"), one(l, "type")))
+        for l in net.get("layer", []) + net.get("layers", [])
+    ]
     blobs: dict[str, torch.Tensor] = {}
     if "input" in net:
         dims = [int(d) for d in (net["input_shape"][0]["dim"] if "input_shape" in net else net["input_dim"])]
@@ -127,8 +135,9 @@ def rebuild(net: dict) -> dict:
             p = layer["convolution_param"][0]
             k, s, pad = kernel(p, "kernel_size", 1), kernel(p, "stride", 1), kernel(p, "pad", 0)
             g = num(p, "group", 1)
-            module: nn.Module = nn.Conv2d(cin, num(p, "num_output", 1), k, s, pad, groups=g,
-                                          bias=one(p, "bias_term", "true") == "true")
+            module: nn.Module = nn.Conv2d(
+                cin, num(p, "num_output", 1), k, s, pad, groups=g, bias=one(p, "bias_term", "true") == "true"
+            )
             y = module(x)
             mac = y.shape[1] * y.shape[2] * y.shape[3] * (cin // g) * k[0] * k[1]
         elif kind == "Pooling":
@@ -146,7 +155,9 @@ def rebuild(net: dict) -> dict:
                 assert list(y.shape[2:]) == want, (name, list(y.shape), want)
         elif kind == "InnerProduct":
             p = layer["inner_product_param"][0]
-            module = nn.Linear(x[0].numel(), num(p, "num_output", 1), bias=one(p, "bias_term", "true") == "true")
+            module = nn.Linear(
+                x[0].numel(), num(p, "num_output", 1), bias=one(p, "bias_term", "true") == "true"
+            )
             y = module(x.flatten(1))
             mac = module.in_features * module.out_features
         elif kind == "ReLU":
@@ -171,7 +182,10 @@ def rebuild(net: dict) -> dict:
         elif kind == "Eltwise":
             op = one(layer.get("eltwise_param", [{}])[0], "operation", "SUM")
             parts = [blobs[b] for b in bottoms]
-            module, y = nn.Identity(), (sum(parts[1:], parts[0]) if op == "SUM" else math.prod(parts[1:], start=parts[0]))
+            module, y = (
+                nn.Identity(),
+                (sum(parts[1:], parts[0]) if op == "SUM" else math.prod(parts[1:], start=parts[0])),
+            )
         else:
             raise SystemExit(f"{name}: no rebuild for {kind}")
         n_params = sum(q.numel() for q in module.parameters())
@@ -179,11 +193,24 @@ def rebuild(net: dict) -> dict:
         params, buffers, macs = params + n_params, buffers + n_buffers, macs + mac
         blobs[tops[0]] = y
         out = hwc(y) if y.dim() == 4 else [y.shape[1]]
-        records.append({"name": name, "class": type(module).__name__ if kind not in ("Concat", "Eltwise") else kind,
-                        "out": out, "params": n_params, "macs": mac})
+        records.append(
+            {
+                "name": name,
+                "class": type(module).__name__ if kind not in ("Concat", "Eltwise") else kind,
+                "out": out,
+                "params": n_params,
+                "macs": mac,
+            }
+        )
     first = next(iter(blobs.values()))
-    return {"input": hwc(first), "output": records[-1]["out"], "params": params, "buffers": buffers,
-            "macs": macs, "layers": records}
+    return {
+        "input": hwc(first),
+        "output": records[-1]["out"],
+        "params": params,
+        "buffers": buffers,
+        "macs": macs,
+        "layers": records,
+    }
 
 
 def main() -> None:
@@ -194,17 +221,26 @@ def main() -> None:
     with torch.no_grad():
         for path in sorted(FIXTURES.glob("*.prototxt")):
             models[path.stem] = rebuild(parse(path.read_text(encoding="utf-8")))
-    lines = ["{", f'"torch": "{torch.__version__}",', '"command": "/tmp/tvenv/bin/python tools/gen_caffe_truth.py",',
-             '"models": {']
+    lines = [
+        "{",
+        f'"torch": "{torch.__version__}",',
+        '"command": "/tmp/tvenv/bin/python tools/gen_caffe_truth.py",',
+        '"models": {',
+    ]
     for i, (stem, m) in enumerate(models.items()):
         head = {k: v for k, v in m.items() if k != "layers"}
         body = ",\n".join("      " + json.dumps(r) for r in m["layers"])
         inner = ",\n".join(f'    "{k}": {json.dumps(v)}' for k, v in head.items())
-        lines.append(f'  "{stem}": {{\n{inner},\n    "layers": [\n{body}\n    ]\n  }}' + ("," if i < len(models) - 1 else ""))
+        lines.append(
+            f'  "{stem}": {{\n{inner},\n    "layers": [\n{body}\n    ]\n  }}'
+            + ("," if i < len(models) - 1 else "")
+        )
     lines += ["}", "}"]
     args.out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     for stem, m in models.items():
-        print(f"{stem}: {m['params']:,} params, {m['buffers']:,} buffers, {m['macs']:,} MACs, out {m['output']}")
+        print(
+            f"{stem}: {m['params']:,} params, {m['buffers']:,} buffers, {m['macs']:,} MACs, out {m['output']}"
+        )
 
 
 if __name__ == "__main__":

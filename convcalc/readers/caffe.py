@@ -97,7 +97,9 @@ def parse_text(text: str, *, file: str | None = None) -> Message:
         kind, value, pos = tokens.next()
         if kind == "end":
             if len(stack) > 1:
-                raise tokens.error(f"unexpected end of file: '{{' at line {stack[-1].start[0]} is not closed", pos)
+                raise tokens.error(
+                    f"unexpected end of file: '{{' at line {stack[-1].start[0]} is not closed", pos
+                )
             return stack[0]
         if kind == "punct" and value in "}>":
             if len(stack) == 1:
@@ -364,7 +366,12 @@ def _add(net: _Net, m: Message, name: str, keys: dict[str, Any], sources: list[s
     at.update({"type": f.pos("type"), "name": f.pos("name"), "from": f.pos("bottom")})
     if keys["type"] == "identity":
         sources = sources[:1]
-    body = {"type": keys.pop("type"), "name": name, **keys, "from": sources[0] if len(sources) == 1 else sources}
+    body = {
+        "type": keys.pop("type"),
+        "name": name,
+        **keys,
+        "from": sources[0] if len(sources) == 1 else sources,
+    }
     net.layers.append(Located(body, start=m.start, at=at))
     net.at.append(m.start)
     net.names.add(name)
@@ -392,8 +399,14 @@ def _conv(f: _Fields, deconv: bool) -> dict[str, Any]:
         raise f.fail("convolution_param needs 'num_output'", f.pos("convolution_param"))
     size = _axes(p, "kernel_size", None)
     if size is None:
-        raise f.fail("convolution_param needs 'kernel_size' (or kernel_h and kernel_w)", f.pos("convolution_param"))
-    keys: dict[str, Any] = {"type": "deconv" if deconv else "conv", "filters": p.int("num_output", 1), "size": size}
+        raise f.fail(
+            "convolution_param needs 'kernel_size' (or kernel_h and kernel_w)", f.pos("convolution_param")
+        )
+    keys: dict[str, Any] = {
+        "type": "deconv" if deconv else "conv",
+        "filters": p.int("num_output", 1),
+        "size": size,
+    }
     for key, ours in (("stride", "stride"), ("pad", "pad"), ("dilation", "dilation")):
         value = _axes(p, key, None)
         if value is not None:
@@ -453,7 +466,10 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
     if kind == "LRN":
         p = f.sub("lrn_param")
         if p.word("norm_region", "ACROSS_CHANNELS") != "ACROSS_CHANNELS":
-            raise f.fail("LRN within channels is not supported (convcalc's lrn runs across channels)", p.pos("norm_region"))
+            raise f.fail(
+                "LRN within channels is not supported (convcalc's lrn runs across channels)",
+                p.pos("norm_region"),
+            )
         return {"type": "lrn", "size": p.int("local_size", 5)}
     if kind == "Dropout":
         return {"type": "dropout", "p": f.sub("dropout_param").number("dropout_ratio", 0.5)}
@@ -488,7 +504,9 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
         dims = p.sub("shape").values("dim", int, "a whole number")
         shape = [d for d, _ in dims]
         if p.m.has("axis") or p.m.has("num_axes") or len(shape) < 2 or shape[0] not in (0, 1):
-            raise f.fail("Reshape is supported with a full shape (batch first, 0 or 1) only", f.pos("reshape_param"))
+            raise f.fail(
+                "Reshape is supported with a full shape (batch first, 0 or 1) only", f.pos("reshape_param")
+            )
         if 0 in shape[1:]:
             raise f.fail("Reshape with dim 0 (copy) after the batch is not supported", p.pos("shape"))
         return {"type": "reshape", "shape": "x".join(map(str, shape[1:]))}
@@ -496,7 +514,11 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
         raise f.fail("Crop is not supported yet: its size comes from a second bottom's shape", type_at)
     if kind in _KEPT_OUT:
         return {"type": "identity"}
-    raise f.fail(f"unknown Caffe layer type {kind!r} (convcalc reads: {', '.join(KNOWN)})", type_at)
+    import difflib
+
+    near = difflib.get_close_matches(kind, KNOWN, n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise f.fail(f"unknown Caffe layer type {kind!r}{hint} (convcalc reads: {', '.join(KNOWN)})", type_at)
 
 
 KNOWN = (
