@@ -113,8 +113,8 @@ def hwc(t: torch.Tensor) -> list[int]:
 def rebuild(net: dict) -> dict:
     """Run the net on zeros, one module per layer, and record what PyTorch says."""
     layers = [
-        (l, l.get("type") and V1.get(one(l, "type"), one(l, "type")))
-        for l in net.get("layer", []) + net.get("layers", [])
+        (layer, V1.get(one(layer, "type"), one(layer, "type")))
+        for layer in net.get("layer", []) + net.get("layers", [])
     ]
     blobs: dict[str, torch.Tensor] = {}
     if "input" in net:

@@ -349,7 +349,7 @@ def _layer(m: Message, v1: bool, net: _Net, index: int) -> tuple[list[int], Pos]
         return None
     keys = _keys(kind, f, type_at, len(tops))
     if isinstance(keys, list):  # one layer per top (Slice)
-        for (blob, pos), part in zip(tops, keys, strict=True):
+        for (blob, _), part in zip(tops, keys, strict=True):
             _add(net, m, f"{name}.{part['part']}" if len(tops) > 1 else name, part, sources, f)
             net.tops[blob] = net.layers[-1]["name"]
         return None
@@ -431,7 +431,8 @@ def _pool(f: _Fields) -> dict[str, Any]:
         raise f.fail("pooling_param needs 'kernel_size' (or kernel_h and kernel_w, or global_pooling)")
     stride = _axes(p, "stride", 1)
     pad = _axes(p, "pad", 0)
-    assert stride is not None and pad is not None
+    assert stride is not None
+    assert pad is not None
     sizes, strides, pads = (v if isinstance(v, list) else [v, v] for v in (size, stride, pad))
     if any(q == 0 and k < s for k, s, q in zip(sizes, strides, pads, strict=True)):
         raise f.fail(
