@@ -131,15 +131,28 @@ def rebuild(net: dict) -> dict:
         x = blobs[bottoms[0]]
         cin = x.shape[1]
         mac = 0
-        if kind == "Convolution":
+        if kind == "Split":
+            for top in tops:
+                blobs[top] = x
+            continue
+        if kind == "Slice":
+            parts = torch.chunk(x, len(tops), dim=1)
+            for i, (top, part) in enumerate(zip(tops, parts, strict=True)):
+                blobs[top] = part
+                records.append(
+                    {"name": f"{name}.{i}", "class": "Slice", "out": hwc(part), "params": 0, "macs": 0}
+                )
+            continue
+        if kind in ("Convolution", "Deconvolution"):
             p = layer["convolution_param"][0]
             k, s, pad = kernel(p, "kernel_size", 1), kernel(p, "stride", 1), kernel(p, "pad", 0)
-            g = num(p, "group", 1)
-            module: nn.Module = nn.Conv2d(
-                cin, num(p, "num_output", 1), k, s, pad, groups=g, bias=one(p, "bias_term", "true") == "true"
-            )
+            d, g, n = kernel(p, "dilation", 1), num(p, "group", 1), num(p, "num_output", 1)
+            bias = one(p, "bias_term", "true") == "true"
+            cls = nn.Conv2d if kind == "Convolution" else nn.ConvTranspose2d
+            module: nn.Module = cls(cin, n, k, s, pad, dilation=d, groups=g, bias=bias)
             y = module(x)
-            mac = y.shape[1] * y.shape[2] * y.shape[3] * (cin // g) * k[0] * k[1]
+            at = y if kind == "Convolution" else x
+            mac = at.shape[2] * at.shape[3] * cin * n // g * k[0] * k[1]
         elif kind == "Pooling":
             p = layer["pooling_param"][0]
             mode = one(p, "pool", "MAX")
@@ -160,6 +173,21 @@ def rebuild(net: dict) -> dict:
             )
             y = module(x.flatten(1))
             mac = module.in_features * module.out_features
+        elif kind in ("PReLU", "ELU", "Sigmoid", "TanH"):
+            shared = one(layer.get("prelu_param", [{}])[0], "channel_shared", "false") == "true"
+            module = {
+                "PReLU": lambda: nn.PReLU(1 if shared else cin),
+                "ELU": nn.ELU,
+                "Sigmoid": nn.Sigmoid,
+                "TanH": nn.Tanh,
+            }[kind]()
+            y = module(x)
+        elif kind == "Flatten":
+            module = nn.Flatten()
+            y = module(x)
+        elif kind == "Reshape":
+            dims = [int(v) for v in layer["reshape_param"][0]["shape"][0]["dim"]]
+            module, y = nn.Identity(), x.reshape(x.shape[0], *dims[1:])
         elif kind == "ReLU":
             module, y = nn.ReLU(), torch.relu(x)
         elif kind == "Softmax":
@@ -192,11 +220,11 @@ def rebuild(net: dict) -> dict:
         n_buffers = sum(b.numel() for n, b in module.named_buffers() if not n.endswith("num_batches_tracked"))
         params, buffers, macs = params + n_params, buffers + n_buffers, macs + mac
         blobs[tops[0]] = y
-        out = hwc(y) if y.dim() == 4 else [y.shape[1]]
+        out = hwc(y) if y.dim() > 2 else [y.shape[1]]
         records.append(
             {
                 "name": name,
-                "class": type(module).__name__ if kind not in ("Concat", "Eltwise") else kind,
+                "class": type(module).__name__ if kind not in ("Concat", "Eltwise", "Reshape") else kind,
                 "out": out,
                 "params": n_params,
                 "macs": mac,
