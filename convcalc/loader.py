@@ -323,15 +323,17 @@ def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
 
 
 def load(spec: str | Path | Mapping[str, Any]) -> Spec:
-    """A spec from a path to a .yaml/.yml file, YAML text, or a dict."""
+    """A spec from a path to a .yaml/.yml file (or a format `readers.READERS` lists), YAML text, or a dict."""
     from pathlib import Path  # for the library: the command line reads paths as text
+
+    from .readers import READERS
 
     if isinstance(spec, Mapping):
         return build(spec)
     if not isinstance(spec, str | Path):
         raise SpecError(f"expected a path, YAML text or a dict, got {type(spec).__name__}")
     if isinstance(spec, Path) or (
-        isinstance(spec, str) and "\n" not in spec and spec.endswith((".yaml", ".yml"))
+        isinstance(spec, str) and "\n" not in spec and spec.endswith((".yaml", ".yml", *READERS))
     ):
         return read(spec)
     return parse(spec)

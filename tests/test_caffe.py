@@ -135,6 +135,13 @@ BAD = [
         "pool",
         ":37:5: error: layer 'pool1': pooling STOCHASTIC is not supported (MAX or AVE)",
     ),
+    (
+        LENET.replace("kernel_size: 2", "kernel_size: 1", 1),
+        "caffe-round",
+        ":39:5: error: layer 'pool1': a pool with pad 0 and a stride above its window: Caffe keeps a last "
+        "window that PyTorch's ceil mode drops, which convcalc cannot express yet",
+    ),
+    (LENET.replace('name: "conv1"', 'name: "input"'), "input", ":9:3: error: layer 'input': 'input' names"),
     (LENET + "}", "brace", "error: unexpected '}': no message is open"),
     (
         LENET.replace("kernel_size: 5", "kernel_size: 5 @", 1),
@@ -172,6 +179,13 @@ def test_convcalc_errors_point_at_the_source(tmp_path: Path, runner: CliRunner) 
     result = runner.invoke(main, ["run", str(path)])
     assert result.exit_code == 1
     assert f"{path}:53:3: error[groups-mismatch] conv2: groups 3 must divide" in result.output
+
+
+def test_library_loads_prototxt() -> None:
+    """convcalc.loader.load takes a .prototxt path as it takes a .yaml one."""
+    from convcalc.loader import load
+
+    assert resolve(load(str(FIXTURES / "lenet.prototxt"))).params == 431_080
 
 
 def test_lint_reads_prototxt(runner: CliRunner) -> None:

@@ -341,7 +341,9 @@ def _layer(m: Message, v1: bool, net: _Net, index: int) -> tuple[list[int], Pos]
         sources.append(net.tops[blob])
     if not sources:
         raise f.fail(f"a {kind} layer needs a 'bottom'", type_at)
-    if name in net.names or name == "input":
+    if name == "input":
+        raise f.fail("'input' names the network's input in convcalc: rename the layer", f.pos("name"))
+    if name in net.names:
         raise f.fail(f"the layer name {name!r} is used twice", f.pos("name"))
     if kind == "Split":
         for blob, _ in tops:
