@@ -1,4 +1,22 @@
-"""Caffe's prototxt (protobuf text format, V2 `layer` and legacy V1 `layers`) read as a graph spec."""
+"""Caffe's prototxt (protobuf text format, V2 `layer` and legacy V1 `layers`) read as a graph spec.
+
+The text is parsed here (no Caffe, no protoc) into located data as a YAML spec gives, in Caffe's
+channels-first layout, the batch axis dropped: each layer keeps its Caffe name and the position of its
+`layer {`, its settings the position of its `*_param` block, and `from:` names the layer that last wrote
+each `bottom` blob (so a later layer reading an in-place ReLU's top reads the ReLU). Choices made:
+
+- BatchNorm is `bn` without affine (its running mean and variance: 2C non-trainable) and Scale is
+  `scale` (C, and C more with `bias_term`), so a BatchNorm + Scale pair counts as PyTorch's affine
+  BatchNorm2d. Caffe's third BatchNorm blob, the moving-average factor (1 value), is left out, as
+  convcalc leaves out PyTorch's `num_batches_tracked`.
+- Pooling rounds up (`ceil: true`): Caffe's rule equals PyTorch's ceil mode except with pad 0 and a
+  stride above the window, where Caffe keeps a last window starting past the input that PyTorch drops;
+  such a pool is refused with that reason rather than counted differently.
+- Split makes no layer (its tops are its bottom); Slice into equal parts along the channels is one
+  `split` layer per top, named `<name>.<part>`; Silence, Accuracy and the losses are `identity` on their
+  first bottom (no finding yet says so); Eltwise MAX, Crop, LRN within channels, Slice at given points
+  and Reshape with axis/num_axes or a 0 after the batch are errors naming the layer and line.
+"""
 
 from __future__ import annotations
 
@@ -455,6 +473,8 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
         p = f.sub("inner_product_param")
         if not p.m.has("num_output"):
             raise f.fail("inner_product_param needs 'num_output'", f.pos("inner_product_param"))
+        if p.one("axis", int, "an axis", 1) != 1:
+            raise f.fail("InnerProduct is supported from axis 1 only", p.pos("axis"))
         keys: dict[str, Any] = {"type": "fc", "units": p.int("num_output", 1)}
         if not p.flag("bias_term", True):
             keys["bias"] = False
@@ -483,7 +503,7 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
     if kind == "Concat":
         p = f.sub("concat_param")
         axis = p.int("concat_dim", 1) if p.m.has("concat_dim") else p.one("axis", int, "an axis", 1)
-        if axis != 1:
+        if axis not in (1, -3):
             raise f.fail(f"Concat along axis {axis} is not supported (only 1, the channels)", p.pos("axis"))
         return {"type": "concat"}
     if kind == "Eltwise":
