@@ -142,6 +142,11 @@ BAD = [
         "window that PyTorch's ceil mode drops, which convcalc cannot express yet",
     ),
     (LENET.replace('name: "conv1"', 'name: "input"'), "input", ":9:3: error: layer 'input': 'input' names"),
+    (
+        LENET.replace("kernel_size: 5", "kernel_size: 5x5", 1),
+        "token",
+        ":21:18: error: invalid number or name '5x5'",
+    ),
     (LENET + "}", "brace", "error: unexpected '}': no message is open"),
     (
         LENET.replace("kernel_size: 5", "kernel_size: 5 @", 1),

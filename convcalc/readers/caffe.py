@@ -93,6 +93,9 @@ class _Tokens:
                 return ("end", "", pos)
             m = _TOKEN.match(self.text, self.at)
             if m is None:
+                bad = re.match(r"[\w.+-]+", self.text[self.at : self.at + 40])
+                if bad is not None:
+                    raise self.error(f"invalid number or name {bad.group()!r} in prototxt", pos)
                 raise self.error(f"invalid character {self.text[self.at]!r} in prototxt", pos)
             self.at = m.end()
             newlines = m.group().count("\n")
