@@ -229,3 +229,34 @@ def test_fuzzed_prototxt_gives_a_spec_or_a_spec_error(
     else:
         assert (error.file, error.line is None, error.column is None) == ("f.prototxt", False, False)
         assert "\n" not in error.message
+
+
+def _caffe_pool(n: int, f: int, s: int, p: int) -> int:
+    """pooling_layer.cpp: ceil((N + 2P - F)/S) + 1, one less when padded and the last starts past N + P."""
+    out = -(-(n + 2 * p - f) // s) + 1
+    if p and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+@given(n=st.integers(1, 300), f=st.integers(1, 12), s=st.integers(1, 12), p=st.integers(0, 6))
+def test_ceil_mode_is_caffes_rounding_but_for_the_refused_case(n: int, f: int, s: int, p: int) -> None:
+    """convcalc's `ceil: true` (PyTorch's rule) is Caffe's, except with pad 0 and a stride above the
+    window, the one case the reader refuses; there Caffe keeps one window more, sometimes."""
+    from hypothesis import assume
+
+    from convcalc.arith import out_size
+
+    assume(n + 2 * p >= f and p <= f // 2)
+    torch_out = out_size(n=n, size=f, stride=s, pad=p, ceil=True)
+    if p == 0 and f < s:
+        assert _caffe_pool(n, f, s, p) - torch_out in (0, 1)
+    else:
+        assert torch_out == _caffe_pool(n, f, s, p)
+
+
+def test_caffe_keeps_a_window_pytorch_drops() -> None:
+    """6 wide, window 1, stride 3: Caffe gives 3 (the last window starts at 6, past the input), PyTorch 2."""
+    from convcalc.arith import out_size
+
+    assert (_caffe_pool(6, 1, 3, 0), out_size(n=6, size=1, stride=3, pad=0, ceil=True)) == (3, 2)
