@@ -260,3 +260,11 @@ def test_caffe_keeps_a_window_pytorch_drops() -> None:
     from convcalc.arith import out_size
 
     assert (_caffe_pool(6, 1, 3, 0), out_size(n=6, size=1, stride=3, pad=0, ceil=True)) == (3, 2)
+
+
+def test_weightless_shape_keeping_layers_are_identity() -> None:
+    """Silence (no top) holds no weights and keeps the shape: identity on its first bottom."""
+    net = resolve(caffe.parse(LENET + 'layer { name: "quiet" type: "Silence" bottom: "prob" }\n'))
+    last = net.layers[-1]
+    got = (last.layer.name, last.layer.kind.value, last.output.dims, last.params)
+    assert got == ("quiet", "identity", (10,), 0)

@@ -376,6 +376,9 @@ def _layer(m: Message, v1: bool, net: _Net, index: int) -> tuple[list[int], Pos]
             _add(net, m, f"{name}.{part['part']}" if len(tops) > 1 else name, part, sources, f)
             net.tops[blob] = net.layers[-1]["name"]
         return None
+    if not tops and kind in _KEPT_OUT:  # Silence has no top
+        _add(net, m, name, keys, sources, f)
+        return None
     if len(tops) != 1:
         raise f.fail(f"a {kind} layer has one 'top', got {len(tops)}", tops[1][1] if tops else m.start)
     _add(net, m, name, keys, sources, f)
