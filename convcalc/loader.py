@@ -307,17 +307,19 @@ def _included(root: str | None, path: str, including: str | None) -> tuple[Any, 
         raise SpecError(f"invalid YAML: {e}") from None
 
 
-def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
+def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = None) -> Spec:
     """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid.
-    A file whose extension `readers.READERS` lists is read by that format's reader."""
+    `reader` names a format ("yaml", "caffe"); without it, a file whose extension `readers.READERS`
+    lists is read by that format's reader, any other as YAML."""
     import importlib
     import os
 
     from .readers import READERS
 
     name, text = read_text(path, limit=max_size)
-    reader = READERS.get(os.path.splitext(str(path))[1].lower())
-    if reader is not None:
+    if reader is None:
+        reader = READERS.get(os.path.splitext(str(path))[1].lower())
+    if reader is not None and reader != "yaml":
         return importlib.import_module(f".readers.{reader}", __package__).parse(text, file=name)  # type: ignore[no-any-return]
     return parse(text, file=name)
 

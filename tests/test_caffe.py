@@ -268,3 +268,20 @@ def test_weightless_shape_keeping_layers_are_identity() -> None:
     last = net.layers[-1]
     got = (last.layer.name, last.layer.kind.value, last.output.dims, last.params)
     assert got == ("quiet", "identity", (10,), 0)
+
+
+def test_from_caffe_reads_any_name(tmp_path: Path, runner: CliRunner) -> None:
+    """--from caffe reads a file whatever its extension, and standard input; --from yaml overrides."""
+    path = tmp_path / "deploy.txt"
+    path.write_text(LENET, encoding="utf-8")
+    for args, stdin in (
+        (["run", "--from", "caffe", str(path)], None),
+        (["run", "--from", "caffe", "-"], LENET),
+    ):
+        result = runner.invoke(main, [*args, "--format", "json"], input=stdin)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["totals"]["params"] == 431_080
+    assert runner.invoke(main, ["lint", "--from", "caffe", str(path)]).exit_code == 0
+    result = runner.invoke(main, ["lint", "--from", "yaml", str(FIXTURES / "lenet.prototxt")])
+    assert result.exit_code == 2
+    assert "lenet.prototxt:3:7: error[spec-invalid] invalid YAML" in result.output
