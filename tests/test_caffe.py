@@ -285,3 +285,13 @@ def test_from_caffe_reads_any_name(tmp_path: Path, runner: CliRunner) -> None:
     result = runner.invoke(main, ["lint", "--from", "yaml", str(FIXTURES / "lenet.prototxt")])
     assert result.exit_code == 2
     assert "lenet.prototxt:3:7: error[spec-invalid] invalid YAML" in result.output
+
+
+def test_analyze_reads_caffe() -> None:
+    """The library: a .prototxt path by its extension, prototxt text with reader='caffe'."""
+    import convcalc
+
+    assert convcalc.analyze(str(FIXTURES / "lenet.prototxt"))["totals"]["params"] == 431_080
+    assert convcalc.analyze(LENET, reader="caffe")["totals"]["params"] == 431_080
+    with pytest.raises(convcalc.OptionError, match="reader must be one of yaml, caffe, got 'onnx'"):
+        convcalc.analyze(LENET, reader="onnx")
