@@ -147,6 +147,11 @@ BAD = [
         "token",
         ":21:18: error: invalid number or name '5x5'",
     ),
+    (
+        LENET.replace('"Input"', '"ImageData"'),
+        "data",
+        ":4:3: error: layer 'data': an ImageData layer reads data for training",
+    ),
     (LENET + "}", "brace", "error: unexpected '}': no message is open"),
     (
         LENET.replace("kernel_size: 5", "kernel_size: 5 @", 1),

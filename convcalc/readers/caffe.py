@@ -355,6 +355,13 @@ def _layer(m: Message, v1: bool, net: _Net, index: int) -> tuple[list[int], Pos]
         net.tops[tops[0][0]] = "input"
         shape = _Fields(shapes[0][0], f.where, net.file)
         return _shape(shape.ints("dim"), f, shapes[0][1]), m.start
+    if kind.upper().endswith("DATA") or kind in ("Python", "PYTHON"):
+        article = "an" if kind[:1] in "AEIOU" else "a"
+        raise f.fail(
+            f"{article} {kind} layer reads data for training: convcalc reads deploy files; "
+            "give the input as an Input layer or 'input' with 'input_shape'",
+            type_at,
+        )
     sources = []
     for blob, pos in bottoms:
         if blob not in net.tops:
