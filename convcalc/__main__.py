@@ -235,6 +235,20 @@ def max_spec_size_option(f: F) -> F:
     )(f)
 
 
+def from_option(f: F) -> F:
+    """--from, shared by run and lint: the format of the files, when their extension does not say."""
+    from .readers import READERS
+
+    return click.option(
+        "--from",
+        "reader",
+        type=click.Choice(("yaml", *sorted(set(READERS.values())))),
+        help="Read the files as this format (default: by extension, "
+        + ", ".join(f"{ext} {name}" for ext, name in READERS.items())
+        + ", else YAML).",
+    )(f)
+
+
 def check_options(f: F) -> F:
     """--check, --seed and --max-memory, shared by layer and run."""
     f = click.option(
@@ -576,6 +590,7 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @click.option("--ignore", callback=lambda c, p, v: _run_codes(c, p, v), help="Do not report these codes.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
 @max_spec_size_option
+@from_option
 @check_options
 @view_options
 @format_option("run")
@@ -583,6 +598,7 @@ def run(
     specs: tuple[str, ...],
     input_: tuple[int, ...] | None,
     max_spec_size: int,
+    reader: str | None,
     layout: str | None,
     shapes: str | None,
     notes: bool,
@@ -632,7 +648,11 @@ def run(
     for path in specs:
         try:
             net = resolve(
-                read(path, max_size=max_spec_size), input=input_, sizing=sizing, layout=chosen, source=source
+                read(path, max_size=max_spec_size, reader=reader),
+                input=input_,
+                sizing=sizing,
+                layout=chosen,
+                source=source,
             )
             net = _checked(net, seed=seed, max_memory=max_memory) if check else net
             kept = selected(net.findings, select=select, ignore=ignore)
@@ -695,6 +715,7 @@ def _run_codes(ctx: click.Context, param: click.Parameter, value: str | None) ->
     "matches names at any depth, one with / the path.",
 )
 @max_spec_size_option
+@from_option
 def lint(
     paths: tuple[str, ...],
     fmt: str,
@@ -703,6 +724,7 @@ def lint(
     strict: bool,
     exclude: tuple[str, ...],
     max_spec_size: int,
+    reader: str | None,
 ) -> None:
     """Lint spec files and directories (*.yaml, *.yml; - reads stdin) the way CI expects.
 
@@ -721,7 +743,9 @@ def lint(
     from .walk import shown
 
     gc.disable()  # one short-lived process for many files
-    report = run_lint(paths, select=select, ignore=ignore, exclude=exclude, max_spec_size=max_spec_size)
+    report = run_lint(
+        paths, select=select, ignore=ignore, exclude=exclude, max_spec_size=max_spec_size, reader=reader
+    )
     with guarded():
         for note in report.notes:
             click.echo(f"convcalc lint: note: {note}", err=True)

@@ -45,31 +45,35 @@ def _plain(value: object, depth: int = 0) -> Any:
     return value
 
 
-def _read(path: str, max_size: int) -> Spec:
-    """The spec file at `path`; a directory is refused by name."""
+def _read(path: str, max_size: int, reader: str | None = None) -> Spec:
+    """The spec file at `path`, read as `reader`'s format or by extension; a directory is refused by name."""
     from .loader import read
 
     if os.path.isdir(path):
         raise SpecError(
             "is a directory; analyze() takes one spec file (convcalc lint walks directories)", file=path
         )
-    return read(path, max_size=max_size)
+    return read(path, max_size=max_size, reader=reader)
 
 
-def load(spec: object, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
+def load(spec: object, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = None) -> Spec:
     """A spec from a path (str, pathlib.Path or any os.PathLike), YAML text, or a Mapping of Python data;
-    a file larger than `max_size` bytes is refused."""
+    a file larger than `max_size` bytes is refused; `reader` ('yaml', 'caffe') names the file's format."""
     from .build import build
     from .loader import parse
 
     if isinstance(spec, Mapping):
         return build(_plain(spec))
     if isinstance(spec, os.PathLike):
-        return _read(os.fsdecode(spec), max_size)
+        return _read(os.fsdecode(spec), max_size, reader)
     if not isinstance(spec, str):
         raise SpecError(f"expected a path, YAML text or a dict, got {type(spec).__name__}")
     if "\n" not in spec and (spec.endswith((".yaml", ".yml")) or os.path.exists(spec)):
-        return _read(spec, max_size)
+        return _read(spec, max_size, reader)
+    if reader not in (None, "yaml"):
+        from importlib import import_module
+
+        return import_module(f".readers.{reader}", __package__).parse(spec)  # type: ignore[no-any-return]
     return parse(spec)
 
 
@@ -168,6 +172,7 @@ def analyze(
     ignore: str | Iterable[str] | None = None,
     max_spec_size: int = MAX_SPEC_SIZE,
     no_in_place: bool = False,
+    reader: str | None = None,
 ) -> dict[str, Any]:
     """Resolve a spec into the structure `convcalc run --format json` prints.
 
@@ -178,7 +183,8 @@ def analyze(
     bytes) to run every layer with numpy; `explain` adds each layer's formulas; `shapes` 'hwc' or 'chw', the
     order shapes are written in (default: the input's); `select` and `ignore` rule codes (comma-separated
     or a list) keep or drop findings; `max_spec_size` caps a spec file's bytes; `no_in_place` gives act and
-    dropout tensors of their own in the inference peak. `--columns`, `--format` and
+    dropout tensors of their own in the inference peak; `reader` ('yaml' or 'caffe', `--from`) reads `spec` as
+    that format whatever its extension. `--columns`, `--format` and
     `--notes` only shape text output and `--strict` only the exit status, so they have no argument here:
     each finding carries its severity.
 
@@ -187,6 +193,7 @@ def analyze(
     """
     from .inputs import Source
     from .present import to_json
+    from .readers import READERS
     from .resolver import resolve
     from .rules import selected
 
@@ -204,7 +211,11 @@ def analyze(
     kept = {"select": _codes("select", select), "ignore": _codes("ignore", ignore)}
     limit_spec = _integer("max_spec_size", max_spec_size, minimum=1)
     source = Source(input_flag="input" if shape is not None else None, layout_flag="layout")
-    net = resolve(load(spec, max_size=limit_spec), input=shape, sizing=sizing, layout=order, source=source)
+    formats = ("yaml", *sorted(set(READERS.values())))
+    if reader is not None and reader not in formats:
+        raise OptionError(f"reader must be one of {', '.join(formats)}, got {reader!r:.60}")
+    loaded = load(spec, max_size=limit_spec, reader=reader)
+    net = resolve(loaded, input=shape, sizing=sizing, layout=order, source=source)
     if checking:
         from .check import checked
 

@@ -103,8 +103,10 @@ def lint(
     ignore: set[str] | None = None,
     exclude: Iterable[str] = (),
     max_spec_size: int = MAX_SPEC_SIZE,
+    reader: str | None = None,
 ) -> Report:
-    """Load and resolve every spec; keep the findings whose codes are selected."""
+    """Load and resolve every spec (read as `reader`'s format, or by extension); keep the findings whose
+    codes are selected."""
 
     from .loader import read
     from .resolver import resolve
@@ -118,7 +120,7 @@ def lint(
     for target in walked.targets:
         path = target.path
         try:
-            spec = read(path, max_size=max_spec_size)
+            spec = read(path, max_size=max_spec_size, reader=reader)
             net = resolve(spec)  # some errors show only once the shapes are known (a block's arguments)
         except SpecError as e:
             if target.root is not None and not os.path.lexists(path):

@@ -307,22 +307,35 @@ def _included(root: str | None, path: str, including: str | None) -> tuple[Any, 
         raise SpecError(f"invalid YAML: {e}") from None
 
 
-def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE) -> Spec:
-    """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid."""
+def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = None) -> Spec:
+    """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid.
+    `reader` names a format ("yaml", "caffe"); without it, a file whose extension `readers.READERS`
+    lists is read by that format's reader, any other as YAML."""
+    import importlib
+    import os
+
+    from .readers import READERS
+
     name, text = read_text(path, limit=max_size)
+    if reader is None:
+        reader = READERS.get(os.path.splitext(str(path))[1].lower())
+    if reader is not None and reader != "yaml":
+        return importlib.import_module(f".readers.{reader}", __package__).parse(text, file=name)  # type: ignore[no-any-return]
     return parse(text, file=name)
 
 
 def load(spec: str | Path | Mapping[str, Any]) -> Spec:
-    """A spec from a path to a .yaml/.yml file, YAML text, or a dict."""
+    """A spec from a path to a .yaml/.yml file (or a format `readers.READERS` lists), YAML text, or a dict."""
     from pathlib import Path  # for the library: the command line reads paths as text
+
+    from .readers import READERS
 
     if isinstance(spec, Mapping):
         return build(spec)
     if not isinstance(spec, str | Path):
         raise SpecError(f"expected a path, YAML text or a dict, got {type(spec).__name__}")
     if isinstance(spec, Path) or (
-        isinstance(spec, str) and "\n" not in spec and spec.endswith((".yaml", ".yml"))
+        isinstance(spec, str) and "\n" not in spec and spec.endswith((".yaml", ".yml", *READERS))
     ):
         return read(spec)
     return parse(spec)

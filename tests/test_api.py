@@ -149,6 +149,7 @@ def test_analyze_takes_every_run_option() -> None:
         "ignore",
         "max_spec_size",
         "no_in_place",
+        "reader",
     }
 
 

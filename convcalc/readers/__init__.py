@@ -1,1 +1,10 @@
-"""Readers of other formats: each parses its source into the data a YAML spec gives, then builds it."""
+"""Readers of other formats (Caffe prototxt, Darknet cfg): each turns its text into the located data a
+YAML spec would give, and builds it, so errors point at the source file's lines."""
+
+from __future__ import annotations
+
+READERS = {
+    ".prototxt": "caffe",
+    ".cfg": "darknet",
+}
+"""A file's extension to the module of `convcalc.readers` that reads it (imported when used)."""
