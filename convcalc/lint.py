@@ -15,7 +15,7 @@ from .model import Code, Finding, Severity
 from .present import diagnostic, finding_json, finding_line, fix_text
 from .safe import visible
 from .source import MAX_SPEC_SIZE
-from .walk import has_layers, is_library, shown, walk
+from .walk import SUFFIXES, has_layers, is_library, shown, walk
 
 SPEC_INVALID = "spec-invalid"
 """Not a finding: the file cannot be read or is not a valid spec (exit 2)."""
@@ -125,7 +125,7 @@ def lint(
         except SpecError as e:
             if target.root is not None and not os.path.lexists(path):
                 findings.append(_unreadable(path, "the file vanished during the walk"))
-            elif target.root is not None and not has_layers(path):
+            elif target.root is not None and path.endswith(SUFFIXES) and not has_layers(path):
                 if not is_library(path):  # a library of blocks is read by the specs that include it
                     notes.append(f"skipped {shown(path)}: no top-level 'layers' key, so not a spec")
                 continue

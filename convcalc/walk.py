@@ -155,7 +155,7 @@ class _Walker:
                         if not _skipped_dir(entry):
                             below.append((entry.path, rel + "/"))
                     elif (
-                        _yaml(entry.name)
+                        _yaml(entry.name, entry.path)
                         and not entry.name.startswith(".")
                         and entry.is_file()
                         and (self.allowed is None or rel in self.allowed)
@@ -166,8 +166,26 @@ class _Walker:
             pending.extend(reversed(below))
 
 
-def _yaml(name: str) -> bool:
-    return name.endswith(SUFFIXES)
+def _yaml(name: str, path: str | None = None) -> bool:
+    """Whether a walked file is a spec to lint: YAML, a Caffe prototxt, or a .cfg that is Darknet's
+    (its first section [net]; setup.cfg and the like are not)."""
+    if name.endswith(SUFFIXES) or name.endswith(".prototxt"):
+        return True
+    return path is not None and name.endswith(".cfg") and _darknet(path)
+
+
+def _darknet(path: str) -> bool:
+    """Whether a .cfg file's first section is Darknet's [net] (or [network])."""
+    try:
+        with open(path, "rb") as f:
+            text = f.read(SNIFF_BYTES).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("#", ";")):
+            return line.replace(" ", "").lower() in ("[net]", "[network]")
+    return False
 
 
 def _is_dir(path: str) -> bool:

@@ -365,3 +365,24 @@ def test_fuzz_gives_a_spec_or_a_located_error(text: str) -> None:
         return
     assert "\n" not in message
     assert re.match(r"f\.cfg:\d+:\d+: error: ", message), message
+
+
+def test_lint_walks_darknet_and_caffe_files_but_not_other_cfg(tmp_path: Path) -> None:
+    """A directory walk lints .prototxt files and the .cfg files whose first section is [net]; a
+    setup.cfg is not a network; a broken prototxt is an invalid spec, not skipped."""
+    import shutil
+
+    from click.testing import CliRunner
+
+    from convcalc.__main__ import main
+
+    data = Path(__file__).resolve().parent / "data"
+    shutil.copy(data / "darknet" / "yolov3-tiny.cfg", tmp_path)
+    shutil.copy(data / "caffe" / "lenet.prototxt", tmp_path)
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
+    (tmp_path / "broken.prototxt").write_text('layer {\n  name: "x"\n')
+    result = CliRunner().invoke(main, ["lint", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[-1] == "0 errors, 0 warnings, 11 notes, 1 invalid spec in 3 files"
+    assert "setup.cfg" not in result.output
+    assert f"{tmp_path / 'broken.prototxt'}:3:1: error[spec-invalid]" in result.stdout
