@@ -12,7 +12,7 @@ import yaml
 from .build import Located, LocatedList, build, excerpt, show
 from .errors import SpecError
 from .model import Spec
-from .source import MAX_SPEC_SIZE, read_text
+from .source import MAX_SPEC_SIZE, STDIN, read_bytes, read_text
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -316,11 +316,21 @@ def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None 
 
     from .readers import READERS
 
-    name, text = read_text(path, limit=max_size)
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
-    if reader is not None and reader != "yaml":
-        return importlib.import_module(f".readers.{reader}", __package__).parse(text, file=name)  # type: ignore[no-any-return]
+    module = (
+        None
+        if reader is None or reader == "yaml"
+        else importlib.import_module(f".readers.{reader}", __package__)
+    )
+    if getattr(
+        module, "BINARY", False
+    ):  # a binary format (ONNX) reads its own file: its path, or stdin's bytes
+        source = read_bytes(path, limit=max_size) if str(path) == "-" else str(path)
+        return module.parse(source, file=STDIN if str(path) == "-" else str(path))  # type: ignore[union-attr,no-any-return]
+    name, text = read_text(path, limit=max_size)
+    if module is not None:
+        return module.parse(text, file=name)  # type: ignore[no-any-return]
     return parse(text, file=name)
 
 

@@ -88,6 +88,18 @@ def _what(mode: int) -> str:
     return "not a regular file"
 
 
+def read_bytes(path: str | Path, *, limit: int = MAX_SPEC_SIZE) -> bytes:
+    """The bytes of standard input ("-") or a file, for a binary format (ONNX)."""
+    if str(path) != "-":
+        with open(path, "rb") as stream:
+            return _capped(stream, str(path), limit)
+    stdin = sys.stdin
+    raw = getattr(stdin, "buffer", None) if stdin is not None and not stdin.closed else None
+    if raw is None:
+        raise SpecError(_CLOSED, file=STDIN)
+    return _capped(raw, STDIN, limit)
+
+
 def read_text(path: str | Path, *, limit: int = MAX_SPEC_SIZE) -> tuple[str, str]:
     """The display name and text of a spec file, or of standard input for "-"."""
     if str(path) == "-":

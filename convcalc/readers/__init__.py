@@ -1,4 +1,4 @@
-"""Readers of other formats (Caffe prototxt, Darknet cfg): each turns its text into the located data a
+"""Readers of other formats (Caffe prototxt, Darknet cfg, ONNX): each turns its text into the located data a
 YAML spec would give, and builds it, so errors point at the source file's lines."""
 
 from __future__ import annotations
@@ -6,5 +6,6 @@ from __future__ import annotations
 READERS = {
     ".prototxt": "caffe",
     ".cfg": "darknet",
+    ".onnx": "onnx",
 }
 """A file's extension to the module of `convcalc.readers` that reads it (imported when used)."""

@@ -1,0 +1,407 @@
+"""Read an ONNX model as a spec, through the official `onnx` package (the `onnx` extra).
+
+Only shapes and attributes are read: `load_external_data=False`, and an initializer's shape comes
+from its `dims`, never its data (Clip's scalar bounds aside). Each node becomes a layer named by
+the node (or `<op>_<index>` when unnamed), its inputs becoming `from:`; the graph's one data input
+gives the NCHW input with the batch dropped, so the spec's layout is `chw`. ONNX has no lines:
+an error names the node's index, name and op type instead.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from ..build import Located, LocatedList, build
+from ..errors import SpecError
+from ..model import Spec
+
+BINARY = True
+"""The loader hands this reader the file's path (or standard input's bytes), not text."""
+EXTRA = "reading ONNX needs the onnx package: pip install 'convcalc[onnx]'"
+_NOWHERE = (None, None)
+
+
+def _onnx() -> Any:
+    """The onnx module, or a one-line error naming the extra."""
+    try:
+        return importlib.import_module("onnx")
+    except ImportError:
+        raise SpecError(EXTRA) from None
+
+
+class _Node:
+    """One node being read: its attributes, and errors that name it."""
+
+    def __init__(self, node: Any, index: int, net: _Net) -> None:
+        self.node = node
+        self.index = index
+        self.net = net
+        self.op = str(node.op_type)
+        self.attrs = {a.name: a for a in node.attribute}
+
+    def fail(self, text: str) -> SpecError:
+        """An error naming this node."""
+        name = f" {self.node.name!r}" if self.node.name else ""
+        return SpecError(f"node {self.index}{name} ({self.op}): {text}", file=self.net.file)
+
+    def ints(self, key: str, default: list[int]) -> list[int]:
+        """An INTS attribute."""
+        a = self.attrs.get(key)
+        return [int(v) for v in a.ints] if a is not None else default
+
+    def integer(self, key: str, default: int) -> int:
+        """An INT attribute."""
+        a = self.attrs.get(key)
+        return int(a.i) if a is not None else default
+
+    def number(self, key: str) -> float | None:
+        """A FLOAT attribute, or None."""
+        a = self.attrs.get(key)
+        return float(a.f) if a is not None else None
+
+    def string(self, key: str, default: str) -> str:
+        """A STRING attribute."""
+        a = self.attrs.get(key)
+        return a.s.decode("utf-8", "replace") if a is not None else default
+
+    def source(self, k: int = 0) -> str:
+        """The layer that gives the node's k-th input."""
+        if k >= len(self.node.input) or not self.node.input[k]:
+            raise self.fail(f"input {k} is missing")
+        tensor = self.node.input[k]
+        if tensor in self.net.consts:
+            raise self.fail(f"input {k} ({tensor!r}) is a constant where a layer's output is expected")
+        if tensor not in self.net.names:
+            raise self.fail(
+                f"reads {tensor!r}, which no earlier node gives (the graph is cyclic or not sorted)"
+            )
+        return self.net.names[tensor]
+
+    def weight(self, k: int, rank: int | None = None) -> list[int]:
+        """The shape of a constant input (an initializer), never its data."""
+        if k >= len(self.node.input) or self.node.input[k] not in self.net.consts:
+            raise self.fail(f"input {k} must be a constant weight (an initializer)")
+        dims = self.net.consts[self.node.input[k]]
+        if rank is not None and len(dims) != rank:
+            raise self.fail(f"expected a {rank}-D weight, got shape {dims}")
+        return dims
+
+    def has(self, k: int) -> bool:
+        """Whether the optional input k is given."""
+        return k < len(self.node.input) and bool(self.node.input[k])
+
+    def check_auto_pad(self) -> None:
+        """Explicit pads only, for now."""
+        mode = self.string("auto_pad", "NOTSET")
+        if mode not in ("NOTSET", "VALID"):
+            raise self.fail(f"auto_pad {mode} is not read yet; export with explicit pads")
+
+
+class _Net:
+    """The layers made so far and, per tensor, the layer that gives it."""
+
+    def __init__(self, file: str | None, consts: dict[str, list[int]], values: dict[str, Any]) -> None:
+        self.file = file
+        self.consts = consts
+        self.values = values
+        """Initializers small enough to read (scalars), by name."""
+        self.layers: list[Located] = []
+        self.names: dict[str, str] = {}
+        self.taken: set[str] = {"input"}
+        self.matmuls: set[str] = set()
+        """The fc layers read from a MatMul, which a following Add may give a bias."""
+
+    def add(self, n: _Node, values: dict[str, Any], *, sources: list[str] | None = None) -> str:
+        """Add one layer for a node; its first output names the layer."""
+        name = n.node.name or f"{n.op}_{n.index}"
+        if name in self.taken:
+            name = f"{name}_{n.index}"
+        self.taken.add(name)
+        froms = sources if sources is not None else [n.source(0)]
+        item = {
+            "type": values.pop("type"),
+            "name": name,
+            **values,
+            "from": froms[0] if len(froms) == 1 else froms,
+        }
+        self.layers.append(Located(item, start=_NOWHERE, at={}))
+        self.names[n.node.output[0]] = name
+        return name
+
+    def alias(self, n: _Node) -> None:
+        """A node that passes its input through: its output is its input's layer."""
+        self.names[n.node.output[0]] = n.source(0)
+
+
+def _pads(n: _Node, spatial: int) -> Any:
+    """ONNX pads (all begins, then all ends) as convcalc's `pad`: one number, per axis, or per side."""
+    n.check_auto_pad()
+    pads = n.ints("pads", [0] * 2 * spatial)
+    if len(pads) != 2 * spatial:
+        raise n.fail(f"pads has {len(pads)} values, expected {2 * spatial}")
+    pairs = [[pads[i], pads[i + spatial]] for i in range(spatial)]
+    if all(b == e for b, e in pairs):
+        return _one([b for b, _ in pairs])
+    return pairs
+
+
+def _one(values: list[int]) -> Any:
+    """A list of equal values as one number."""
+    return values[0] if len(set(values)) == 1 else values
+
+
+def _conv(net: _Net, n: _Node, *, deconv: bool = False) -> None:
+    """Conv and ConvTranspose: the weight's shape gives filters and kernel; bias if a third input."""
+    dims = n.weight(1)
+    if len(dims) < 3:
+        raise n.fail(f"expected a weight of rank 3 or more, got shape {dims}")
+    spatial = len(dims) - 2
+    group = n.integer("group", 1)
+    kernel = n.ints("kernel_shape", dims[2:])
+    values: dict[str, Any] = {
+        "type": "deconv" if deconv else "conv",
+        "filters": dims[1] * group if deconv else dims[0],
+        "size": _one(kernel),
+        "stride": _one(n.ints("strides", [1] * spatial)),
+        "pad": _pads(n, spatial),
+        "dilation": _one(n.ints("dilations", [1] * spatial)),
+        "groups": group,
+        "bias": n.has(2),
+    }
+    if deconv:
+        if "output_shape" in n.attrs:
+            raise n.fail("output_shape is not read yet; export with pads and output_padding")
+        values["output_pad"] = _one(n.ints("output_padding", [0] * spatial))
+    net.add(n, values)
+
+
+def _pool(net: _Net, n: _Node, mode: str) -> None:
+    """MaxPool and AveragePool: ONNX's stride defaults to 1, its count_include_pad to 0."""
+    kernel = n.ints("kernel_shape", [])
+    if not kernel:
+        raise n.fail("kernel_shape is missing")
+    if any(d != 1 for d in n.ints("dilations", [])):
+        raise n.fail("a dilated pool has no convcalc equivalent")
+    values: dict[str, Any] = {
+        "type": "pool",
+        "mode": mode,
+        "size": _one(kernel),
+        "stride": _one(n.ints("strides", [1] * len(kernel))),
+        "pad": _pads(n, len(kernel)),
+        "ceil": n.integer("ceil_mode", 0) != 0,
+    }
+    if mode == "avg":
+        values["count_pad"] = n.integer("count_include_pad", 0) != 0
+    net.add(n, values)
+
+
+def _gemm(net: _Net, n: _Node) -> None:
+    """Gemm: A x B (+ C), B a constant weight; transB picks which of its sizes is the units."""
+    if n.integer("transA", 0):
+        raise n.fail("transA=1 has no convcalc equivalent")
+    dims = n.weight(1, 2)
+    net.add(n, {"type": "fc", "units": dims[0] if n.integer("transB", 0) else dims[1], "bias": n.has(2)})
+
+
+def _matmul(net: _Net, n: _Node) -> None:
+    """MatMul by a constant 2-D weight: an fc without bias (a following Add of a constant is its bias)."""
+    dims = n.weight(1, 2)
+    net.matmuls.add(net.add(n, {"type": "fc", "units": dims[1], "bias": False}))
+
+
+def _merge(net: _Net, n: _Node, kind: str) -> None:
+    """Add and Mul of layers; an Add of a constant right after a MatMul is that fc's bias."""
+    consts = [t for t in n.node.input if t in net.consts]
+    if consts:
+        first = n.node.input[0] if n.node.input[0] not in net.consts else n.node.input[1]
+        source = net.names.get(first)
+        fc = next((layer for layer in net.layers if layer["name"] == source), None)
+        if kind == "add" and fc is not None and source in net.matmuls:
+            fc["bias"] = True
+            net.names[n.node.output[0]] = source
+            return
+        raise n.fail(f"{n.op} with a constant ({consts[0]!r}) has no convcalc equivalent")
+    net.add(n, {"type": kind}, sources=[n.source(k) for k in range(len(n.node.input))])
+
+
+def _concat(net: _Net, n: _Node) -> None:
+    """Concat over the channels (axis 1)."""
+    if n.integer("axis", 1) != 1:
+        raise n.fail(f"concatenation over axis {n.integer('axis', 1)}: only axis 1 (the channels) is read")
+    net.add(n, {"type": "concat"}, sources=[n.source(k) for k in range(len(n.node.input))])
+
+
+def _flatten(net: _Net, n: _Node) -> None:
+    """Flatten from axis 1."""
+    if n.integer("axis", 1) != 1:
+        raise n.fail(f"flatten from axis {n.integer('axis', 1)}: only axis 1 is read")
+    net.add(n, {"type": "flatten"})
+
+
+def _softmax(net: _Net, n: _Node) -> None:
+    """Softmax over the channels."""
+    axis = n.integer("axis", -1)
+    if axis != 1 and axis != -1:
+        raise n.fail(f"softmax over axis {axis}: only the channels (axis 1) are read")
+    net.add(n, {"type": "act", "fn": "softmax"})
+
+
+def _clip(net: _Net, n: _Node) -> None:
+    """Clip: relu (0, none), relu6 (0, 6) or hardtanh (-1, 1); other bounds have no act of their own."""
+    low: float | None = n.number("min")
+    high: float | None = n.number("max")
+    for k in (1, 2):
+        if n.has(k):
+            tensor = n.node.input[k]
+            if tensor not in net.values:
+                raise n.fail(f"bound {tensor!r} must be a constant scalar")
+            if k == 1:
+                low = net.values[tensor]
+            else:
+                high = net.values[tensor]
+    bounds: dict[tuple[float | None, float | None], str] = {
+        (0.0, None): "relu",
+        (0.0, 6.0): "relu6",
+        (-1.0, 1.0): "hardtanh",
+    }
+    fn = bounds.get((low, high))
+    if fn is None:
+        raise n.fail(f"Clip to [{low}, {high}] has no convcalc activation (relu, relu6, hardtanh)")
+    net.add(n, {"type": "act", "fn": fn})
+
+
+def _layer(**values: Any) -> Callable[[_Net, _Node], None]:
+    """An op that is one layer with fixed keys."""
+
+    def read(net: _Net, n: _Node) -> None:
+        """Add the layer."""
+        net.add(n, dict(values))
+
+    return read
+
+
+OPS: dict[str, Callable[[_Net, _Node], None]] = {
+    "Conv": _conv,
+    "ConvTranspose": lambda net, n: _conv(net, n, deconv=True),
+    "MaxPool": lambda net, n: _pool(net, n, "max"),
+    "AveragePool": lambda net, n: _pool(net, n, "avg"),
+    "GlobalAveragePool": _layer(type="global_pool", mode="avg"),
+    "GlobalMaxPool": _layer(type="global_pool", mode="max"),
+    "Gemm": _gemm,
+    "MatMul": _matmul,
+    "Flatten": _flatten,
+    "BatchNormalization": _layer(type="bn"),
+    "Add": lambda net, n: _merge(net, n, "add"),
+    "Mul": lambda net, n: _merge(net, n, "mul"),
+    "Concat": _concat,
+    "Dropout": _layer(type="dropout"),
+    "Identity": lambda net, n: net.alias(n),
+    "Softmax": _softmax,
+    "Clip": _clip,
+    **{
+        op: _layer(type="act", fn=fn)
+        for op, fn in {
+            "Relu": "relu",
+            "LeakyRelu": "leaky_relu",
+            "Sigmoid": "sigmoid",
+            "Tanh": "tanh",
+            "HardSigmoid": "hardsigmoid",
+            "HardSwish": "hardswish",
+            "Elu": "elu",
+            "Selu": "selu",
+            "Gelu": "gelu",
+            "Softplus": "softplus",
+            "Softsign": "softsign",
+            "Mish": "mish",
+        }.items()
+    },
+}
+"""ONNX op types and the reader of each."""
+
+
+def _scalar(onnx: Any, tensor: Any) -> float | None:
+    """A one-value initializer's value (a Clip bound); None for anything larger."""
+    count = 1
+    for d in tensor.dims:
+        count *= int(d)
+    if count != 1 or tensor.data_location == 1:  # 1: EXTERNAL
+        return None
+    return float(onnx.numpy_helper.to_array(tensor).reshape(-1)[0])
+
+
+def to_data(model: Any, *, file: str | None = None) -> Located:
+    """The model as the data a YAML spec would give: `input` (C, H, W), `layout: chw`, `layers`."""
+    onnx = _onnx()
+    graph = model.graph
+    consts = {t.name: [int(d) for d in t.dims] for t in graph.initializer}
+    values = {t.name: v for t in graph.initializer if (v := _scalar(onnx, t)) is not None}
+    for index, node in enumerate(graph.node):
+        if node.op_type == "Constant" and node.output:
+            tensor = next((a.t for a in node.attribute if a.name == "value"), None)
+            if tensor is None:
+                raise _Node(node, index, _Net(file, {}, {})).fail("only a tensor 'value' is read")
+            consts[node.output[0]] = [int(d) for d in tensor.dims]
+            if (v := _scalar(onnx, tensor)) is not None:
+                values[node.output[0]] = v
+    inputs = [i for i in graph.input if i.name not in consts]
+    if len(inputs) != 1:
+        raise SpecError(f"expected one graph input that is not a weight, found {len(inputs)}", file=file)
+    dims = []
+    for d in inputs[0].type.tensor_type.shape.dim:
+        dims.append(int(d.dim_value) if d.HasField("dim_value") else None)
+    if len(dims) < 2 or any(d is None or d < 1 for d in dims[1:]):
+        shown = "x".join("?" if d is None else str(d) for d in dims)
+        raise SpecError(
+            f"graph input {inputs[0].name!r} has shape {shown or 'unknown'}: "
+            "expected N x C x ... with fixed sizes after the batch",
+            file=file,
+        )
+    net = _Net(file, consts, values)
+    net.names[inputs[0].name] = "input"
+    for index, node in enumerate(graph.node):
+        n = _Node(node, index, net)
+        if n.op == "Constant":
+            continue
+        if node.domain not in ("", "ai.onnx"):
+            raise n.fail(f"op domain {node.domain!r} is not read (only the standard ONNX ops)")
+        reader = OPS.get(n.op)
+        if reader is None:
+            raise n.fail(f"ONNX op {n.op} has no convcalc equivalent")
+        reader(net, n)
+    if not net.layers:
+        raise SpecError("the graph has no layers", file=file)
+    return Located(
+        {
+            "input": dims[1:],
+            "layout": "chw",
+            "layers": LocatedList(net.layers, start=_NOWHERE, at=[_NOWHERE] * len(net.layers)),
+        },
+        start=_NOWHERE,
+        at={},
+    )
+
+
+def load(source: str | bytes, *, file: str | None = None) -> Any:
+    """The ModelProto of a path or of bytes: never the external weights; a bad file is a SpecError."""
+    onnx = _onnx()
+    DecodeError = importlib.import_module("google.protobuf.message").DecodeError
+
+    try:
+        if isinstance(source, bytes):
+            return onnx.load_model_from_string(source)
+        return onnx.load(source, load_external_data=False)
+    except DecodeError as e:
+        raise SpecError(
+            f"not a valid ONNX model (protobuf: {str(e)[:80] or 'cannot decode'})", file=file
+        ) from None
+    except OSError as e:
+        raise SpecError(f"cannot read: {e.strerror or e}", file=file) from None
+    except (ValueError, RuntimeError) as e:
+        raise SpecError(f"not a valid ONNX model ({str(e)[:80]})", file=file) from None
+
+
+def parse(source: str | bytes, *, file: str | None = None) -> Spec:
+    """An ONNX model (a path or its bytes) as a Spec."""
+    return build(to_data(load(source, file=file), file=file), file=file)
