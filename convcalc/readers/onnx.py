@@ -20,7 +20,8 @@ from ..model import Spec
 BINARY = True
 """The loader hands this reader the file's path (or standard input's bytes), not text."""
 EXTRA = "reading ONNX needs the onnx package: pip install 'convcalc[onnx]'"
-_NOWHERE = (None, None)
+_NOWHERE: Any = (None, None)
+"""ONNX has no lines: layers stand nowhere in the file (build reads (None, None) as unlocated)."""
 
 
 def _onnx() -> Any:
