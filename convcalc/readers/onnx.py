@@ -24,12 +24,12 @@ _NOWHERE: Any = (None, None)
 """ONNX has no lines: layers stand nowhere in the file (build reads (None, None) as unlocated)."""
 
 
-def _onnx() -> Any:
+def _onnx(file: str | None) -> Any:
     """The onnx module, or a one-line error naming the extra."""
     try:
         return importlib.import_module("onnx")
     except ImportError:
-        raise SpecError(EXTRA) from None
+        raise SpecError(EXTRA, file=file) from None
 
 
 class _Node:
@@ -334,7 +334,7 @@ def _scalar(onnx: Any, tensor: Any) -> float | None:
 
 def to_data(model: Any, *, file: str | None = None) -> Located:
     """The model as the data a YAML spec would give: `input` (C, H, W), `layout: chw`, `layers`."""
-    onnx = _onnx()
+    onnx = _onnx(file)
     graph = model.graph
     consts = {t.name: [int(d) for d in t.dims] for t in graph.initializer}
     values = {t.name: v for t in graph.initializer if (v := _scalar(onnx, t)) is not None}
@@ -386,7 +386,7 @@ def to_data(model: Any, *, file: str | None = None) -> Located:
 
 def load(source: str | bytes, *, file: str | None = None) -> Any:
     """The ModelProto of a path or of bytes: never the external weights; a bad file is a SpecError."""
-    onnx = _onnx()
+    onnx = _onnx(file)
     DecodeError = importlib.import_module("google.protobuf.message").DecodeError
 
     try:
