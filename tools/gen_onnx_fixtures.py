@@ -40,7 +40,9 @@ class TinyResNet(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 8, 3, stride=2, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU()
+        )
         self.pool = nn.MaxPool2d(3, stride=2, ceil_mode=True)
         self.block = Residual(8)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 10))
@@ -70,7 +72,8 @@ MODELS = {"tiny_resnet": (TinyResNet, (1, 3, 32, 32)), "tiny_branches": (TinyBra
 
 
 def macs(model, x):
-    """conv: output elements x C_in/groups x kernel; deconv: input elements x C_out/groups x kernel; linear."""
+    """conv: output elements x C_in/groups x kernel; deconv: input elements x C_out/groups x kernel;
+    linear: in x out per row."""
     total = [0]
 
     def hook(m, inputs, output):
@@ -100,7 +103,9 @@ def main():
         truth[name] = {
             "input": list(shape[1:]),
             "params": sum(p.numel() for p in model.parameters()),
-            "non_trainable": sum(b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")),
+            "non_trainable": sum(
+                b.numel() for n, b in model.named_buffers() if not n.endswith("num_batches_tracked")
+            ),
             "macs": count,
             "output": out,
         }
