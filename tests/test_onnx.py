@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 onnx = pytest.importorskip(
     "onnx", reason="the ONNX reader needs the onnx extra: pip install 'convcalc[onnx]'"
@@ -22,6 +24,7 @@ from convcalc.errors import SpecError  # noqa: E402
 from convcalc.loader import read  # noqa: E402
 from convcalc.model import Network  # noqa: E402
 from convcalc.readers import READERS  # noqa: E402
+from convcalc.readers.onnx import parse  # noqa: E402
 from convcalc.resolver import resolve  # noqa: E402
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -318,3 +321,34 @@ def test_pytorch_exports(name: str) -> None:
         truth["macs"],
     )
     assert list(chw(tuple(net.output.dims))) == truth["output"]
+
+
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_check_passes_on_exports(name: str, runner: CliRunner) -> None:
+    """--check runs every layer's kernel on the shapes read from the file."""
+    result = runner.invoke(main, ["run", "--check", str(DATA / "onnx" / f"{name}.onnx")])
+    assert result.exit_code == 0, result.output
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_fuzz_mutated_exports_give_a_spec_or_one_error(data: st.DataObject) -> None:
+    """Random byte flips, cuts and insertions in a real export: a Spec or a SpecError, nothing else."""
+    raw = bytearray((DATA / "onnx" / "tiny_branches.onnx").read_bytes())
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        action = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if action == "flip":
+            raw[at] = data.draw(st.integers(0, 255))
+        elif action == "cut":
+            del raw[at:]
+            if not raw:
+                raw = bytearray(b"\x00")
+        else:
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=8))
+    message = ""
+    try:
+        resolve(parse(bytes(raw), file="m.onnx"))
+    except SpecError as e:
+        message = e.message
+    assert "\n" not in message
