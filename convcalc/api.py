@@ -73,7 +73,10 @@ def load(spec: object, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = No
     if reader not in (None, "yaml"):
         from importlib import import_module
 
-        return import_module(f".readers.{reader}", __package__).parse(spec)  # type: ignore[no-any-return]
+        module = import_module(f".readers.{reader}", __package__)
+        if getattr(module, "BINARY", False):
+            raise SpecError(f"{reader} is a binary format: give the model's path, not text")
+        return module.parse(spec)  # type: ignore[no-any-return]
     return parse(spec)
 
 

@@ -352,3 +352,11 @@ def test_fuzz_mutated_exports_give_a_spec_or_one_error(data: st.DataObject) -> N
     except SpecError as e:
         message = e.message
     assert "\n" not in message
+
+
+def test_the_library_reads_a_path_not_text(tmp_path: Path) -> None:
+    import convcalc
+
+    assert convcalc.analyze(str(save(lenet(), tmp_path)))["totals"]["params"] == 34_622
+    with pytest.raises(SpecError, match="onnx is a binary format: give the model's path, not text"):
+        convcalc.analyze("input: 3x4x4\nlayers: []", reader="onnx")
