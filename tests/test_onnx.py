@@ -360,3 +360,51 @@ def test_the_library_reads_a_path_not_text(tmp_path: Path) -> None:
     assert convcalc.analyze(str(save(lenet(), tmp_path)))["totals"]["params"] == 34_622
     with pytest.raises(SpecError, match="onnx is a binary format: give the model's path, not text"):
         convcalc.analyze("input: 3x4x4\nlayers: []", reader="onnx")
+
+
+def test_auto_pad_and_negative_axes(tmp_path: Path) -> None:
+    """SAME_UPPER is convcalc's `same` (ceil(7/2) = 4); VALID floors 7 to 3, pads 1 and 2 give it 4 back;
+    Concat axis -3 of a 4-D tensor is the channels."""
+    n = helper.make_node
+    m = model(
+        [
+            n(
+                "Conv",
+                ["x", "w"],
+                ["a"],
+                name="same",
+                kernel_shape=[3, 3],
+                strides=[2, 2],
+                auto_pad="SAME_UPPER",
+            ),
+            n("MaxPool", ["x"], ["b"], name="valid", kernel_shape=[2, 2], strides=[2, 2], auto_pad="VALID"),
+            n("Conv", ["b", "w"], ["c"], name="c", kernel_shape=[3, 3], pads=[1, 1, 2, 2]),
+            n("Concat", ["a", "c"], ["y"], name="cat", axis=-3),
+        ],
+        [weight("w", 4, 2, 3, 3)],
+        [1, 2, 7, 7],
+    )
+    got = shapes(net_of(m, tmp_path))
+    assert (got["same"], got["valid"], got["c"], got["cat"]) == ((4, 4, 4), (2, 3, 3), (4, 4, 4), (8, 4, 4))
+
+
+@pytest.mark.parametrize(
+    ("node", "message"),
+    [
+        (
+            helper.make_node("Softmax", ["x"], ["y"], name="sm"),
+            "node 0 'sm' (Softmax): softmax over axis -1: only the channels (axis 1) are read",
+        ),
+        (
+            helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], auto_pad="SAME_LOWER"),
+            "node 0 'p' (MaxPool): auto_pad SAME_LOWER has no convcalc equivalent",
+        ),
+        (
+            helper.make_node("Flatten", ["x"], ["y"], name="f", axis=2),
+            "node 0 'f' (Flatten): flatten from axis 2: only axis 1 is read",
+        ),
+    ],
+)
+def test_what_is_not_read_is_named(node: Any, message: str, tmp_path: Path) -> None:
+    with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        read(save(model([node], [], [1, 2, 4, 4]), tmp_path))

@@ -93,11 +93,10 @@ class _Node:
         """Whether the optional input k is given."""
         return k < len(self.node.input) and bool(self.node.input[k])
 
-    def check_auto_pad(self) -> None:
-        """Explicit pads only, for now."""
-        mode = self.string("auto_pad", "NOTSET")
-        if mode not in ("NOTSET", "VALID"):
-            raise self.fail(f"auto_pad {mode} is not read yet; export with explicit pads")
+    def axis(self, default: int) -> int:
+        """The `axis` attribute, counted from the front (the batch is 0) by the rank of input 0."""
+        axis = self.integer("axis", default)
+        return axis + self.net.ranks[self.source(0)] if axis < 0 else axis
 
 
 class _Net:
@@ -112,10 +111,14 @@ class _Net:
         self.names: dict[str, str] = {}
         self.taken: set[str] = {"input"}
         self.matmuls: set[str] = set()
+        self.ranks: dict[str, int] = {}
+        """Each layer's output rank, the batch counted (an axis may count from the end)."""
         """The fc layers read from a MatMul, which a following Add may give a bias."""
 
-    def add(self, n: _Node, values: dict[str, Any], *, sources: list[str] | None = None) -> str:
-        """Add one layer for a node; its first output names the layer."""
+    def add(
+        self, n: _Node, values: dict[str, Any], *, sources: list[str] | None = None, rank: int | None = None
+    ) -> str:
+        """Add one layer for a node (of output `rank`, else its input's); its first output names it."""
         name = n.node.name or f"{n.op}_{n.index}"
         if name in self.taken:
             name = f"{name}_{n.index}"
@@ -129,6 +132,7 @@ class _Net:
         }
         self.layers.append(Located(item, start=_NOWHERE, at={}))
         self.names[n.node.output[0]] = name
+        self.ranks[name] = rank if rank is not None else self.ranks[froms[0]]
         return name
 
     def alias(self, n: _Node) -> None:
@@ -138,7 +142,13 @@ class _Net:
 
 def _pads(n: _Node, spatial: int) -> Any:
     """ONNX pads (all begins, then all ends) as convcalc's `pad`: one number, per axis, or per side."""
-    n.check_auto_pad()
+    mode = n.string("auto_pad", "NOTSET")
+    if mode == "SAME_UPPER":  # ceil(N/S), the odd pixel at the end: TensorFlow's rule, convcalc's `same`
+        return "same"
+    if mode == "VALID":
+        return 0
+    if mode != "NOTSET":
+        raise n.fail(f"auto_pad {mode} has no convcalc equivalent (SAME_UPPER, VALID and pads are read)")
     pads = n.ints("pads", [0] * 2 * spatial)
     if len(pads) != 2 * spatial:
         raise n.fail(f"pads has {len(pads)} values, expected {2 * spatial}")
@@ -203,13 +213,16 @@ def _gemm(net: _Net, n: _Node) -> None:
     if n.integer("transA", 0):
         raise n.fail("transA=1 has no convcalc equivalent")
     dims = n.weight(1, 2)
-    net.add(n, {"type": "fc", "units": dims[0] if n.integer("transB", 0) else dims[1], "bias": n.has(2)})
+    units = dims[0] if n.integer("transB", 0) else dims[1]
+    net.add(n, {"type": "fc", "units": units, "bias": n.has(2)}, rank=2)
 
 
 def _matmul(net: _Net, n: _Node) -> None:
     """MatMul by a constant 2-D weight: an fc without bias (a following Add of a constant is its bias)."""
     dims = n.weight(1, 2)
-    net.matmuls.add(net.add(n, {"type": "fc", "units": dims[1], "bias": False}))
+    if net.ranks[n.source(0)] != 2:
+        raise n.fail("a MatMul of an input that is not 2-D (batch x features) is not read; Flatten first")
+    net.matmuls.add(net.add(n, {"type": "fc", "units": dims[1], "bias": False}, rank=2))
 
 
 def _merge(net: _Net, n: _Node, kind: str) -> None:
@@ -229,23 +242,22 @@ def _merge(net: _Net, n: _Node, kind: str) -> None:
 
 def _concat(net: _Net, n: _Node) -> None:
     """Concat over the channels (axis 1)."""
-    if n.integer("axis", 1) != 1:
+    if n.axis(1) != 1:
         raise n.fail(f"concatenation over axis {n.integer('axis', 1)}: only axis 1 (the channels) is read")
     net.add(n, {"type": "concat"}, sources=[n.source(k) for k in range(len(n.node.input))])
 
 
 def _flatten(net: _Net, n: _Node) -> None:
     """Flatten from axis 1."""
-    if n.integer("axis", 1) != 1:
+    if n.axis(1) != 1:
         raise n.fail(f"flatten from axis {n.integer('axis', 1)}: only axis 1 is read")
-    net.add(n, {"type": "flatten"})
+    net.add(n, {"type": "flatten"}, rank=2)
 
 
 def _softmax(net: _Net, n: _Node) -> None:
     """Softmax over the channels."""
-    axis = n.integer("axis", -1)
-    if axis != 1 and axis != -1:
-        raise n.fail(f"softmax over axis {axis}: only the channels (axis 1) are read")
+    if n.axis(-1) != 1:
+        raise n.fail(f"softmax over axis {n.integer('axis', -1)}: only the channels (axis 1) are read")
     net.add(n, {"type": "act", "fn": "softmax"})
 
 
@@ -361,6 +373,7 @@ def to_data(model: Any, *, file: str | None = None) -> Located:
         )
     net = _Net(file, consts, values)
     net.names[inputs[0].name] = "input"
+    net.ranks["input"] = len(dims)
     for index, node in enumerate(graph.node):
         n = _Node(node, index, net)
         if n.op == "Constant":
