@@ -408,3 +408,34 @@ def test_auto_pad_and_negative_axes(tmp_path: Path) -> None:
 def test_what_is_not_read_is_named(node: Any, message: str, tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=message.replace("(", r"\(").replace(")", r"\)")):
         read(save(model([node], [], [1, 2, 4, 4]), tmp_path))
+
+
+def test_reshape_by_a_constant_shape(tmp_path: Path) -> None:
+    """x.view(N, -1) is a flatten; an fc to 64 then view(N, 4, 4, 4) feeds a deconv (a GAN's start)."""
+    n = helper.make_node
+
+    def shape(name: str, *values: int) -> Any:
+        return helper.make_tensor(name, TensorProto.INT64, [len(values)], list(values))
+
+    m = model(
+        [
+            n("Reshape", ["x", "s1"], ["f"], name="view"),
+            n("Gemm", ["f", "w", "b"], ["g"], name="fc", transB=1),
+            n("Reshape", ["g", "s2"], ["r"], name="unview"),
+            n("ConvTranspose", ["r", "wt"], ["y"], name="up", kernel_shape=[2, 2], strides=[2, 2]),
+        ],
+        [
+            shape("s1", 1, -1),
+            weight("w", 64, 12),
+            weight("b", 64),
+            shape("s2", 0, 4, 4, 4),
+            weight("wt", 4, 2, 2, 2),
+        ],
+        [1, 3, 2, 2],
+    )
+    net = net_of(m, tmp_path)
+    layers = {r.layer.name: r for r in net.layers}
+    assert layers["view"].layer.kind.value == "flatten"
+    got = shapes(net)
+    assert (got["view"], got["unview"], got["up"]) == ((12,), (4, 4, 4), (2, 8, 8))
+    assert net.params == 12 * 64 + 64 + 4 * 2 * 2 * 2

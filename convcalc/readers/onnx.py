@@ -17,6 +17,8 @@ from ..build import Located, LocatedList, build
 from ..errors import SpecError
 from ..model import Spec
 
+SMALL = 8
+"""Constants of at most this many values are read (shapes, bounds); larger ones are weights: dims only."""
 BINARY = True
 """The loader hands this reader the file's path (or standard input's bytes), not text."""
 EXTRA = "reading ONNX needs the onnx package: pip install 'convcalc[onnx]'"
@@ -261,6 +263,20 @@ def _softmax(net: _Net, n: _Node) -> None:
     net.add(n, {"type": "act", "fn": "softmax"})
 
 
+def _reshape(net: _Net, n: _Node) -> None:
+    """Reshape by a constant shape that keeps the batch: [N, -1] is a flatten, any other a reshape."""
+    tensor = n.node.input[1] if n.has(1) else ""
+    if tensor not in net.values:
+        raise n.fail("only a Reshape to a constant shape is read")
+    shape = [int(v) for v in net.values[tensor]]
+    if len(shape) < 2 or shape[0] not in (0, 1, -1) or 0 in shape[1:]:
+        raise n.fail(f"Reshape to {shape}: only shapes that keep the batch first (N x ...) are read")
+    if shape[1:] == [-1]:
+        net.add(n, {"type": "flatten"}, rank=2)
+    else:
+        net.add(n, {"type": "reshape", "shape": shape[1:]}, rank=len(shape))
+
+
 def _clip(net: _Net, n: _Node) -> None:
     """Clip: relu (0, none), relu6 (0, 6) or hardtanh (-1, 1); other bounds have no act of their own."""
     low: float | None = n.number("min")
@@ -270,10 +286,12 @@ def _clip(net: _Net, n: _Node) -> None:
             tensor = n.node.input[k]
             if tensor not in net.values:
                 raise n.fail(f"bound {tensor!r} must be a constant scalar")
+            if len(net.values[tensor]) != 1:
+                raise n.fail(f"bound {tensor!r} must be a constant scalar")
             if k == 1:
-                low = net.values[tensor]
+                low = net.values[tensor][0]
             else:
-                high = net.values[tensor]
+                high = net.values[tensor][0]
     bounds: dict[tuple[float | None, float | None], str] = {
         (0.0, None): "relu",
         (0.0, 6.0): "relu6",
@@ -305,6 +323,7 @@ OPS: dict[str, Callable[[_Net, _Node], None]] = {
     "Gemm": _gemm,
     "MatMul": _matmul,
     "Flatten": _flatten,
+    "Reshape": _reshape,
     "BatchNormalization": _layer(type="bn"),
     "Add": lambda net, n: _merge(net, n, "add"),
     "Mul": lambda net, n: _merge(net, n, "mul"),
@@ -334,14 +353,14 @@ OPS: dict[str, Callable[[_Net, _Node], None]] = {
 """ONNX op types and the reader of each."""
 
 
-def _scalar(onnx: Any, tensor: Any) -> float | None:
-    """A one-value initializer's value (a Clip bound); None for anything larger."""
+def _small(onnx: Any, tensor: Any) -> list[float] | None:
+    """The values of a constant of at most 8 (a Clip bound, a Reshape's shape); None for weights."""
     count = 1
     for d in tensor.dims:
         count *= int(d)
-    if count != 1 or tensor.data_location == 1:  # 1: EXTERNAL
+    if count > SMALL or tensor.data_location == 1:  # 1: EXTERNAL
         return None
-    return float(onnx.numpy_helper.to_array(tensor).reshape(-1)[0])
+    return [float(v) for v in onnx.numpy_helper.to_array(tensor).reshape(-1)]
 
 
 def to_data(model: Any, *, file: str | None = None) -> Located:
@@ -349,14 +368,14 @@ def to_data(model: Any, *, file: str | None = None) -> Located:
     onnx = _onnx(file)
     graph = model.graph
     consts = {t.name: [int(d) for d in t.dims] for t in graph.initializer}
-    values = {t.name: v for t in graph.initializer if (v := _scalar(onnx, t)) is not None}
+    values = {t.name: v for t in graph.initializer if (v := _small(onnx, t)) is not None}
     for index, node in enumerate(graph.node):
         if node.op_type == "Constant" and node.output:
             tensor = next((a.t for a in node.attribute if a.name == "value"), None)
             if tensor is None:
                 raise _Node(node, index, _Net(file, {}, {})).fail("only a tensor 'value' is read")
             consts[node.output[0]] = [int(d) for d in tensor.dims]
-            if (v := _scalar(onnx, tensor)) is not None:
+            if (v := _small(onnx, tensor)) is not None:
                 values[node.output[0]] = v
     inputs = [i for i in graph.input if i.name not in consts]
     if len(inputs) != 1:
