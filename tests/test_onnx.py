@@ -330,7 +330,7 @@ def test_check_passes_on_exports(name: str, runner: CliRunner) -> None:
     assert result.exit_code == 0, result.output
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_mutated_exports_give_a_spec_or_one_error(data: st.DataObject) -> None:
     """Random byte flips, cuts and insertions in a real export: a Spec or a SpecError, nothing else."""

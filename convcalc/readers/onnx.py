@@ -22,6 +22,8 @@ SMALL = 8
 BINARY = True
 """The loader hands this reader the file's path (or standard input's bytes), not text."""
 EXTRA = "reading ONNX needs the onnx package: pip install 'convcalc[onnx]'"
+_TYPES = {1: "a number", 2: "an integer", 3: "a string", 7: "a list of integers"}
+"""The AttributeProto types read, as errors name them."""
 _NOWHERE: Any = (None, None)
 """ONNX has no lines: layers stand nowhere in the file (build reads (None, None) as unlocated)."""
 
@@ -49,24 +51,34 @@ class _Node:
         name = f" {self.node.name!r}" if self.node.name else ""
         return SpecError(f"node {self.index}{name} ({self.op}): {text}", file=self.net.file)
 
-    def ints(self, key: str, default: list[int]) -> list[int]:
-        """An INTS attribute."""
+    def attr(self, key: str, kind: int) -> Any:
+        """An attribute of the given AttributeProto type, or None; another type is an error."""
         a = self.attrs.get(key)
-        return [int(v) for v in a.ints] if a is not None else default
+        if a is not None and a.type != kind:
+            raise self.fail(f"attribute {key!r} must be {_TYPES[kind]}")
+        return a
+
+    def ints(self, key: str, default: list[int], length: int | None = None) -> list[int]:
+        """An INTS attribute (of `length` values when given)."""
+        a = self.attr(key, 7)
+        values = [int(v) for v in a.ints] if a is not None else default
+        if length is not None and len(values) != length:
+            raise self.fail(f"{key} has {len(values)} values, expected {length}")
+        return values
 
     def integer(self, key: str, default: int) -> int:
         """An INT attribute."""
-        a = self.attrs.get(key)
+        a = self.attr(key, 2)
         return int(a.i) if a is not None else default
 
     def number(self, key: str) -> float | None:
         """A FLOAT attribute, or None."""
-        a = self.attrs.get(key)
+        a = self.attr(key, 1)
         return float(a.f) if a is not None else None
 
     def string(self, key: str, default: str) -> str:
         """A STRING attribute."""
-        a = self.attrs.get(key)
+        a = self.attr(key, 3)
         return a.s.decode("utf-8", "replace") if a is not None else default
 
     def source(self, k: int = 0) -> str:
@@ -172,21 +184,21 @@ def _conv(net: _Net, n: _Node, *, deconv: bool = False) -> None:
         raise n.fail(f"expected a weight of rank 3 or more, got shape {dims}")
     spatial = len(dims) - 2
     group = n.integer("group", 1)
-    kernel = n.ints("kernel_shape", dims[2:])
+    kernel = n.ints("kernel_shape", dims[2:], spatial)
     values: dict[str, Any] = {
         "type": "deconv" if deconv else "conv",
         "filters": dims[1] * group if deconv else dims[0],
         "size": _one(kernel),
-        "stride": _one(n.ints("strides", [1] * spatial)),
+        "stride": _one(n.ints("strides", [1] * spatial, spatial)),
         "pad": _pads(n, spatial),
-        "dilation": _one(n.ints("dilations", [1] * spatial)),
+        "dilation": _one(n.ints("dilations", [1] * spatial, spatial)),
         "groups": group,
         "bias": n.has(2),
     }
     if deconv:
         if "output_shape" in n.attrs:
             raise n.fail("output_shape is not read yet; export with pads and output_padding")
-        values["output_pad"] = _one(n.ints("output_padding", [0] * spatial))
+        values["output_pad"] = _one(n.ints("output_padding", [0] * spatial, spatial))
     net.add(n, values)
 
 
@@ -201,7 +213,7 @@ def _pool(net: _Net, n: _Node, mode: str) -> None:
         "type": "pool",
         "mode": mode,
         "size": _one(kernel),
-        "stride": _one(n.ints("strides", [1] * len(kernel))),
+        "stride": _one(n.ints("strides", [1] * len(kernel), len(kernel))),
         "pad": _pads(n, len(kernel)),
         "ceil": n.integer("ceil_mode", 0) != 0,
     }
@@ -360,7 +372,10 @@ def _small(onnx: Any, tensor: Any) -> list[float] | None:
         count *= int(d)
     if count > SMALL or tensor.data_location == 1:  # 1: EXTERNAL
         return None
-    return [float(v) for v in onnx.numpy_helper.to_array(tensor).reshape(-1)]
+    try:
+        return [float(v) for v in onnx.numpy_helper.to_array(tensor).reshape(-1)]
+    except (ValueError, TypeError, IndexError, KeyError):  # a malformed constant: read as a weight
+        return None
 
 
 def to_data(model: Any, *, file: str | None = None) -> Located:
@@ -397,6 +412,8 @@ def to_data(model: Any, *, file: str | None = None) -> Located:
         n = _Node(node, index, net)
         if n.op == "Constant":
             continue
+        if not node.output or not node.output[0]:
+            raise n.fail("the node has no output")
         if node.domain not in ("", "ai.onnx"):
             raise n.fail(f"op domain {node.domain!r} is not read (only the standard ONNX ops)")
         reader = OPS.get(n.op)
