@@ -756,6 +756,52 @@ def lint(
 
 
 @main.command()
+@click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="The YAML spec to write (written whole or not at all); - for standard output.",
+)
+@from_option
+@max_spec_size_option
+def convert(source: str, out: str, reader: str | None, max_spec_size: int) -> None:
+    """Write a Caffe prototxt or Darknet cfg as a YAML spec that gives the same numbers.
+
+    \b
+    convcalc convert deploy.prototxt -o net.yaml
+    convcalc convert yolov3-tiny.cfg > yolov3-tiny.yaml
+    """
+    import os
+
+    from .build import build
+    from .convert import to_yaml, write
+    from .loader import parse, read_data
+    from .resolver import resolve
+
+    try:
+        name, data = read_data(source, max_size=max_spec_size, reader=reader)
+        resolve(build(data, file=name))  # the source must make a valid network before it is written
+        text = to_yaml(data, source=name)
+        parse(text)  # and so must what is written
+    except SpecError as e:
+        raise Invalid(str(e)) from None
+    if out == "-":
+        with guarded():
+            click.echo(text, nl=False)
+        return
+    if source != "-" and os.path.exists(out) and os.path.samefile(source, out):
+        raise click.UsageError(f"-o {_quoted(out)} is the source itself: give another file")
+    try:
+        write(text, out)
+    except OSError as e:
+        raise Invalid(f"convcalc: error: cannot write {_quoted(out)}: {e.strerror}") from None
+
+
+@main.command()
 def schema() -> None:
     """Print the JSON Schema of spec files, for editors and CI (draft 2020-12)."""
     from .schema import text

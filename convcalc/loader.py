@@ -334,6 +334,25 @@ def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None 
     return parse(text, file=name)
 
 
+def read_data(path: str, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = None) -> tuple[str, Any]:
+    """A file's name and the located data a spec is built from, read as `read` reads it (for convert)."""
+    import importlib
+    import os
+
+    from .readers import READERS
+
+    name, text = read_text(path, limit=max_size)
+    if reader is None:
+        reader = READERS.get(os.path.splitext(str(path))[1].lower())
+    if reader is not None and reader != "yaml":
+        module = importlib.import_module(f".readers.{reader}", __package__)
+        return name, module.to_data(text, file=name)
+    try:
+        return name, _document(text)
+    except yaml.YAMLError as e:
+        raise SpecError(f"invalid YAML: {e}", file=name) from None
+
+
 def load(spec: str | Path | Mapping[str, Any]) -> Spec:
     """A spec from a path to a .yaml/.yml file (or a format `readers.READERS` lists), YAML text, or a dict."""
     from pathlib import Path  # for the library: the command line reads paths as text

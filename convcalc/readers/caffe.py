@@ -281,6 +281,11 @@ class _Net:
 
 def parse(text: str, *, file: str | None = None) -> Spec:
     """Parse a Caffe prototxt into a checked Spec (channels first, as Caffe's NCHW)."""
+    return build(to_data(text, file=file), file=file)
+
+
+def to_data(text: str, *, file: str | None = None) -> Located:
+    """The prototxt as the data a YAML spec would give, each layer located at its line."""
     root = parse_text(text, file=file)
     net = _Net(file)
     top = _Fields(root, "net", file)
@@ -311,7 +316,7 @@ def parse(text: str, *, file: str | None = None) -> Spec:
         start=(1, 1),
         at={"name": top.pos("name"), "input": input_at, "layout": (1, 1), "layers": net.at[0]},
     )
-    return build(data, file=file)
+    return data
 
 
 def _shape(dims: list[int], where: _Fields, pos: Pos) -> list[int]:
