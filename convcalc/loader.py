@@ -341,11 +341,20 @@ def read_data(path: str, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = 
 
     from .readers import READERS
 
-    name, text = read_text(path, limit=max_size)
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
-    if reader is not None and reader != "yaml":
-        module = importlib.import_module(f".readers.{reader}", __package__)
+    module = (
+        None
+        if reader is None or reader == "yaml"
+        else importlib.import_module(f".readers.{reader}", __package__)
+    )
+    if module is not None and getattr(module, "BINARY", False):
+        source = read_bytes(path, limit=max_size) if str(path) == "-" else str(path)
+        return STDIN if str(path) == "-" else str(path), module.to_data(
+            source, file=STDIN if str(path) == "-" else str(path)
+        )
+    name, text = read_text(path, limit=max_size)
+    if module is not None:
         return name, module.to_data(text, file=name)
     try:
         return name, _document(text)

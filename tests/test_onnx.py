@@ -439,3 +439,18 @@ def test_reshape_by_a_constant_shape(tmp_path: Path) -> None:
     got = shapes(net)
     assert (got["view"], got["unview"], got["up"]) == ((12,), (4, 4, 4), (2, 8, 8))
     assert net.params == 12 * 64 + 64 + 4 * 2 * 2 * 2
+
+
+@pytest.mark.parametrize("name", sorted(TRUTH))
+def test_convert_round_trips(name: str, tmp_path: Path, runner: CliRunner) -> None:
+    """`convert` writes a YAML spec that gives the recorded numbers again."""
+    out = tmp_path / f"{name}.yaml"
+    result = runner.invoke(main, ["convert", str(DATA / "onnx" / f"{name}.onnx"), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "layout: chw" in out.read_text()
+    net, truth = resolve(read(out)), TRUTH[name]
+    assert (net.params, net.non_trainable, net.macs) == (
+        truth["params"],
+        truth["non_trainable"],
+        truth["macs"],
+    )

@@ -378,8 +378,14 @@ def _small(onnx: Any, tensor: Any) -> list[float] | None:
         return None
 
 
-def to_data(model: Any, *, file: str | None = None) -> Located:
-    """The model as the data a YAML spec would give: `input` (C, H, W), `layout: chw`, `layers`."""
+def to_data(source: str | bytes, *, file: str | None = None) -> Located:
+    """A model (a path or its bytes) as the data a YAML spec would give: `input` (C, H, W),
+    `layout: chw` and `layers`."""
+    return from_model(load(source, file=file), file=file)
+
+
+def from_model(model: Any, *, file: str | None = None) -> Located:
+    """A loaded ModelProto as a spec's data."""
     onnx = _onnx(file)
     graph = model.graph
     consts = {t.name: [int(d) for d in t.dims] for t in graph.initializer}
@@ -454,4 +460,4 @@ def load(source: str | bytes, *, file: str | None = None) -> Any:
 
 def parse(source: str | bytes, *, file: str | None = None) -> Spec:
     """An ONNX model (a path or its bytes) as a Spec."""
-    return build(to_data(load(source, file=file), file=file), file=file)
+    return build(to_data(source, file=file), file=file)
