@@ -307,6 +307,15 @@ def _included(root: str | None, path: str, including: str | None) -> tuple[Any, 
         raise SpecError(f"invalid YAML: {e}") from None
 
 
+def _source_text(path: str | Path, max_size: int, reader: str | None) -> tuple[str, str]:
+    """A file's name and text; a `.keras` zip's text is its `config.json` (the one binary source)."""
+    if reader == "keras" and str(path).lower().endswith(".keras"):
+        from .readers.keras import read_keras_zip
+
+        return str(path), read_keras_zip(str(path), limit=max_size)
+    return read_text(path, limit=max_size)
+
+
 def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = None) -> Spec:
     """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid.
     `reader` names a format ("yaml", "caffe"); without it, a file whose extension `readers.READERS`
@@ -316,9 +325,9 @@ def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None 
 
     from .readers import READERS
 
-    name, text = read_text(path, limit=max_size)
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
+    name, text = _source_text(path, max_size, reader)
     if reader is not None and reader != "yaml":
         return importlib.import_module(f".readers.{reader}", __package__).parse(text, file=name)  # type: ignore[no-any-return]
     return parse(text, file=name)
@@ -331,9 +340,9 @@ def read_data(path: str, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = 
 
     from .readers import READERS
 
-    name, text = read_text(path, limit=max_size)
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
+    name, text = _source_text(path, max_size, reader)
     if reader is not None and reader != "yaml":
         module = importlib.import_module(f".readers.{reader}", __package__)
         return name, module.to_data(text, file=name)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
-import keras  # noqa: E402
+import keras
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELS = {

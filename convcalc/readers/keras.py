@@ -4,11 +4,12 @@ Keras 2 and Keras 3 configs, Sequential and Functional (`inbound_nodes`), are re
 library's `json` (no Keras). Every layer keeps its Keras name and is located at that name in the text
 (a compact `to_json()` is one line: the column says where). Keras is channels-last, as convcalc's `hwc`.
 
-A Keras layer may become more than one convcalc layer: a conv's `activation` is an `act` layer after it
-(`<name>.act`), SeparableConv2D is a depthwise conv (`<name>.depthwise`) then the pointwise conv
-(`<name>`), a GlobalPooling without `keepdims` is a `global_pool` (`<name>.pool`) then `flatten`, and a
-BatchNormalization without `center` or `scale` is `bn` without `affine` then a `scale` (`<name>.affine`).
-The last of them always carries the Keras name, so its output is the Keras layer's.
+A Keras layer may become more than one convcalc layer, the first with the Keras name and the others
+`<name>.<part>`: a conv's or Dense's `activation` is an `act` layer after it (`<name>.act`);
+SeparableConv2D is a depthwise conv (`<name>.depthwise`) then the pointwise conv (`<name>`); a
+GlobalPooling without `keepdims` is a `global_pool` then `<name>.flatten`; a BatchNormalization
+with only one of `center` and `scale` is a `bn` without `affine` then a `scale` (`<name>.affine`,
+C weights as Keras's beta or gamma). The Keras layer's output is that of the last of them.
 
 Counted as Keras counts: BatchNormalization is 2C trainable + 2C non-trainable (convcalc's `bn`); a
 Dense on a spatial input works on the channels at each position, so it is a 1x1 conv. Rescaling and
@@ -75,6 +76,10 @@ class _Text:
         line = bisect.bisect_right(self.starts, offset) - 1
         return line + 1, offset - self.starts[line] + 1
 
+    def here(self) -> Pos:
+        """Where the last layer found stands (the text's start before any)."""
+        return self.pos(self.cursor)
+
     def find(self, name: str) -> Pos:
         """Where the next layer named `name` stands after the last one found (the start if not found)."""
         pattern = re.compile(r'"name"\s*:\s*' + re.escape(json.dumps(name)))
@@ -99,7 +104,10 @@ class _Layer:
     def fail(self, text: str) -> SpecError:
         """A located error about this layer."""
         return SpecError(
-            f"{self.kind} layer '{self.name[:60]}': {text}", file=self.file, line=self.at[0], column=self.at[1]
+            f"{self.kind} layer '{self.name[:60]}': {text}",
+            file=self.file,
+            line=self.at[0],
+            column=self.at[1],
         )
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -177,11 +185,9 @@ Made = list[tuple[str, dict[str, Any]]]
 
 
 def _with_act(layer: _Layer, made: Made) -> Made:
+    """The layers, then the layer's `activation` as an `act` layer of its own (none for linear)."""
     fn = layer.activation()
-    if not fn:
-        return made
-    last_suffix, last = made[-1]
-    return [*made[:-1], (".pre_act" if not last_suffix else last_suffix, last), ("", {"type": "act", "fn": fn})]
+    return [*made, (".act", {"type": "act", "fn": fn})] if fn else made
 
 
 def _conv(layer: _Layer, channels: int | None) -> Made:
@@ -220,7 +226,12 @@ def _depthwise(layer: _Layer, channels: int | None, *, separable: bool = False) 
     }
     if not separable:
         return _with_act(layer, [("", depthwise)])
-    pointwise = {"type": "conv", "filters": _positive(layer, "filters"), "size": 1, "bias": _check_bias(layer)}
+    pointwise = {
+        "type": "conv",
+        "filters": _positive(layer, "filters"),
+        "size": 1,
+        "bias": _check_bias(layer),
+    }
     return _with_act(layer, [(".depthwise", depthwise), ("", pointwise)])
 
 
@@ -264,7 +275,7 @@ def _global(mode: str) -> Callable[[_Layer, int | None], Made]:
         pool = {"type": "global_pool", "mode": mode}
         if layer.get("keepdims", False) is True:
             return [("", pool)]
-        return [(".pool", pool), ("", {"type": "flatten"})]
+        return [("", pool), (".flatten", {"type": "flatten"})]
 
     return read
 
@@ -289,7 +300,7 @@ def _bn(layer: _Layer, channels: int | None) -> Made:
         return [("", {"type": "bn"})]
     if not center and not scale:
         return [("", {"type": "bn", "affine": False})]
-    return [(".stats", {"type": "bn", "affine": False}), ("", {"type": "scale", "bias": False})]
+    return [("", {"type": "bn", "affine": False}), (".affine", {"type": "scale", "bias": False})]
 
 
 def _relu(layer: _Layer, channels: int | None) -> Made:
@@ -346,8 +357,10 @@ def _upsample(layer: _Layer, channels: int | None) -> Made:
 
 def _reshape(layer: _Layer, channels: int | None) -> Made:
     shape = layer.get("target_shape")
-    if not isinstance(shape, list) or not shape or not all(
-        isinstance(v, int) and not isinstance(v, bool) and (v > 0 or v == -1) for v in shape
+    if (
+        not isinstance(shape, list)
+        or not shape
+        or not all(isinstance(v, int) and not isinstance(v, bool) and (v > 0 or v == -1) for v in shape)
     ):
         raise layer.fail(f"'target_shape' must be a list of sizes, got {json.dumps(shape)[:40]}")
     return [("", {"type": "reshape", "shape": shape})]
@@ -488,7 +501,9 @@ def _sources(layer: _Layer, nodes: Any) -> tuple[list[str], list[int | None] | N
 def _input_dims(layer: _Layer) -> list[int]:
     shape = layer.get("batch_shape", layer.get("batch_input_shape"))
     if not isinstance(shape, list) or len(shape) < 2:
-        raise layer.fail("the input needs a 'batch_shape' (or 'batch_input_shape') such as [null, 224, 224, 3]")
+        raise layer.fail(
+            "the input needs a 'batch_shape' (or 'batch_input_shape') such as [null, 224, 224, 3]"
+        )
     dims = shape[1:]
     if not all(isinstance(d, int) and not isinstance(d, bool) and d > 0 for d in dims):
         raise layer.fail(f"input shape {json.dumps(shape)[:60]}: every size but the batch must be known")
@@ -497,7 +512,7 @@ def _input_dims(layer: _Layer) -> list[int]:
 
 def _model_config(data: Any, at: Pos, file: str | None) -> tuple[str, dict[str, Any]]:
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
-        raise _fail("not a Keras model config: expected {\"class_name\": ..., \"config\": {...}}", at, file)
+        raise _fail('not a Keras model config: expected {"class_name": ..., "config": {...}}', at, file)
     kind = data.get("class_name")
     if kind not in ("Sequential", "Functional", "Model"):
         raise _fail(f"a Keras model is Sequential or Functional, not {str(kind)[:40]!r}", at, file)
@@ -509,12 +524,14 @@ def _model_config(data: Any, at: Pos, file: str | None) -> tuple[str, dict[str, 
 
 def _layer_of(item: Any, text: _Text, file: str | None, index: int) -> _Layer:
     if not isinstance(item, dict) or not isinstance(item.get("config", {}), dict):
-        raise _fail(f"layer {index}: expected a mapping with 'class_name' and 'config'", text.pos(text.cursor), file)
+        raise _fail(
+            f"layer {index}: expected a mapping with 'class_name' and 'config'", text.pos(text.cursor), file
+        )
     config = item.get("config", {})
     name = item.get("name", config.get("name"))
     kind = item.get("class_name")
     if not isinstance(name, str) or not name:
-        raise _fail(f"layer {index}: missing its 'name'", text.pos(text.cursor), file)
+        raise _fail(f"layer {index}: missing its 'name'", text.here(), file)
     at = text.find(name)
     if not isinstance(kind, str):
         raise _fail(f"layer '{name[:60]}': missing its 'class_name'", at, file)
@@ -541,13 +558,17 @@ def to_data(text: str, *, file: str | None = None) -> Located:
     for index, item in enumerate(config["layers"]):
         layer = _layer_of(item, source, file, index)
         if layer.name == "input" or layer.name in outputs:
-            raise layer.fail("the name is taken (by the network's input or an earlier layer): rename the layer")
+            raise layer.fail(
+                "the name is taken (by the network's input or an earlier layer): rename the layer"
+            )
         if kind == "Sequential":
             names = [] if index == 0 else [previous]
             shape = None
         else:
             names, shape = _sources(layer, item.get("inbound_nodes", []))
-        if layer.kind == "InputLayer" or (index == 0 and dims is None and ("batch_input_shape" in layer.config)):
+        if layer.kind == "InputLayer" or (
+            index == 0 and dims is None and ("batch_input_shape" in layer.config)
+        ):
             if dims is not None:
                 raise layer.fail("convcalc reads networks with one input; this model has several")
             dims = _input_dims(layer)
@@ -602,7 +623,9 @@ def to_data(text: str, *, file: str | None = None) -> Located:
     )
 
 
-def _out_channels(made: Made, names: list[str], channels: dict[str, int | None], first: int | None) -> int | None:
+def _out_channels(
+    made: Made, names: list[str], channels: dict[str, int | None], first: int | None
+) -> int | None:
     """The output channels of a Keras layer, as far as its kind says (for a depthwise conv after it)."""
     values = made[-1][1]
     kind = values.get("type")
@@ -621,13 +644,13 @@ def _out_channels(made: Made, names: list[str], channels: dict[str, int | None],
     return first
 
 
-def read_keras_zip(path: str) -> str:
-    """The `config.json` of a `.keras` zip, as text (the weights in it are never read)."""
+def read_keras_zip(path: str, *, limit: int) -> str:
+    """The `config.json` of a `.keras` zip, as text (the weights beside it are never read)."""
     try:
         with zipfile.ZipFile(path) as archive:
             info = archive.getinfo("config.json")
-            if info.file_size > 64 * 1024 * 1024:
-                raise SpecError("config.json is too large (over 64 MiB)", file=path)
+            if info.file_size > limit:
+                raise SpecError(f"its config.json is larger than {limit} bytes", file=path)
             return archive.read(info).decode("utf-8")
     except KeyError:
         raise SpecError("not a .keras file: no config.json in the zip", file=path) from None
