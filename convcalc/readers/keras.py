@@ -100,6 +100,8 @@ class _Layer:
         self.at = at
         self.file = file
         self.in_shape: list[int | None] | None = None
+        self.rank: int | None = None
+        """The rank of its input without the batch axis (3 for HxWxC), when known."""
 
     def fail(self, text: str) -> SpecError:
         """A located error about this layer."""
@@ -283,7 +285,7 @@ def _global(mode: str) -> Callable[[_Layer, int | None], Made]:
 def _dense(layer: _Layer, channels: int | None) -> Made:
     units = _positive(layer, "units")
     bias = _check_bias(layer)
-    if layer.in_shape is not None and len(layer.in_shape) > 1:
+    if layer.rank is not None and layer.rank > 1:
         return _with_act(layer, [("", {"type": "conv", "filters": units, "size": 1, "bias": bias})])
     return _with_act(layer, [("", {"type": "fc", "units": units, "bias": bias})])
 
@@ -292,7 +294,7 @@ def _bn(layer: _Layer, channels: int | None) -> Made:
     axis = layer.get("axis", -1)
     if isinstance(axis, list) and len(axis) == 1:
         axis = axis[0]
-    rank = len(layer.in_shape) if layer.in_shape is not None else None
+    rank = layer.rank
     if axis != -1 and (rank is None or axis != rank):
         raise layer.fail(f"axis {json.dumps(axis)[:40]}: convcalc normalises the channels (axis -1)")
     center, scale = layer.get("center", True), layer.get("scale", True)
@@ -313,7 +315,7 @@ def _relu(layer: _Layer, channels: int | None) -> Made:
 
 def _prelu(layer: _Layer, channels: int | None) -> Made:
     shared = layer.get("shared_axes") or []
-    rank = len(layer.in_shape) if layer.in_shape is not None else None
+    rank = layer.rank
     if rank is None or sorted(shared) != list(range(1, rank)):
         raise layer.fail(
             f"shared_axes {json.dumps(shared)[:40]}: convcalc's prelu has one slope per channel "
@@ -331,7 +333,7 @@ def _merge(kind: str) -> Callable[[_Layer, int | None], Made]:
         values: dict[str, Any] = {"type": kind}
         if kind == "concat":
             axis = layer.get("axis", -1)
-            rank = len(layer.in_shape) if layer.in_shape is not None else None
+            rank = layer.rank
             if axis != -1 and (rank is None or axis != rank):
                 raise layer.fail(f"axis {json.dumps(axis)[:40]}: convcalc reads a concatenation of channels")
         return [("", values)]
@@ -550,60 +552,59 @@ def to_data(text: str, *, file: str | None = None) -> Located:
     kind, config = _model_config(data, (1, 1), file)
     layers: list[Located] = []
     at: list[Pos] = []
-    outputs: dict[str, str] = {}
+    outputs: dict[str, str] = {"input": "input"}
+    """Each Keras layer's name to the convcalc layer that gives its output ("input": the input)."""
     channels: dict[str, int | None] = {}
+    ranks: dict[str, int | None] = {}
     dims: list[int] | None = None
     input_at: Pos = (1, 1)
     previous = "input"
+    """The convcalc layer made last."""
+    previous_keras = "input"
     for index, item in enumerate(config["layers"]):
         layer = _layer_of(item, source, file, index)
-        if layer.name == "input" or layer.name in outputs:
-            raise layer.fail(
-                "the name is taken (by the network's input or an earlier layer): rename the layer"
-            )
+        if layer.name in outputs:
+            raise layer.fail("the name is taken (by the network's input or an earlier layer): rename it")
+        shape: list[int | None] | None = None
         if kind == "Sequential":
-            names = [] if index == 0 else [previous]
-            shape = None
+            names = [previous_keras]
         else:
             names, shape = _sources(layer, item.get("inbound_nodes", []))
-        if layer.kind == "InputLayer" or (
-            index == 0 and dims is None and ("batch_input_shape" in layer.config)
-        ):
+        starts = index == 0 and dims is None and "batch_input_shape" in layer.config
+        if layer.kind == "InputLayer" or starts:
             if dims is not None:
                 raise layer.fail("convcalc reads networks with one input; this model has several")
             dims = _input_dims(layer)
             input_at = layer.at
+            channels["input"], ranks["input"] = dims[-1], len(dims)
             if layer.kind == "InputLayer":
                 outputs[layer.name] = "input"
-                channels[layer.name] = dims[-1]
-                previous = "input"
+                channels[layer.name], ranks[layer.name] = dims[-1], len(dims)
+                previous_keras = layer.name
                 continue
             names = ["input"]
         if dims is None:
             raise layer.fail("comes before the model's input (an InputLayer or a 'batch_input_shape')")
-        if kind == "Sequential" and index == 0:
-            names = ["input"]
+        if not names:
+            raise layer.fail("reads no layer ('inbound_nodes' is empty)")
         sources = []
         for n in names:
-            if n == "input" and kind == "Sequential":
-                sources.append("input")
-            elif n not in outputs:
+            if n not in outputs:
                 raise layer.fail(f"reads '{n[:60]}', which is not an earlier layer")
-            else:
-                sources.append(outputs[n])
-        if not sources and kind != "Sequential":
-            raise layer.fail("reads no layer ('inbound_nodes' is empty)")
+            sources.append(outputs[n])
         make = KINDS.get(layer.kind)
         if make is None:
             raise layer.fail(f"the layer class {layer.kind[:60]!r} has no convcalc equivalent")
         layer.in_shape = shape
-        first_channels = shape[-1] if shape else channels.get(names[0]) if names else None
+        layer.rank = len(shape) if shape else ranks.get(names[0])
+        first_channels = shape[-1] if shape else channels.get(names[0])
         if not isinstance(first_channels, int):
             first_channels = None
         made = make(layer, first_channels)
         for k, (suffix, values) in enumerate(made):
             name = layer.name + suffix
-            item_values: dict[str, Any] = {"type": values.pop("type"), "name": name, **values}
+            item_values: dict[str, Any] = {"type": values["type"], "name": name}
+            item_values.update((k, v) for k, v in values.items() if k != "type")
             reads = sources if k == 0 else [previous]
             if len(reads) > 1 or reads[0] != previous:
                 item_values["from"] = reads if len(reads) > 1 else reads[0]
@@ -612,6 +613,8 @@ def to_data(text: str, *, file: str | None = None) -> Located:
             previous = name
         outputs[layer.name] = previous
         channels[layer.name] = _out_channels(made, names, channels, first_channels)
+        ranks[layer.name] = _out_rank(made, layer.rank)
+        previous_keras = layer.name
     if dims is None:
         raise _fail("the model has no input (an InputLayer or a 'batch_input_shape')", (1, 1), file)
     if not layers:
@@ -627,21 +630,32 @@ def _out_channels(
     made: Made, names: list[str], channels: dict[str, int | None], first: int | None
 ) -> int | None:
     """The output channels of a Keras layer, as far as its kind says (for a depthwise conv after it)."""
-    values = made[-1][1]
-    kind = values.get("type")
-    if kind in ("conv", "deconv"):
-        filters = values.get("filters")
-        return filters if isinstance(filters, int) else None
-    if kind == "fc":
-        units = values.get("units")
-        return units if isinstance(units, int) else None
-    if kind == "concat":
-        parts = [channels.get(n) for n in names]
-        return sum(p for p in parts if p is not None) if all(p is not None for p in parts) else None
-    if kind == "reshape":
-        shape = values.get("shape")
-        return shape[-1] if isinstance(shape, list) and shape[-1] != -1 else None
+    for _, values in reversed(made):
+        kind = values.get("type")
+        if kind in ("conv", "deconv"):
+            filters = values.get("filters")
+            return filters if isinstance(filters, int) else None
+        if kind == "fc":
+            units = values.get("units")
+            return units if isinstance(units, int) else None
+        if kind == "concat":
+            parts = [channels.get(n) for n in names]
+            return sum(p for p in parts if p is not None) if all(p is not None for p in parts) else None
+        if kind == "reshape":
+            shape = values.get("shape")
+            return shape[-1] if isinstance(shape, list) and shape[-1] != -1 else None
     return first
+
+
+def _out_rank(made: Made, rank: int | None) -> int | None:
+    """The rank of a Keras layer's output, as far as its kind says (for a Dense or PReLU after it)."""
+    kind = made[-1][1].get("type")
+    if kind in ("flatten", "fc"):
+        return 1
+    if kind == "reshape":
+        shape = made[-1][1].get("shape")
+        return len(shape) if isinstance(shape, list) else None
+    return rank
 
 
 def read_keras_zip(path: str, *, limit: int) -> str:
