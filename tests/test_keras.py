@@ -73,7 +73,8 @@ def test_every_layer_shape_is_keras_own(name: str) -> None:
     outputs = keras_outputs(net_of(name))
     shapes = TRUTH[name]["shapes"]
     inputs = [k for k in shapes if k not in outputs]
-    assert len(inputs) == 1 and inputs[0].startswith("input_layer")
+    assert len(inputs) == 1
+    assert inputs[0].startswith("input_layer")
     assert list(net_of(name).input.dims) == shapes[inputs[0]]
     for layer, shape in shapes.items():
         if layer in outputs:
@@ -101,7 +102,8 @@ def test_separable_is_depthwise_then_pointwise() -> None:
     layers = {r.layer.name: r for r in net_of("xception").layers}
     depthwise, pointwise = layers["block2_sepconv1.depthwise"], layers["block2_sepconv1"]
     assert (depthwise.params, pointwise.params) == (9 * 64, 64 * 128)
-    assert depthwise.output.dims == (147, 147, 64) and pointwise.output.dims == (147, 147, 128)
+    assert depthwise.output.dims == (147, 147, 64)
+    assert pointwise.output.dims == (147, 147, 128)
 
 
 def _layer(kind: str, name: str, inbound: list[str] | None, **config: Any) -> dict[str, Any]:
@@ -189,7 +191,9 @@ def test_keras2_functional_by_hand() -> None:
         "fc": (10,),
     }
     names = [r.layer.name for r in net.layers]
-    assert names[:3] == ["c1", "c1.act", "dw"] and "bn.affine" in names and names[-1] == "fc.act"
+    assert names[:3] == ["c1", "c1.act", "dw"]
+    assert "bn.affine" in names
+    assert names[-1] == "fc.act"
 
 
 def test_keras2_sequential_by_hand() -> None:
@@ -220,7 +224,8 @@ def test_a_keras_file_that_is_not_a_zip(tmp_path: Path) -> None:
     path.write_bytes(b"\x00\x01 not a zip")
     result = CliRunner().invoke(main, ["run", str(path)])
     assert result.exit_code == 2
-    assert result.output.strip().count("\n") == 0 and "not a .keras zip" in result.output
+    assert result.output.strip().count("\n") == 0
+    assert "not a .keras zip" in result.output
 
 
 @pytest.mark.parametrize("name", ["vgg16", "mobilenet_v2"])
