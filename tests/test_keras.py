@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import zipfile
 from functools import cache
@@ -58,24 +59,24 @@ def keras_outputs(net: Network) -> dict[str, Any]:
 
 
 def test_truth_covers_the_fixtures() -> None:
-    assert sorted(TRUTH) == NAMES == sorted(PUBLISHED)
+    assert sorted(TRUTH) == NAMES == sorted([*PUBLISHED, "small_functional", "small_sequential"])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_totals_are_keras_own(name: str) -> None:
     net, truth = net_of(name), TRUTH[name]
     assert (net.params, net.non_trainable) == (truth["trainable"], truth["non_trainable"])
-    assert net.params + net.non_trainable == truth["params"] == PUBLISHED[name]
+    assert net.params + net.non_trainable == truth["params"] == PUBLISHED.get(name, truth["params"])
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_every_layer_shape_is_keras_own(name: str) -> None:
     outputs = keras_outputs(net_of(name))
     shapes = TRUTH[name]["shapes"]
-    inputs = [k for k in shapes if k not in outputs]
-    assert len(inputs) == 1
-    assert inputs[0].startswith("input_layer")
-    assert list(net_of(name).input.dims) == shapes[inputs[0]]
+    inputs = [k for k in shapes if k not in outputs]  # a Sequential model lists no InputLayer
+    assert len(inputs) == (name != "small_sequential")
+    for k in inputs:
+        assert list(net_of(name).input.dims) == shapes[k]
     for layer, shape in shapes.items():
         if layer in outputs:
             assert list(outputs[layer].output.dims) == shape, layer
@@ -219,6 +220,16 @@ def test_a_keras_zip_is_read_by_extension(tmp_path: Path) -> None:
     assert (net.params, net.non_trainable) == (4_231_976, 21_888)
 
 
+def test_a_keras_zip_saved_by_keras() -> None:
+    """small_sequential.keras is `model.save()` of Keras 3 (config.json beside model.weights.h5)."""
+    net = resolve(read(DATA / "keras" / "small_sequential.keras"))
+    assert (net.params, net.non_trainable) == (1_146, 32)
+    assert (net.params, net.non_trainable) == (
+        TRUTH["small_sequential"]["trainable"],
+        TRUTH["small_sequential"]["non_trainable"],
+    )
+
+
 def test_a_keras_file_that_is_not_a_zip(tmp_path: Path) -> None:
     path = tmp_path / "bad.keras"
     path.write_bytes(b"\x00\x01 not a zip")
@@ -228,7 +239,7 @@ def test_a_keras_file_that_is_not_a_zip(tmp_path: Path) -> None:
     assert "not a .keras zip" in result.output
 
 
-@pytest.mark.parametrize("name", ["vgg16", "mobilenet_v2"])
+@pytest.mark.parametrize("name", NAMES)
 def test_convert_round_trips(name: str, tmp_path: Path) -> None:
     out = tmp_path / "net.yaml"
     result = CliRunner().invoke(
@@ -314,10 +325,17 @@ _JSON = st.recursive(
 )
 
 
+_FUZZED = [
+    KERAS2_FUNCTIONAL,
+    KERAS2_SEQUENTIAL,
+    *(json.loads(text_of(n)) for n in ("small_functional", "small_sequential")),
+]
+
+
 @st.composite
 def mangled(draw: st.DrawFn) -> str:
-    """The hand-written functional config with a few values replaced, keys removed or text cut."""
-    data = copy.deepcopy(KERAS2_FUNCTIONAL)
+    """A small Keras 2 or 3 config with a few values replaced, keys removed or its text cut."""
+    data = copy.deepcopy(draw(st.sampled_from(_FUZZED)))
     layers = data["config"]["layers"]
     for _ in range(draw(st.integers(1, 3))):
         layer = layers[draw(st.integers(0, len(layers) - 1))]
@@ -335,7 +353,11 @@ def mangled(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("KERAS_FUZZ", "300")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(mangled())
 def test_fuzz_gives_a_spec_or_a_located_error(text: str) -> None:
     try:

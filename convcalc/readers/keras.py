@@ -131,8 +131,9 @@ class _Layer:
     def activation(self) -> str:
         """convcalc's `fn` for the layer's `activation` ('' for linear)."""
         word = self.config.get("activation", "linear")
-        if isinstance(word, dict):
-            word = word.get("config", {}).get("name", word.get("class_name"))
+        if isinstance(word, dict):  # a serialised activation: {"class_name": ..., "config": {"name": ...}}
+            inner = word.get("config")
+            word = inner.get("name") if isinstance(inner, dict) else word.get("class_name")
         if word is None:
             return ""
         if not isinstance(word, str) or word not in ACTIVATIONS:
@@ -316,6 +317,8 @@ def _relu(layer: _Layer, channels: int | None) -> Made:
 def _prelu(layer: _Layer, channels: int | None) -> Made:
     shared = layer.get("shared_axes") or []
     rank = layer.rank
+    if not isinstance(shared, list) or not all(isinstance(a, int) for a in shared):
+        raise layer.fail(f"'shared_axes' must be a list of axes, got {json.dumps(shared)[:40]}")
     if rank is None or sorted(shared) != list(range(1, rank)):
         raise layer.fail(
             f"shared_axes {json.dumps(shared)[:40]}: convcalc's prelu has one slope per channel "
