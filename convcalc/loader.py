@@ -323,11 +323,12 @@ def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None 
     import importlib
     import os
 
-    from .readers import READERS
+    from .readers import READERS, by_content
 
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
     name, text = _source_text(path, max_size, reader)
+    reader = reader or by_content(text)
     if reader is not None and reader != "yaml":
         return importlib.import_module(f".readers.{reader}", __package__).parse(text, file=name)  # type: ignore[no-any-return]
     return parse(text, file=name)
@@ -338,11 +339,12 @@ def read_data(path: str, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = 
     import importlib
     import os
 
-    from .readers import READERS
+    from .readers import READERS, by_content
 
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
     name, text = _source_text(path, max_size, reader)
+    reader = reader or by_content(text)
     if reader is not None and reader != "yaml":
         module = importlib.import_module(f".readers.{reader}", __package__)
         return name, module.to_data(text, file=name)

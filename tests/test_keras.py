@@ -368,3 +368,15 @@ def test_fuzz_gives_a_spec_or_a_located_error(text: str) -> None:
         return
     assert "\n" not in message
     assert re.match(r"f\.json(:\d+:\d+)?: error: ", message), message
+
+
+def test_a_json_model_config_is_read_by_its_content(tmp_path: Path) -> None:
+    """`.json` says nothing: a text that opens with the model's class is Keras, any other YAML."""
+    path = tmp_path / "lenet.json"
+    path.write_text(json.dumps(KERAS2_SEQUENTIAL), encoding="utf-8")
+    assert resolve(read(path)).params == 5_874
+    keras3 = resolve(read(DATA / "keras" / "vgg16.json"))
+    assert keras3.params == 138_357_544
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"input": "8x8x3", "layers": [{"type": "conv", "filters": 2, "size": 3}]}')
+    assert resolve(read(spec)).params == 2 * 27 + 2
