@@ -4,18 +4,25 @@ Keras 2 and Keras 3 configs, Sequential and Functional (`inbound_nodes`), are re
 library's `json` (no Keras). Every layer keeps its Keras name and is located at that name in the text
 (a compact `to_json()` is one line: the column says where). Keras is channels-last, as convcalc's `hwc`.
 
-A Keras layer may become more than one convcalc layer, the first with the Keras name and the others
-`<name>.<part>`: a conv's or Dense's `activation` is an `act` layer after it (`<name>.act`);
-SeparableConv2D is a depthwise conv (`<name>.depthwise`) then the pointwise conv (`<name>`); a
-GlobalPooling without `keepdims` is a `global_pool` then `<name>.flatten`; a BatchNormalization
-with only one of `center` and `scale` is a `bn` without `affine` then a `scale` (`<name>.affine`,
-C weights as Keras's beta or gamma). The Keras layer's output is that of the last of them.
+A Keras layer may become more than one convcalc layer, the one with the weights keeping the Keras
+name and the others named `<name>.<part>`: a conv's or Dense's `activation` is an `act` layer after it
+(`<name>.act`); SeparableConv2D is a depthwise conv (`<name>.depthwise`) then the pointwise conv
+(`<name>`); a GlobalPooling without `keepdims` is a `global_pool` then `<name>.flatten`; a
+BatchNormalization with only one of `center` and `scale` is a `bn` without `affine` then a `scale`
+(`<name>.affine`, the C weights of Keras's beta or gamma). The Keras layer's output is that of the
+last of them; other layers read it by `from:`.
 
 Counted as Keras counts: BatchNormalization is 2C trainable + 2C non-trainable (convcalc's `bn`); a
 Dense on a spatial input works on the channels at each position, so it is a 1x1 conv. Rescaling and
 Normalization become `identity`: Keras counts Normalization's mean, variance and count (2C + 1)
-as non-trainable weights, which convcalc leaves out. Reshape's `target_shape` is kept as the shape;
-convcalc's reshape orders the elements channels-first (shapes and counts are the same).
+as non-trainable weights, which convcalc leaves out (they are input preprocessing, not the network).
+Reshape's `target_shape` is kept as the shape; convcalc's reshape orders the elements channels-first
+(shapes and counts are the same). A DepthwiseConv2D needs its input's channels and a Dense or PReLU
+its input's rank: Keras 3 records each input's shape in `inbound_nodes`; for Keras 2 configs, which
+do not, they are followed through the layers here.
+
+The loader reads a `.keras` zip's `config.json` from the path (`read_keras_zip`, the weights beside it
+never read) and a `.json` whose text opens with a model's class (`readers.by_content`).
 """
 
 from __future__ import annotations
