@@ -294,6 +294,12 @@ def _mutated(path: list[Any], value: Any) -> str:
             "in",
             "must be known",
         ),
+        (
+            ["config", "layers", 2, "inbound_nodes"],
+            [[["c1", 0, 0, {}]], [["c1", 0, 0, {}]]],
+            "dw",
+            "called more than once",
+        ),
     ],
 )
 def test_errors_are_located(path: list[Any], value: Any, line_of: str, message: str) -> None:
@@ -380,3 +386,29 @@ def test_a_json_model_config_is_read_by_its_content(tmp_path: Path) -> None:
     spec = tmp_path / "spec.json"
     spec.write_text('{"input": "8x8x3", "layers": [{"type": "conv", "filters": 2, "size": 3}]}')
     assert resolve(read(spec)).params == 2 * 27 + 2
+
+
+def test_an_unknown_layer_in_a_compact_config_is_located_by_column() -> None:
+    data = json.loads(text_of("vgg16"))
+    data["config"]["layers"][3]["class_name"] = "MyCustomConv"
+    text = json.dumps(data, separators=(",", ":"))
+    column = text.index('"name":"block1_pool"') + 1
+    with pytest.raises(SpecError) as caught:
+        parse(text, file="v.json")
+    assert str(caught.value) == (
+        f"v.json:1:{column}: error: MyCustomConv layer 'block1_pool': "
+        "the layer class 'MyCustomConv' has no convcalc equivalent"
+    )
+
+
+def test_deep_nesting_is_one_error() -> None:
+    text = '{"class_name": "Functional", "config": {"layers": [' + "[" * 50_000 + "]" * 50_000 + "]}}"
+    with pytest.raises(SpecError, match="nested too deeply"):
+        parse(text, file="d.json")
+
+
+@pytest.mark.parametrize("name", ["small_functional", "small_sequential"])
+def test_check_runs_the_small_models(name: str) -> None:
+    net = check.checked(net_of(name))
+    assert net.checks is not None
+    assert {c.status for c in net.checks} == {CheckStatus.OK}

@@ -558,7 +558,14 @@ def to_data(text: str, *, file: str | None = None) -> Located:
         raise SpecError(f"invalid JSON: {e.msg}", file=file, line=e.lineno, column=e.colno) from None
     except RecursionError:
         raise SpecError("invalid JSON: nested too deeply", file=file) from None
-    source = _Text(text)
+    try:
+        return _read(data, _Text(text), file)
+    except RecursionError:
+        raise SpecError("a value is nested too deeply", file=file) from None
+
+
+def _read(data: Any, source: _Text, file: str | None) -> Located:
+    """The located spec data of a decoded config."""
     kind, config = _model_config(data, (1, 1), file)
     layers: list[Located] = []
     at: list[Pos] = []
