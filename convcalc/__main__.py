@@ -769,7 +769,7 @@ def lint(
 @from_option
 @max_spec_size_option
 def convert(source: str, out: str, reader: str | None, max_spec_size: int) -> None:
-    """Write a Caffe prototxt or Darknet cfg as a YAML spec that gives the same numbers.
+    """Write a Caffe, Darknet, ONNX or Keras model as a YAML spec that gives the same numbers.
 
     \b
     convcalc convert deploy.prototxt -o net.yaml

@@ -307,28 +307,43 @@ def _included(root: str | None, path: str, including: str | None) -> tuple[Any, 
         raise SpecError(f"invalid YAML: {e}") from None
 
 
+def _source_text(path: str | Path, max_size: int, reader: str | None) -> tuple[str, str]:
+    """A file's name and text; a `.keras` zip's text is its `config.json` (the one binary source)."""
+    if reader == "keras" and str(path).lower().endswith(".keras"):
+        from .readers.keras import read_keras_zip
+
+        return str(path), read_keras_zip(str(path), limit=max_size)
+    return read_text(path, limit=max_size)
+
+
+def _module(reader: str | None) -> Any:
+    """The module of `convcalc.readers` that reads a format, or None for YAML."""
+    import importlib
+
+    if reader is None or reader == "yaml":
+        return None
+    return importlib.import_module(f".readers.{reader}", __package__)
+
+
 def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = None) -> Spec:
     """Read and parse a spec file, or standard input for "-"; SpecError if unreadable or invalid.
     `reader` names a format ("yaml", "caffe"); without it, a file whose extension `readers.READERS`
     lists is read by that format's reader, any other as YAML."""
-    import importlib
     import os
 
-    from .readers import READERS
+    from .readers import READERS, by_content
 
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
-    module = (
-        None
-        if reader is None or reader == "yaml"
-        else importlib.import_module(f".readers.{reader}", __package__)
-    )
+    module = _module(reader)
     if getattr(
         module, "BINARY", False
     ):  # a binary format (ONNX) reads its own file: its path, or stdin's bytes
         source = read_bytes(path, limit=max_size) if str(path) == "-" else str(path)
-        return module.parse(source, file=STDIN if str(path) == "-" else str(path))  # type: ignore[union-attr,no-any-return]
-    name, text = read_text(path, limit=max_size)
+        return module.parse(source, file=STDIN if str(path) == "-" else str(path))  # type: ignore[no-any-return]
+    name, text = _source_text(path, max_size, reader)
+    if reader is None:  # nothing in the name says: the text may (a Keras model's JSON)
+        module = _module(by_content(text))
     if module is not None:
         return module.parse(text, file=name)  # type: ignore[no-any-return]
     return parse(text, file=name)
@@ -336,24 +351,21 @@ def read(path: str | Path, *, max_size: int = MAX_SPEC_SIZE, reader: str | None 
 
 def read_data(path: str, *, max_size: int = MAX_SPEC_SIZE, reader: str | None = None) -> tuple[str, Any]:
     """A file's name and the located data a spec is built from, read as `read` reads it (for convert)."""
-    import importlib
     import os
 
-    from .readers import READERS
+    from .readers import READERS, by_content
 
     if reader is None:
         reader = READERS.get(os.path.splitext(str(path))[1].lower())
-    module = (
-        None
-        if reader is None or reader == "yaml"
-        else importlib.import_module(f".readers.{reader}", __package__)
-    )
+    module = _module(reader)
     if module is not None and getattr(module, "BINARY", False):
         source = read_bytes(path, limit=max_size) if str(path) == "-" else str(path)
         return STDIN if str(path) == "-" else str(path), module.to_data(
             source, file=STDIN if str(path) == "-" else str(path)
         )
-    name, text = read_text(path, limit=max_size)
+    name, text = _source_text(path, max_size, reader)
+    if reader is None:
+        module = _module(by_content(text))
     if module is not None:
         return name, module.to_data(text, file=name)
     try:

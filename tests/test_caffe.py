@@ -298,5 +298,7 @@ def test_analyze_reads_caffe() -> None:
 
     assert convcalc.analyze(str(FIXTURES / "lenet.prototxt"))["totals"]["params"] == 431_080
     assert convcalc.analyze(LENET, reader="caffe")["totals"]["params"] == 431_080
-    with pytest.raises(convcalc.OptionError, match=r"reader must be one of yaml, caffe(, \w+)*, got .keras."):
-        convcalc.analyze(LENET, reader="keras")
+    with pytest.raises(
+        convcalc.OptionError, match=r"reader must be one of yaml, caffe(, \w+)*, got .tflite."
+    ):
+        convcalc.analyze(LENET, reader="tflite")
