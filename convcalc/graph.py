@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import kinds
+from .build import _KINDS, KIND_NAMES, Located, LocatedList, Reader, _at, _expect, _fail, _start, layer_keys
+from .build import show as _show
 from .errors import SpecError
 from .model import Group, Layer, Layout, Resolved, Shape
 
@@ -58,34 +60,11 @@ class Program:
     file: str | None
 
 
-def _start(data: Any) -> Pos:
-    start: Pos = getattr(data, "start", (None, None))
-    return start
-
-
-def _at(data: Any, key: str) -> Pos:
-    at = getattr(data, "at", None)
-    if isinstance(at, dict) and key in at:
-        found: Pos = at[key]
-        return found
-    return _start(data)
-
-
-def _fail(message: str, pos: Pos, file: str | None) -> SpecError:
-    return SpecError(message, file=file, line=pos[0], column=pos[1])
-
-
 def _suggest(word: str, choices: Sequence[str]) -> str:
     import difflib
 
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _show(value: object) -> str:
-    from .build import show
-
-    return show(value)
 
 
 # ---------------------------------------------------------------- structure, checked when built
@@ -283,12 +262,7 @@ def _value(value: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None
             raise _fail(f"{key}: {value!r}: {e.message}", pos, file) from None
     if isinstance(value, list):
         out = [_value(v, env, pos, file, key) for v in value]
-        at = getattr(value, "at", None)
-        if at is not None:
-            from .build import LocatedList
-
-            return LocatedList(out, start=_start(value), at=at)
-        return out
+        return LocatedList(out, start=value.start, at=value.at) if isinstance(value, LocatedList) else out
     return value
 
 
@@ -450,16 +424,14 @@ class Expander:
         return name
 
     def _layer(self, item: Mapping[str, Any], scope: _Scope, sources: tuple[int, ...]) -> int:
-        from .build import KIND_NAMES, Located, Reader, layer_keys
-
         type_ = item["type"]
-        kind = _kind(type_)
+        kind = _KINDS.get(type_) if isinstance(type_, str) else None
         if kind is None:
             raise _fail(
                 f"unknown type {_show(type_)} (expected one of: {KIND_NAMES})", _at(item, "type"), scope.file
             )
         local = self._name(item, scope, kind.value)
-        allowed = set(layer_keys(kind)) | set(ITEM_KEYS)
+        allowed = set(layer_keys(kind))
         data: dict[str, Any] = {}
         for key, value in item.items():
             if key not in allowed:
@@ -601,16 +573,12 @@ class Expander:
         """What a use's `expect:` says of the instance, checked as a layer's is."""
         if "expect" not in item:
             return None
-        from .build import _expect
-
         return _expect(item, f"block use {item.get('name', item['block'])}: ", scope.file)
 
     def _allowed(self, item: Mapping[str, Any], scope: _Scope) -> frozenset[Any]:
         """The codes a block use turns off for its layers, checked as a layer's `allow` is."""
         if "allow" not in item:
             return frozenset()
-        from .build import Reader
-
         return Reader(item, f"block use {item.get('name', item['block'])}", scope.file).allow()
 
     def _repetition(self, item: Mapping[str, Any], scope: _Scope, group: str, index: int) -> str:
@@ -677,15 +645,6 @@ def _is_word(text: str, names: Mapping[str, Any]) -> bool:
     if parsed is None:
         return True
     return not isinstance(parsed, str) and parsed.names == (text.strip(),) and text.strip() not in names
-
-
-def _kind(type_: object) -> kinds.Kind | None:
-    if not isinstance(type_, str):
-        return None
-    try:
-        return kinds.Kind(type_)
-    except ValueError:
-        return None
 
 
 def _in_context(e: SpecError, scope: _Scope) -> SpecError:
