@@ -161,6 +161,7 @@ class Code(enum.Enum):
     SPEC_UNREADABLE = "spec-unreadable"
     MERGE_SHAPE_MISMATCH = "merge-shape-mismatch"
     UNUSED_OUTPUT = "unused-output"
+    KEPT_OUT = "kept-out"
 
 
 @frozen
@@ -402,7 +403,8 @@ class Field:
 
 @frozen
 class Refusal:
-    """Something PyTorch refuses of a layer on the input it gets, as the layer's kind says: an error."""
+    """Something PyTorch refuses of a layer on the input it gets, as the layer's kind says: an error
+    (or, with another severity, something else the kind says of the layer, such as what it stands for)."""
 
     code: Code
     message: str
@@ -412,6 +414,9 @@ class Refusal:
     fixes: tuple[str, ...] = ()
     empty: bool = False
     """Whether the layer is left with no output, so the layers after it cannot be resolved."""
+    severity: Severity = Severity.ERROR
+    brief: str | None = None
+    """What the finding says in a few words, for the one-line summary of notes."""
 
 
 @frozen

@@ -167,11 +167,12 @@ def _non_positive(spec: Spec, r: Resolved, rest: int, layout: Finding | None = N
 
 
 def _refused(spec: Spec, r: Resolved, x: Refusal, rest: int) -> Finding:
-    """What PyTorch refuses of the layer, as its kind says, as an error at the key it is about."""
+    """What PyTorch refuses of the layer, as its kind says, as an error at the key it is about (or
+    what else the kind says of it, at its own severity)."""
     message = x.message
     if x.empty and rest:
         message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
-    return _finding(spec, r, Severity.ERROR, x.code, message, key=x.key, fixes=x.fixes)
+    return _finding(spec, r, x.severity, x.code, message, key=x.key, fixes=x.fixes, brief=x.brief)
 
 
 def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:

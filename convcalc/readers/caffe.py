@@ -402,6 +402,8 @@ def _add(net: _Net, m: Message, name: str, keys: dict[str, Any], sources: list[s
     params = [pos for key, _, pos in m.fields if key.endswith("_param")]
     at = dict.fromkeys(keys, params[0] if params else m.start)
     at.update({"type": f.pos("type"), "name": f.pos("name"), "from": f.pos("bottom")})
+    if "stands_for" in keys:
+        at["stands_for"] = f.pos("type")
     if keys["type"] == "identity":
         sources = sources[:1]
     body = {
@@ -554,7 +556,7 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
     if kind == "Crop":
         raise f.fail("Crop is not supported yet: its size comes from a second bottom's shape", type_at)
     if kind in _KEPT_OUT:
-        return {"type": "identity"}
+        return {"type": "identity", "stands_for": f"Caffe {kind}"}
     import difflib
 
     near = difflib.get_close_matches(kind, KNOWN, n=1)
