@@ -39,6 +39,7 @@ KIND_FIELDS = (
     "sizes",
     "chunks",
     "part",
+    "offset",
     "stands_for",
 )
 """The JSON fields some kinds fill (`json_fields`): null for the others, so every layer has every field."""

@@ -91,7 +91,7 @@ def test_contract_keys(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Mo
     extra = {"exact_output", "window", "mode", "groups", "check", "checked_shape"}
     options = {"adaptive_output", "count_pad", "affine", "fn", "p", "axis", "sizes", "chunks", "part"}
     graph = {"inputs", "path"}  # issue 13: what each layer reads, and its place in the blocks
-    readers = {"stands_for"}  # issue 14: what a kept-out identity stands for
+    readers = {"stands_for", "offset"}  # issue 14: a kept-out identity, Caffe's Crop (crop_to)
     assert all(set(r) == LAYER_KEYS | issue_5 | extra | options | graph | readers for r in data["layers"])
     assert data["blocks"] == []
     assert [r["inputs"] for r in data["layers"]] == [["input"], ["conv1"], ["pool1"]]

@@ -39,6 +39,7 @@ class Kind(enum.Enum):
     RESHAPE = "reshape"
     PAD = "pad"
     CROP = "crop"
+    CROP_TO = "crop_to"
     CHANNEL_SHUFFLE = "channel_shuffle"
     LRN = "lrn"
     ADD = "add"

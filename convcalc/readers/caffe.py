@@ -14,7 +14,8 @@ each `bottom` blob (so a later layer reading an in-place ReLU's top reads the Re
   such a pool is refused with that reason rather than counted differently.
 - Split makes no layer (its tops are its bottom); Slice into equal parts along the channels is one
   `split` layer per top, named `<name>.<part>`; Silence, Accuracy and the losses are `identity` on their
-  first bottom (no finding yet says so); Eltwise MAX, Crop, LRN within channels, Slice at given points
+  first bottom, with `stands_for` naming them and a kept-out note. Crop (axis 2, FCN's) is `crop_to`
+  its second bottom's size from the offset. Eltwise MAX, LRN within channels, Slice at given points
   and Reshape with axis/num_axes or a 0 after the batch are errors naming the layer and line.
 """
 
@@ -554,7 +555,11 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
             raise f.fail("Reshape with dim 0 (copy) after the batch is not supported", p.pos("shape"))
         return {"type": "reshape", "shape": "x".join(map(str, shape[1:]))}
     if kind == "Crop":
-        raise f.fail("Crop is not supported yet: its size comes from a second bottom's shape", type_at)
+        p = f.sub("crop_param")
+        if p.one("axis", int, "an axis", 2) not in (2, -2):
+            raise f.fail("Crop is supported from axis 2 only (the spatial axes, as FCN crops)", p.pos("axis"))
+        offsets = p.ints("offset")
+        return {"type": "crop_to", "offset": offsets[0] if len(offsets) == 1 else offsets or 0}
     if kind in _KEPT_OUT:
         return {"type": "identity", "stands_for": f"Caffe {kind}"}
     import difflib
