@@ -216,6 +216,9 @@ def test_keras2_functional_by_hand() -> None:
     t 16*4*9+4, pr 4 slopes, fc 4*10+10."""
     net = resolve(parse(json.dumps(KERAS2_FUNCTIONAL, indent=1), file="small.json"))
     assert (net.params, net.non_trainable) == (224 + 144 + 16 + 64 + 580 + 4 + 50, 32)
+    # MACs by hand, and what the same model built in Keras 3 records (tools/gen_keras_truth.record):
+    # c1 32*32*8 x 27, dw 16*16*16 x 9, p 16*16*16 x 3, t by its 32x30x16 input x 9x4, fc 4 x 10
+    assert net.macs == 221_184 + 36_864 + 12_288 + 552_960 + 40 == 823_336
     shapes = {k: r.output.dims for k, r in keras_outputs(net).items()}
     assert shapes == {
         "c1": (32, 32, 8),
@@ -240,6 +243,7 @@ def test_keras2_functional_by_hand() -> None:
 def test_keras2_sequential_by_hand() -> None:
     net = resolve(parse(json.dumps(KERAS2_SEQUENTIAL), file="lenet.json"))
     assert (net.params, net.non_trainable) == (4 * 25 + 4 + 576 * 10 + 10, 0)
+    assert net.macs == 24 * 24 * 4 * 25 + 576 * 10 == 63_360
     assert [(r.layer.name, r.output.dims) for r in net.layers] == [
         ("conv2d", (24, 24, 4)),
         ("conv2d.act", (24, 24, 4)),
