@@ -135,6 +135,7 @@ def test_layers_stand_at_their_names() -> None:
         keras_name = r.layer.name.split(".", 1)[0]
         assert r.layer.where.line == 1
         column = r.layer.where.column
+        assert column is not None
         assert re.match(r'"name":\s*' + re.escape(json.dumps(keras_name)), text[column - 1 :]), keras_name
 
 
