@@ -166,8 +166,8 @@ def caffe_note(a: Axis) -> str:
         return f" -> {a.out} (Caffe keeps the floor: one more window would start {dropped_place(a)})"
     if a.out == exact:
         return (
-            f" -> {a.out} (Caffe rounds up and keeps a last window starting past the input, "
-            f"as the layer has no pad; PyTorch's ceil_mode drops it: {torch})"
+            f" -> {a.out} (Caffe rounds up and, with no pad, keeps a last window starting past the input; "
+            f"PyTorch's ceil_mode drops it: {torch})"
         )
     return f" -> {a.out} (Caffe's float32 arithmetic; exact ceil gives {exact}, PyTorch's ceil_mode {torch})"
 
