@@ -29,6 +29,10 @@ ADAPTIVE_EXCLUDES = ("size", "stride", "pad", "ceil", "count_pad")
 """The keys that adaptive pooling (`output`) leaves out: its windows follow from the output."""
 
 
+_WHY_SYMMETRIC = {False: "PyTorch's ceil_mode", True: "as Caffe pads"}
+"""Why rounding up wants a numeric pad alike on both sides: PyTorch's rule, or Caffe's (ceil: caffe)."""
+
+
 def read(r: Reader) -> Layer:
     """A pooling layer: a fixed window, or adaptive to an `output` size."""
     where, allow = r.where(), r.allow()
@@ -61,7 +65,7 @@ def read(r: Reader) -> Layer:
         raise r.refuse(
             "ceil",
             f"'ceil: {'caffe' if caffe else 'true'}' needs a numeric pad, alike on both sides "
-            f"({'Caffe' if caffe else 'PyTorch'}'s ceil_mode); got pad {r.shown('pad')}",
+            f"({_WHY_SYMMETRIC[caffe]}); got pad {r.shown('pad')}",
             "--ceil needs a numeric --pad (PyTorch's ceil_mode)",
         )
     if caffe and data.get("count_pad") is False:
