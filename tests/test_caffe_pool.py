@@ -250,6 +250,45 @@ def test_pytorch_fix_gives_caffes_numbers(
     np.testing.assert_array_equal(torch_out[:, reads], caffe_out[:, reads])
 
 
+def test_kernel_leaves_its_input_alone() -> None:
+    """A window of 1 at stride 1 folds to a view of x: the -FLT_MAX floor must not write through it."""
+    x = np.full((1, 3, 3), -np.inf, dtype=np.float32)
+    (r,) = net(pool(size=1, stride=1), "3x3x1").layers
+    top = caffe_pool(x, r.axes, mode="max")
+    assert (top == -FLT_MAX).all()
+    assert (x == -np.inf).all()
+
+
+@st.composite
+def any_caffe_pool(draw: st.DrawFn) -> dict[str, Any]:
+    """A spec of one Caffe-rounded pool, 1-3-D, with windows up to a few thousand items."""
+    dims = draw(st.integers(1, 3))
+    n = [draw(st.integers(1, 6000 if dims == 1 else 40)) for _ in range(dims)]
+    size = [draw(st.integers(1, a)) for a in n]
+    stride = [draw(st.integers(1, f + 3)) for f in size]
+    pad = [draw(st.integers(0, f // 2)) for f in size]
+    mode = draw(st.sampled_from(["max", "avg"]))
+    layer = pool(mode=mode, size=size, stride=stride, pad=pad)
+    return {"input": [*n, draw(st.integers(1, 3))], "layers": [layer]}
+
+
+@settings(max_examples=40, deadline=None)
+@given(any_caffe_pool())
+def test_estimate_bounds_the_peak(spec: dict[str, Any]) -> None:
+    """What numpy allocates for Caffe's kernel stays within the --check memory estimate."""
+    network = resolve(load(spec))
+    assume(all(o > 0 for o in network.layers[0].output.spatial))
+    check.run(network, max_memory=1 << 40)  # first calls of numpy paths cache Python objects
+    tracemalloc.start()
+    try:
+        checks = check.run(network, max_memory=1 << 40)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [c.status for c in checks] == [CheckStatus.OK]
+    assert peak <= check.estimate(network)[0] + 64 * 1024
+
+
 # --- what convcalc says about it ----------------------------------------------------------------------
 
 

@@ -357,8 +357,8 @@ def caffe_pool(x: Array, axes: tuple[Axis, ...], *, mode: Literal["max", "avg"])
         out = np.pad(out, widths, constant_values=value)
     for axis, a in enumerate(axes, start=1):
         out = fold_axis(out, axis=axis, size=a.size, stride=a.stride, out=a.out, op=op)
-    if mode == "max":
-        return np.maximum(out, np.float32(-FLT_MAX), out=out)
+    if mode == "max":  # in place, unless the folds left a view of x (a window of 1 at stride 1)
+        return np.maximum(out, np.float32(-FLT_MAX), out=None if np.may_share_memory(out, x) else out)
     divisor = np.ones((), dtype=np.float32)
     for a in axes:
         start = np.arange(a.out, dtype=np.int64)
