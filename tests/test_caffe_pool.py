@@ -372,7 +372,7 @@ def test_allow_turns_it_off() -> None:
     [
         (
             {"type": "pool", "size": 2, "ceil": "yes"},
-            "layer 1 (pool1): 'ceil' must be true, false or caffe (Caffe's rounding), got 'yes'",
+            "layer 1 (pool1): 'ceil' must be true or false (or caffe, Caffe's rounding), got 'yes'",
         ),
         (
             pool(size=3, stride=2, pad="same"),

@@ -59,7 +59,7 @@ def read(r: Reader) -> Layer:
     pad, pad_end, pad_mode = r.pads()
     value = data.get("ceil", False)
     if value != "caffe" and not isinstance(value, bool):
-        raise r.fail("ceil", "true, false or caffe (Caffe's rounding)")
+        raise r.fail("ceil", "true or false (or caffe, Caffe's rounding)")
     caffe, ceil = value == "caffe", value is True or value == "caffe"
     if ceil and (pad_mode is not PadMode.EXPLICIT or pad_end is not None):
         raise r.refuse(
