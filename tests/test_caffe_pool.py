@@ -326,6 +326,31 @@ def test_explain_table_json_and_warning(runner: CliRunner, tmp_path: Path) -> No
     assert [d["code"] for d in data["diagnostics"]].count("caffe-rounding") == 1
 
 
+@pytest.mark.parametrize(
+    ("shape", "layer", "line"),
+    [
+        (
+            "5x5x1",
+            pool(size=3, stride=3, pad=1),
+            "(5 - 3 + 2x1)/3 + 1 = 2.33 -> 2 (Caffe keeps the floor: one more window would start "
+            "in the padding)",
+        ),
+        (
+            "6x6x1",
+            pool(size=3, stride=2, pad=1),
+            "(6 - 3 + 2x1)/2 + 1 = 3.5 -> 4 (Caffe rounds up, as PyTorch's ceil_mode)",
+        ),
+        ("6x6x1", pool(size=2, stride=2), "(6 - 2)/2 + 1 = 3"),
+    ],
+)
+def test_size_lines_where_caffe_and_pytorch_agree(shape: str, layer: dict[str, Any], line: str) -> None:
+    """Padded: ceil((5 + 2 - 3)/3) + 1 = 3 starts at 6 - 1 = 5 = N, in the padding, so Caffe clips it
+    as PyTorch does; ceil(5/2) + 1 = 4 starts at 5 < 6; a whole size says nothing more."""
+    network = net(layer, shape)
+    assert [formulas.size_line(a) for a in network.layers[0].axes] == [line, line]
+    assert not [f for f in network.findings if f.code is Code.CAFFE_ROUNDING]
+
+
 def test_average_warning_and_per_axis_fix() -> None:
     """An average 7 tall and 5 wide, window 1, stride 3: Caffe 3x3 (the windows at 6 kept), PyTorch 3x2
     (rows: the window at 6 starts inside 7); the fix pads the columns only, by 6 - 5 + 1 = 2."""
