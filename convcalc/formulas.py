@@ -157,19 +157,19 @@ def torch_ceil(a: Axis) -> int:
 
 def caffe_note(a: Axis) -> str:
     """How Caffe rounded, beside PyTorch's ceil_mode: '' when the size is whole and both agree."""
-    torch, exact = torch_ceil(a), -(-a.numerator // a.stride) + 1
+    torch, whole = torch_ceil(a), -(-a.numerator // a.stride) + 1  # the exact ceil
     if a.out == torch:
         if not a.fractional:
             return ""
         if rounded_up(a):
             return f" -> {a.out} (Caffe rounds up, as PyTorch's ceil_mode)"
         return f" -> {a.out} (Caffe keeps the floor: one more window would start {dropped_place(a)})"
-    if a.out == exact:
+    if a.out == whole:
         return (
             f" -> {a.out} (Caffe rounds up and, with no pad, keeps a last window starting past the input; "
             f"PyTorch's ceil_mode drops it: {torch})"
         )
-    return f" -> {a.out} (Caffe's float32 arithmetic; exact ceil gives {exact}, PyTorch's ceil_mode {torch})"
+    return f" -> {a.out} (Caffe's float32 arithmetic; exact ceil gives {whole}, PyTorch's ceil_mode {torch})"
 
 
 def rounded_to(axes: tuple[Axis, ...], got: str) -> str:

@@ -378,6 +378,10 @@ def test_float32_warning() -> None:
     """2^24 + 2 wide, window 1, stride 1: float(2^24 + 1) rounds to 2^24, so Caffe gives one fewer."""
     network = net(pool(size=1, stride=1), f"{2**24 + 2}x1")
     assert network.layers[0].output.spatial == (2**24 + 1,)
+    assert formulas.size_line(network.layers[0].axes[0]) == (
+        "(16777218 - 1)/1 + 1 = 16777218 -> 16777217 (Caffe's float32 arithmetic; exact ceil gives "
+        "16777218, PyTorch's ceil_mode 16777218)"
+    )
     (finding,) = [f for f in network.findings if f.code is Code.CAFFE_ROUNDING]
     assert finding.message == (
         f"pool1: Caffe's rounding gives {2**24 + 1} but PyTorch's ceil_mode gives {2**24 + 2}: "
