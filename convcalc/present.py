@@ -31,6 +31,7 @@ KIND_FIELDS = (
     "mode",
     "adaptive_output",
     "count_pad",
+    "rounding",
     "groups",
     "affine",
     "fn",

@@ -136,10 +136,9 @@ BAD = [
         ":37:5: error: layer 'pool1': pooling STOCHASTIC is not supported (MAX or AVE)",
     ),
     (
-        LENET.replace("kernel_size: 2", "kernel_size: 1", 1),
+        LENET.replace("stride: 2\n  }", "stride: 2\n    round_mode: UP\n  }", 1),
         "caffe-round",
-        ":39:5: error: layer 'pool1': a pool with pad 0 and a stride above its window: Caffe keeps a last "
-        "window that PyTorch's ceil mode drops, which convcalc cannot express yet",
+        ":40:5: error: layer 'pool1': round_mode UP is not Caffe's (CEIL or FLOOR)",
     ),
     (LENET.replace('name: "conv1"', 'name: "input"'), "input", ":9:3: error: layer 'input': 'input' names"),
     (
@@ -247,7 +246,7 @@ def _caffe_pool(n: int, f: int, s: int, p: int) -> int:
 @given(n=st.integers(1, 300), f=st.integers(1, 12), s=st.integers(1, 12), p=st.integers(0, 6))
 def test_ceil_mode_is_caffes_rounding_but_for_the_refused_case(n: int, f: int, s: int, p: int) -> None:
     """convcalc's `ceil: true` (PyTorch's rule) is Caffe's, except with pad 0 and a stride above the
-    window, the one case the reader refuses; there Caffe keeps one window more, sometimes."""
+    window, the case `ceil: caffe` is for; there Caffe keeps one window more, sometimes."""
     from hypothesis import assume
 
     from convcalc.arith import out_size

@@ -9,9 +9,10 @@ each `bottom` blob (so a later layer reading an in-place ReLU's top reads the Re
   `scale` (C, and C more with `bias_term`), so a BatchNorm + Scale pair counts as PyTorch's affine
   BatchNorm2d. Caffe's third BatchNorm blob, the moving-average factor (1 value), is left out, as
   convcalc leaves out PyTorch's `num_batches_tracked`.
-- Pooling rounds up (`ceil: true`): Caffe's rule equals PyTorch's ceil mode except with pad 0 and a
-  stride above the window, where Caffe keeps a last window starting past the input that PyTorch drops;
-  such a pool is refused with that reason rather than counted differently.
+- Pooling rounds as Caffe does (`ceil: caffe`, always, so that a converted spec gives the prototxt's
+  numbers): PyTorch's ceil mode but for a layer with no pad, where Caffe keeps a last window starting
+  past the input that PyTorch drops (a caffe-rounding warning then says how to get it in PyTorch), and
+  in float32. `round_mode: FLOOR` (newer Caffe) is `ceil: false`.
 - Split makes no layer (its tops are its bottom); Slice into equal parts along the channels is one
   `split` layer per top, named `<name>.<part>`; Silence, Accuracy and the losses are `identity` on their
   first bottom, with `stands_for` naming them and a kept-out note. Crop (axis 2, FCN's) is `crop_to`
@@ -474,14 +475,11 @@ def _pool(f: _Fields) -> dict[str, Any]:
     pad = _axes(p, "pad", 0)
     assert stride is not None
     assert pad is not None
-    sizes, strides, pads = (v if isinstance(v, list) else [v, v] for v in (size, stride, pad))
-    if any(q == 0 and k < s for k, s, q in zip(sizes, strides, pads, strict=True)):
-        raise f.fail(
-            "a pool with pad 0 and a stride above its window: Caffe keeps a last window that PyTorch's "
-            "ceil mode drops, which convcalc cannot express yet",
-            p.pos("stride"),
-        )
-    return {"type": "pool", "mode": ours, "size": size, "stride": stride, "pad": pad, "ceil": True}
+    rounding = p.word("round_mode", "CEIL")
+    if rounding not in ("CEIL", "FLOOR"):
+        raise f.fail(f"round_mode {rounding} is not Caffe's (CEIL or FLOOR)", p.pos("round_mode"))
+    ceil = "caffe" if rounding == "CEIL" else False
+    return {"type": "pool", "mode": ours, "size": size, "stride": stride, "pad": pad, "ceil": ceil}
 
 
 def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | list[dict[str, Any]]:
