@@ -396,8 +396,8 @@ def test_auto_pad_and_negative_axes(tmp_path: Path) -> None:
             "node 0 'sm' (Softmax): softmax over axis -1: only the channels (axis 1) are read",
         ),
         (
-            helper.make_node("MaxPool", ["x"], ["y"], name="p", kernel_shape=[2, 2], auto_pad="SAME_LOWER"),
-            "node 0 'p' (MaxPool): auto_pad SAME_LOWER has no convcalc equivalent",
+            helper.make_node("Transpose", ["x"], ["y"], name="t", perm=[0, 2, 3, 1]),
+            "node 0 't' (Transpose): Transpose [0, 2, 3, 1] is read only inside a channel shuffle",
         ),
         (
             helper.make_node("Flatten", ["x"], ["y"], name="f", axis=2),
