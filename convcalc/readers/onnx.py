@@ -32,6 +32,8 @@ _TYPES = {1: "a number", 2: "an integer", 3: "a string", 7: "a list of integers"
 """The AttributeProto types read, as errors name them."""
 _NOWHERE: Any = (None, None)
 """ONNX has no lines: layers stand nowhere in the file (build reads (None, None) as unlocated)."""
+ROUNDS = 4
+"""At most this many rounds of shape inference and folding."""
 _UNSET = 1 << 62
 """Slice's ends beyond this are "to the end" (PyTorch writes INT64_MAX)."""
 
@@ -39,12 +41,14 @@ _UNSET = 1 << 62
 class Noted(LocatedList):
     """The layers list, with the ONNX node each layer comes from (`convert` writes it as a comment)."""
 
-    __slots__ = ("notes",)
+    __slots__ = ("notes", "tensors")
 
-    def __init__(self, items: list[Any], *, notes: dict[str, str]) -> None:
+    def __init__(self, items: list[Any], *, notes: dict[str, str], tensors: dict[str, str]) -> None:
         super().__init__(items, start=_NOWHERE, at=[_NOWHERE] * len(items))
         self.notes = notes
-        """Each layer's note, by layer name: `node 'conv1' (Conv)`."""
+        """Each layer's note, by layer name: `node 3 'conv1' (Conv)`."""
+        self.tensors = tensors
+        """The ONNX tensor each layer gives, by layer name (a layer inside one node's reading has none)."""
 
 
 def _onnx(file: str | None) -> Any:
@@ -175,6 +179,7 @@ class _Net:
         """Tensors computed from constants and shapes only (no layer reads them)."""
         self.layers: list[Located] = []
         self.notes: dict[str, str] = {}
+        self.tensors: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self.taken: set[str] = {"input"}
         self.matmuls: set[str] = set()
@@ -211,6 +216,7 @@ class _Net:
         self.notes[name] = note or f"node {n.index} {n.node.name!r} ({n.op})"
         if output is not None:
             self.names[n.node.output[output]] = name
+            self.tensors[name] = n.node.output[output]
         self.ranks[name] = rank if rank is not None else self.ranks[froms[0]]
         return name
 
@@ -376,6 +382,7 @@ def _merge(net: _Net, n: _Node, kind: str) -> None:
         if n.op == "Add" and fc is not None and source in net.matmuls:
             fc["bias"] = True
             net.names[n.node.output[0]] = source
+            net.tensors[source] = n.node.output[0]
             return
         shape, other = n.dims(k), n.net.consts.get(consts[0], [])
         if len(other) > len(shape) or any(
@@ -819,33 +826,34 @@ def _small(onnx: Any, tensor: Any) -> Any:
         return None
     try:
         array = onnx.numpy_helper.to_array(tensor)
-        [float(v) for v in array.reshape(-1)]
     except (ValueError, TypeError, IndexError, KeyError):  # a malformed constant: read as a weight
         return None
-    return array
+    return array if array.dtype.kind in "biuf" else None  # numbers only (not strings)
 
 
-def _infer(onnx: Any, model: Any, consts: dict[str, list[int]], values: dict[str, Any]) -> dict[str, Any]:
-    """Each tensor's shape, by onnx's shape inference on a copy of the graph whose weights are
-    inputs of their shape (no data is copied); {} when onnx cannot work the shapes out."""
+def _light(onnx: Any, model: Any, consts: dict[str, list[int]], arrays: dict[str, Any]) -> Any:
+    """A copy of the model whose weights are inputs of their shape (no weight data is copied) and
+    whose folded values are constants."""
     helper, graph = onnx.helper, model.graph
     copy = onnx.GraphProto(name=graph.name)
-    for node in graph.node:
-        if node.op_type == "Constant" and node.output and node.output[0] not in values:
-            continue
-        copy.node.append(node)
-    small = {t.name for t in graph.initializer if t.name in values}
-    copy.initializer.extend(t for t in graph.initializer if t.name in small)
+    copy.node.extend(n for n in graph.node if not n.output or not all(t in arrays for t in n.output))
+    copy.initializer.extend(onnx.numpy_helper.from_array(a, name) for name, a in arrays.items())
     copy.input.extend(i for i in graph.input if i.name not in consts)
     kinds = {t.name: t.data_type for t in graph.initializer}
     for name, dims in consts.items():
-        if name not in values:
+        if name not in arrays:
             copy.input.append(helper.make_tensor_value_info(name, kinds.get(name, 1) or 1, dims))
     copy.output.extend(graph.output)
     light = onnx.ModelProto(ir_version=model.ir_version, graph=copy)
     light.opset_import.extend(model.opset_import)
+    return light
+
+
+def _infer(onnx: Any, model: Any, consts: dict[str, list[int]], arrays: dict[str, Any]) -> dict[str, Any]:
+    """Each tensor's shape, by onnx's shape inference on the model's light copy; {} when onnx cannot
+    work the shapes out (a malformed model)."""
     try:
-        inferred = onnx.shape_inference.infer_shapes(light, data_prop=True)
+        inferred = onnx.shape_inference.infer_shapes(_light(onnx, model, consts, arrays), data_prop=True)
     except (onnx.shape_inference.InferenceError, ValueError, RuntimeError, TypeError):
         return {}
     shapes: dict[str, Any] = {}
@@ -865,9 +873,12 @@ def _fold(onnx: Any, model: Any, net: _Net, arrays: dict[str, Any]) -> None:
     evaluator: Any = None
     opsets = {o.domain or "": int(o.version) for o in model.opset_import}
     for node in model.graph.node:
-        if node.op_type == "Constant" or not node.output:
-            continue
+        if node.op_type == "Constant" or not node.output or any(a.type in (5, 10) for a in node.attribute):
+            continue  # 5, 10: GRAPH(S), an If or a Loop: never folded
         inputs = [t for t in node.input if t]
+        if all(t in arrays for t in node.output):
+            net.computed.update(node.output)
+            continue
         if node.op_type == "Shape" and inputs:
             shape = net.shapes.get(inputs[0])
             net.computed.update(node.output)
@@ -950,8 +961,17 @@ def from_model(model: Any, *, file: str | None = None) -> Located:
     consts, arrays = _constants(onnx, graph, file)
     name, dims = _input(graph, consts, file)
     values = {k: [float(v) for v in a.reshape(-1)] for k, a in arrays.items()}
-    net = _Net(file, consts, values, _infer(onnx, model, consts, values))
-    _fold(onnx, model, net, arrays)
+    net = _Net(file, consts, values)
+    for _ in range(ROUNDS):  # a folded shape may let onnx infer more shapes, which may fold more
+        known = len(arrays)
+        net.shapes = _infer(onnx, model, consts, arrays)
+        _fold(onnx, model, net, arrays)
+        if len(arrays) == known:
+            break
+    for tensor in net.computed:
+        shape = net.shapes.get(tensor)
+        if tensor not in consts and shape is not None and None not in shape:
+            consts[tensor] = [int(d or 0) for d in shape]
     net.names[name] = "input"
     net.ranks["input"] = len(dims)
     readers = _consumers(graph)
@@ -976,6 +996,7 @@ def from_model(model: Any, *, file: str | None = None) -> Located:
                 n, values, name=key.name or None, note=f"nodes {chain[0]}-{chain[-1]} {key.name!r} ({ops})"
             )
             net.names[graph.node[chain[-1]].output[0]] = layer
+            net.tensors[layer] = graph.node[chain[-1]].output[0]
             inside.update(chain)
             continue
         reader = OPS.get(n.op)
@@ -984,8 +1005,15 @@ def from_model(model: Any, *, file: str | None = None) -> Located:
         reader(net, n)
     if not net.layers:
         raise SpecError("the graph has no layers", file=file)
+    for out in graph.output:
+        if out.name in net.computed:
+            raise SpecError(f"graph output {out.name!r} is computed from constants alone", file=file)
     return Located(
-        {"input": dims[1:], "layout": "chw", "layers": Noted(net.layers, notes=net.notes)},
+        {
+            "input": dims[1:],
+            "layout": "chw",
+            "layers": Noted(net.layers, notes=net.notes, tensors=net.tensors),
+        },
         start=_NOWHERE,
         at={},
     )
