@@ -738,8 +738,9 @@ def _consumers(graph: Any) -> dict[str, list[int]]:
 
 
 def _next(graph: Any, readers: dict[str, list[int]], index: int, op: str) -> int | None:
-    """The one node reading node `index`'s output, if it is an `op`."""
+    """The one node reading node `index`'s output (a Shape reads no data: not counted), if an `op`."""
     after = readers.get(graph.node[index].output[0], []) if graph.node[index].output else []
+    after = [i for i in after if i < 0 or graph.node[i].op_type != "Shape"]
     if len(after) != 1 or after[0] < 0 or graph.node[after[0]].op_type != op:
         return None
     return after[0]
