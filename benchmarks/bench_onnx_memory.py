@@ -6,9 +6,11 @@ Builds, in a temporary folder and in a child process (this one imports neither n
 a forked child starts from its parent's high-water mark), a model whose weights (two 8192 x 8192
 Gemms and a few small layers, about 540 MB of float32) are raw_data initializers, saved once as one
 file and once with its weights as external data. Each command runs in its own process; its peak
-resident memory is the ru_maxrss that os.wait4 reports for that child. Target (issue 14): `convcalc run` costs little more than
-`onnx.load(path, load_external_data=False)`, the protobuf parse it cannot avoid, and with external
-weights it never opens the weights file (it is moved away before that run).
+resident memory is the ru_maxrss that os.wait4 reports for that child.
+
+Target (issue 14): `convcalc run` costs little more than `onnx.load(path, load_external_data=False)`,
+the protobuf parse it cannot avoid, and with external weights it never opens the weights file (it
+is moved away before that run).
 """
 
 from __future__ import annotations
