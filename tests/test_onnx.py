@@ -973,3 +973,14 @@ def test_convert_names_each_node(name: str, tmp_path: Path, runner: CliRunner) -
     layer_lines = [line for line in out.read_text().splitlines() if line.startswith("  - ")]
     assert all(re.search(rf"  # {name}\.onnx: nodes? \d+", line) for line in layer_lines), layer_lines
     assert shapes(resolve(read(out))) == shapes(resolve(read(path)))
+
+
+def test_reduce_max_is_a_max_global_pool(tmp_path: Path) -> None:
+    n = helper.make_node
+    m = model([n("ReduceMax", ["x"], ["y"], name="rmax", axes=[2, 3], keepdims=1)], [], [1, 5, 3, 3])
+    assert layers_of(m, tmp_path)["rmax"] == {
+        "type": "global_pool",
+        "name": "rmax",
+        "mode": "max",
+        "from": "input",
+    }
