@@ -837,7 +837,11 @@ def _light(onnx: Any, model: Any, consts: dict[str, list[int]], arrays: dict[str
     whose folded values are constants."""
     helper, graph = onnx.helper, model.graph
     copy = onnx.GraphProto(name=graph.name)
-    copy.node.extend(n for n in graph.node if not n.output or not all(t in arrays for t in n.output))
+    copy.node.extend(  # a Constant is an initializer below, or an input of its shape: its data stays
+        n
+        for n in graph.node
+        if n.op_type != "Constant" and (not n.output or not all(t in arrays for t in n.output))
+    )
     copy.initializer.extend(onnx.numpy_helper.from_array(a, name) for name, a in arrays.items())
     copy.input.extend(i for i in graph.input if i.name not in consts)
     kinds = {t.name: t.data_type for t in graph.initializer}
