@@ -984,3 +984,31 @@ def test_reduce_max_is_a_max_global_pool(tmp_path: Path) -> None:
         "mode": "max",
         "from": "input",
     }
+
+
+def test_norms_without_affine_as_pytorch_writes_them(tmp_path: Path) -> None:
+    """PyTorch writes an InstanceNorm2d / LayerNorm / BatchNorm2d without affine with Constant nodes for
+    the scale and shift (a learned one is an initializer): no trainable values; BN keeps its 2C
+    running statistics."""
+    n = helper.make_node
+
+    def literal(name: str, size: int) -> Any:
+        return n("Constant", [], [name], name=f"{name}_c", value=floats(name, *([1.0] * size)))
+
+    m = model(
+        [
+            literal("s", 4),
+            literal("b", 4),
+            n("InstanceNormalization", ["x", "s", "b"], ["a"], name="inorm"),
+            n("BatchNormalization", ["a", "s", "b", "mean", "var"], ["c"], name="bn"),
+            n("Flatten", ["c"], ["f"], name="flat"),
+            literal("g", 64),
+            n("LayerNormalization", ["f", "g"], ["y"], name="ln", axis=-1),
+        ],
+        [weight("mean", 4), weight("var", 4)],
+        [1, 4, 4, 4],
+    )
+    got = layers_of(m, tmp_path)
+    assert (got["inorm"]["affine"], got["bn"]["affine"], got["ln"]["affine"]) == (False, False, False)
+    net = net_of(m, tmp_path)
+    assert (net.params, net.non_trainable) == (0, 8)

@@ -139,6 +139,10 @@ class _Node:
             raise self.fail(f"{what} ({self.node.input[k]!r}) must be a constant (or computed from shapes)")
         return [int(v) for v in values]
 
+    def learned(self, k: int) -> bool:
+        """Whether input k is a weight the file keeps as an initializer (not a Constant node's literal)."""
+        return self.has(k) and self.node.input[k] not in self.net.literals
+
     def axis(self, default: int) -> int:
         """The `axis` attribute, counted from the front (the batch is 0) by the rank of input 0."""
         axis = self.integer("axis", default)
@@ -176,6 +180,9 @@ class _Net:
         self.shapes = shapes or {}
         """Each tensor's shape as onnx's shape inference gives it (None for a size it cannot tell)."""
         self.computed: set[str] = set()
+        self.literals: set[str] = set()
+        """Outputs of Constant nodes: PyTorch writes a norm without affine with Constant ones and zeros,
+        and a learned scale as an initializer."""
         """Tensors computed from constants and shapes only (no layer reads them)."""
         self.layers: list[Located] = []
         self.notes: dict[str, str] = {}
@@ -626,17 +633,17 @@ def _slice(net: _Net, n: _Node) -> None:
 
 
 def _norm(net: _Net, n: _Node, kind: str) -> None:
-    """InstanceNormalization (affine: its scale and bias are 2C weights) and LayerNormalization over the
-    channels of a 2-D input."""
+    """InstanceNormalization and LayerNormalization over the channels of a 2-D input: affine (2C
+    weights) when the scale is an initializer, not a Constant node (PyTorch's affine=False)."""
     if kind == "layer_norm":
         if net.ranks[n.source(0)] != 2 or n.axis(-1) != 1:
             raise n.fail(
                 "a LayerNormalization is read over the channels: of a 2-D input, or channels last "
                 "between Transposes"
             )
-        net.add(n, {"type": "layer_norm", "affine": n.has(1)})
+        net.add(n, {"type": "layer_norm", "affine": n.learned(1)})
         return
-    net.add(n, {"type": "instance_norm", "affine": True})
+    net.add(n, {"type": "instance_norm", "affine": n.learned(1)})
 
 
 def _prelu(net: _Net, n: _Node) -> None:
@@ -684,7 +691,9 @@ OPS: dict[str, Callable[[_Net, _Node], None]] = {
     "Squeeze": _squeeze,
     "Unsqueeze": _squeeze,
     "Transpose": _transpose,
-    "BatchNormalization": _layer(type="bn"),
+    "BatchNormalization": lambda net, n: _layer(type="bn", **({} if n.learned(1) else {"affine": False}))(
+        net, n
+    ),
     "InstanceNormalization": lambda net, n: _norm(net, n, "instance_norm"),
     "LayerNormalization": lambda net, n: _norm(net, n, "layer_norm"),
     "LRN": lambda net, n: _layer(type="lrn", size=n.integer("size", 0))(net, n),
@@ -805,7 +814,7 @@ def _channels_last(
     axis = [a.i for a in graph.node[norm].attribute if a.name == "axis"] or [-1]
     if perms != [[[0, 2, 3, 1]], [[0, 3, 1, 2]]] or axis[0] not in (-1, 3):
         return None
-    affine = len(graph.node[norm].input) > 1 and bool(graph.node[norm].input[1])
+    affine = len(graph.node[norm].input) > 1 and graph.node[norm].input[1] not in net.literals
     return [index, norm, back], {"type": "layer_norm", "affine": affine}
 
 
@@ -967,6 +976,7 @@ def from_model(model: Any, *, file: str | None = None) -> Located:
     name, dims = _input(graph, consts, file)
     values = {k: [float(v) for v in a.reshape(-1)] for k, a in arrays.items()}
     net = _Net(file, consts, values)
+    net.literals = {n.output[0] for n in graph.node if n.op_type == "Constant" and n.output}
     for _ in range(ROUNDS):  # a folded shape may let onnx infer more shapes, which may fold more
         known = len(arrays)
         net.shapes = _infer(onnx, model, consts, arrays)
