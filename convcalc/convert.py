@@ -45,7 +45,9 @@ def to_yaml(data: Mapping[str, Any], *, source: str) -> str:
     defaults = _defaults()
     previous = "input"
     for layer, pos in zip(layers, at, strict=True):
+        note = getattr(layers, "notes", {}).get(layer.get("name")) if isinstance(layer, Mapping) else None
         comment = f"  # {shown}:{pos[0]}" if pos and pos[0] is not None else ""
+        comment = comment or (f"  # {shown}: {note}" if note else "")
         lines.append(f"  - {_flow(_idiomatic(_plain(layer), previous, defaults))}{comment}")
         previous = layer.get("name", previous) if isinstance(layer, Mapping) else previous
     if data.get("expect") is not None:
