@@ -729,6 +729,9 @@ def test_sub_div_and_constant_operands(tmp_path: Path) -> None:
     assert got["div"]["from"] == ["sub", "over_std"]
     net = net_of(m, tmp_path)
     assert (net.params, shapes(net)["div"]) == (0, (3, 4, 4))
+    assert got["minus_mean"]["stands_for"] == "ONNX Sub by a constant of shape [1, 3, 1, 1]"
+    kept = [(f.code.value, f.layer_name) for f in net.findings]
+    assert kept == [("kept-out", "minus_mean"), ("kept-out", "over_std")]
     wide = model([n("Mul", ["x", "big"], ["y"], name="grow")], [weight("big", 5, 4)], [1, 4])
     with pytest.raises(
         SpecError, match=re.escape("node 0 'grow' (Mul): Mul by the constant 'big' of shape [5, 4]")

@@ -376,8 +376,8 @@ def _merge(net: _Net, n: _Node, kind: str) -> None:
     """Add, Mul, Sub and Div of layers (Sub as add, Div as mul: the same shapes and counts).
 
     An Add of a constant right after a MatMul is that fc's bias; any other constant operand
-    (an input normalisation's mean and std, a scalar) keeps the shape and is read as an
-    `identity`: a constant holds no trainable weights as the file stores it."""
+    (an input normalisation's mean and std, a scalar, a trained layer scale) keeps the shape and is
+    read as an `identity` standing for it, with a kept-out note: nothing of it is counted."""
     inputs = list(n.node.input)
     consts = [t for t in inputs if t in net.consts or t in net.computed]
     if consts:
@@ -396,7 +396,8 @@ def _merge(net: _Net, n: _Node, kind: str) -> None:
             d not in (1, s) for d, s in zip(reversed(other), reversed(shape), strict=False)
         ):
             raise n.fail(f"{n.op} by the constant {consts[0]!r} of shape {other} changes the shape {shape}")
-        net.add(n, {"type": "identity"}, sources=[source])
+        what = f"ONNX {n.op} by a constant of shape {other}"
+        net.add(n, {"type": "identity", "stands_for": what}, sources=[source])
         return
     net.add(n, {"type": kind}, sources=[n.source(k) for k in range(len(inputs))])
 
