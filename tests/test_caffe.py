@@ -158,9 +158,9 @@ BAD = [
         ":21:20: error: invalid character '@' in prototxt",
     ),
     (
-        LENET.replace('"ReLU"', '"Eltwise"\n  eltwise_param { operation: MAX }'),
-        "max",
-        "error: layer 'relu1': Eltwise MAX is not supported (SUM is add, PROD is mul)",
+        LENET.replace('"ReLU"', '"Eltwise"\n  eltwise_param { operation: MIN }'),
+        "min",
+        "error: layer 'relu1': Eltwise MIN is not an operation (SUM, PROD or MAX)",
     ),
 ]
 

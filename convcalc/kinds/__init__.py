@@ -44,6 +44,7 @@ class Kind(enum.Enum):
     LRN = "lrn"
     ADD = "add"
     MUL = "mul"
+    MAX = "max"
     CONCAT = "concat"
     SPLIT = "split"
 

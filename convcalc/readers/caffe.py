@@ -16,7 +16,7 @@ each `bottom` blob (so a later layer reading an in-place ReLU's top reads the Re
 - Split makes no layer (its tops are its bottom); Slice into equal parts along the channels is one
   `split` layer per top, named `<name>.<part>`; Silence, Accuracy and the losses are `identity` on their
   first bottom, with `stands_for` naming them and a kept-out note. Crop (axis 2, FCN's) is `crop_to`
-  its second bottom's size from the offset. Eltwise MAX, LRN within channels, Slice at given points
+  its second bottom's size from the offset; Eltwise MAX is `max`. LRN within channels, Slice at given points
   and Reshape with axis/num_axes or a 0 after the batch are errors naming the layer and line.
 """
 
@@ -528,9 +528,10 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
     if kind == "Eltwise":
         p = f.sub("eltwise_param")
         op = p.word("operation", "SUM")
-        if op not in ("SUM", "PROD"):
-            raise f.fail(f"Eltwise {op} is not supported (SUM is add, PROD is mul)", p.pos("operation"))
-        return {"type": "add" if op == "SUM" else "mul"}
+        ours = {"SUM": "add", "PROD": "mul", "MAX": "max"}.get(op)
+        if ours is None:
+            raise f.fail(f"Eltwise {op} is not an operation (SUM, PROD or MAX)", p.pos("operation"))
+        return {"type": ours}
     if kind == "Slice":
         p = f.sub("slice_param")
         if p.m.has("slice_point") or p.one("axis", int, "an axis", 1) != 1 or p.m.has("slice_dim"):

@@ -434,6 +434,7 @@ KINDS: dict[str, Callable[[_Layer, int | None], Made]] = {
     "SpatialDropout3D": _dropout,
     "Add": _merge("add"),
     "Multiply": _merge("mul"),
+    "Maximum": _merge("max"),
     "Concatenate": _merge("concat"),
     "ZeroPadding1D": _pad("padding", "pad"),
     "ZeroPadding2D": _pad("padding", "pad"),

@@ -703,6 +703,7 @@ OPS: dict[str, Callable[[_Net, _Node], None]] = {
     "Sub": lambda net, n: _merge(net, n, "add"),
     "Mul": lambda net, n: _merge(net, n, "mul"),
     "Div": lambda net, n: _merge(net, n, "mul"),
+    "Max": lambda net, n: _merge(net, n, "max"),
     "Concat": _concat,
     "Split": _split,
     "Slice": _slice,
