@@ -301,3 +301,34 @@ def test_analyze_reads_caffe() -> None:
         convcalc.OptionError, match=r"reader must be one of yaml, caffe(, \w+)*, got .tflite."
     ):
         convcalc.analyze(LENET, reader="tflite")
+
+
+def test_slice_at_slice_points_is_a_split_by_points() -> None:
+    """Caffe's Slice with slice_point 2 and 5 cuts 10 channels into 2 + 3 + 5, one split layer per top;
+    a slice_point count that does not match the tops is one located error."""
+    text = """\
+input: "data"
+input_shape { dim: 1 dim: 10 dim: 4 dim: 4 }
+layer {
+  name: "cut"
+  type: "Slice"
+  bottom: "data"
+  top: "a"
+  top: "b"
+  top: "c"
+  slice_param { axis: 1 slice_point: 2 slice_point: 5 }
+}
+layer { name: "join" type: "Concat" bottom: "c" bottom: "a" top: "join" }
+"""
+    net = resolve(caffe.parse(text, file="s.prototxt"))
+    assert [(r.layer.name, r.output.channels) for r in net.layers] == [
+        ("cut.0", 2),
+        ("cut.1", 3),
+        ("cut.2", 5),
+        ("join", 7),
+    ]
+    bad = text.replace('  top: "c"\n', "")
+    with pytest.raises(
+        SpecError, match=r"s.prototxt:9:40: error: layer .cut.: Slice with 2 slice_point needs 3 tops, got 2$"
+    ):
+        caffe.parse(bad, file="s.prototxt")

@@ -108,7 +108,7 @@ def test_several_files_exit_with_the_highest(
             result.stderr == f"{bad}:3:12: error: layer 1: unknown type 'cnov'; did you mean 'conv'? "
             "(expected one of: conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity, "
             "layer_norm, group_norm, instance_norm, prelu, scale, upsample, pixel_shuffle, pixel_unshuffle, "
-            "reshape, pad, crop, channel_shuffle, lrn, add, mul, concat, split)\n"
+            "reshape, pad, crop, crop_to, channel_shuffle, lrn, add, mul, max, concat, split)\n"
         )
 
 

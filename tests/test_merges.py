@@ -59,8 +59,10 @@ def codes(r: Resolved) -> list[Code]:
 
 def test_the_recorded_file() -> None:
     assert DATA["torch"].startswith("2.13.0")
-    assert DATA["counts"] == {"add": 38, "concat": 51, "mul": 43, "split": 37}
-    assert len({c["id"] for c in CASES}) == len(CASES) == 169
+    assert DATA["counts"] == {"add": 38, "concat": 51, "mul": 43, "split": 51}
+    assert len({c["id"] for c in CASES}) == len(CASES) == 183
+    points = [c for c in CASES if "points" in c["spec"]]
+    assert sum(0 in c["torch"]["parts"] for c in points) >= 3  # tensor_split's empty parts are recorded
     chunk = [c for c in CASES if "chunks" in c["spec"]]
     fewer = [c for c in chunk if len(c["torch"]["parts"]) < c["spec"]["chunks"]]
     assert len(fewer) >= 8  # torch.chunk giving fewer chunks than asked is recorded, not assumed
@@ -107,10 +109,18 @@ def test_mul_refuses_a_flat_vector_that_torch_would_align_with_the_columns() -> 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c["id"]) for c in CASES if c["kind"] == "split"])
 def test_split_agrees_with_torch(case: dict[str, Any]) -> None:
-    """Every part's channels as torch.split or torch.chunk gives them; the part after the last is a
-    located spec error; sizes PyTorch refuses are an error finding on `sizes`."""
+    """Every part's channels as torch.split, torch.chunk or torch.tensor_split gives them; the part after
+    the last is a located spec error; sizes PyTorch refuses are an error finding on `sizes`; points at or
+    past the channels, where tensor_split gives empty parts, a located spec error (Caffe refuses them)."""
     torch, (shape,) = case["torch"], shapes(case["inputs"])
     keys = {k: v for k, v in case["spec"].items() if k != "type"}
+    if "points" in keys and keys["points"][-1] >= shape.channels:
+        assert 0 in torch["parts"]
+        with pytest.raises(
+            SpecError, match=rf"points \[.*\] must be below the channels \({shape.channels}\)"
+        ):
+            resolved(Kind.SPLIT, (shape,), **keys)
+        return
     if torch["error"] is not None:
         r = resolved(Kind.SPLIT, (shape,), **keys)
         (found,) = kinds.of(r.layer).refusals(r)
@@ -461,8 +471,13 @@ def test_layer_shows_one_part_of_a_split() -> None:
             ["part=3", "chunks=4"],
             "split1: part 3 does not exist: 4 chunks of 5 channels give 3 parts (0 to 2)",
         ),
-        ([], "--type split needs --set sizes=[...] (the channels of each part) or --set chunks=N"),
+        (
+            [],
+            "--type split needs --set sizes=[...] (the channels of each part), --set chunks=N "
+            "or --set points=[...]",
+        ),
         (["sizes=[2, 3]", "chunks=2"], "--set sizes and --set chunks do not go together"),
+        (["points=[2]", "chunks=2"], "--set chunks and --set points do not go together"),
         (["sizes=[2, 0]"], "--set sizes must be a list of positive integers like [58, 58], got [2, 0]"),
     ],
 )

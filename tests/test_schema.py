@@ -189,7 +189,7 @@ def test_defaults_cover_every_optional_setting() -> None:
         "shape",
         "stands_for",  # a reader's note: absent for a plain identity
     }
-    one_of = {("crop", "crop"), ("split", "sizes"), ("split", "chunks")}
+    one_of = {("crop", "crop"), ("split", "sizes"), ("split", "chunks"), ("split", "points")}
     expected = {
         (kind, key)
         for kind in KINDS
@@ -407,6 +407,8 @@ plausible: dict[str, st.SearchStrategy[Any]] = {
     "axis": st.sampled_from(["channels", "rows", "columns", "frames", "positions", "height", "Rows", 1]),
     "sizes": st.lists(st.integers(min_value=0, max_value=6), max_size=3),
     "chunks": st.integers(min_value=0, max_value=6),
+    # increasing: points that do not increase are left to the loader (see the schema's $comment)
+    "points": st.lists(st.integers(min_value=0, max_value=6), max_size=3, unique=True).map(sorted),
     "part": st.integers(min_value=-1, max_value=3),
 }
 REQUIRED = {kind: tuple(k for k in DEFS[kind]["required"] if k != "type") for kind in KINDS}

@@ -16,7 +16,7 @@ from convcalc.model import Fn
 KINDS = (
     "conv, deconv, pool, global_pool, fc, flatten, bn, act, dropout, identity, "
     "layer_norm, group_norm, instance_norm, prelu, scale, upsample, pixel_shuffle, pixel_unshuffle, reshape, "
-    "pad, crop, channel_shuffle, lrn, add, mul, concat, split"
+    "pad, crop, crop_to, channel_shuffle, lrn, add, mul, max, concat, split"
 )
 CONV_KEYS = "type, name, filters, size, stride, pad, dilation, groups, bias, allow, expect, from, if"
 

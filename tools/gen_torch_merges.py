@@ -37,7 +37,8 @@ How each kind is run (batch 1, under no_grad):
              flat-meets-* show why: a flat (1, C) meets the last spatial axis, not the channels
     concat   torch.cat(xs, dim): dim 1 is convcalc's `axis: channels`, dims 2.. its spatial axes
              (positions on 1-D input; rows, columns on 2-D; frames, rows, columns on 3-D)
-    split    torch.split(x, sizes, 1) for `sizes`, torch.chunk(x, n, 1) for `chunks`
+    split    torch.split(x, sizes, 1) for `sizes`, torch.chunk(x, n, 1) for `chunks`,
+             torch.tensor_split(x, points, 1) for `points` (points at or past C give empty parts)
 
 Facts learnt (torch 2.13.0, CPU):
 
@@ -203,6 +204,19 @@ def split_cases(rng):
         if i % 4 == 3:  # sizes that do not sum to C
             sizes[-1] += rng.choice((1, 2))
         cases.append(("sizes-%dd-%d" % (ndim, i), {"sizes": sizes}, s))
+    cases += [
+        ("points-caffe", {"points": [2, 5]}, [8, 8, 10]),
+        ("points-one", {"points": [1]}, [7, 7, 3]),
+        ("points-at-c", {"points": [2, 6]}, [7, 7, 6]),
+        ("points-past-c", {"points": [9]}, [7, 7, 6]),
+    ]
+    more = random.Random(14)  # its own stream, so the cases above stay as recorded
+    for i in range(10):
+        ndim = more.choice((1, 2, 3))
+        s = shape(more, ndim)
+        c = s[-1]
+        points = sorted(more.sample(range(1, c + 3), k=min(3, c + 1)))
+        cases.append(("points-%dd-%d" % (ndim, i), {"points": points}, s))
     return [
         {"id": "split-" + n, "kind": "split", "spec": {"type": "split", **keys}, "inputs": [dims]}
         for n, keys, dims in cases
@@ -230,9 +244,12 @@ def run_case(torch, case):
                 y = torch.cat(xs, dim)
             else:
                 (x,) = xs
-                got = (
-                    torch.split(x, spec["sizes"], 1) if "sizes" in spec else torch.chunk(x, spec["chunks"], 1)
-                )
+                if "sizes" in spec:
+                    got = torch.split(x, spec["sizes"], 1)
+                elif "points" in spec:
+                    got = torch.tensor_split(x, spec["points"], 1)
+                else:
+                    got = torch.chunk(x, spec["chunks"], 1)
                 res["parts"] = [int(t.shape[1]) for t in got]
                 return res
     except Exception as e:  # any refusal of PyTorch's is the fact recorded

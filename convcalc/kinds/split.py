@@ -1,4 +1,5 @@
-"""split: one part of the channels (torch.split with `sizes`, torch.chunk with `chunks`); a view, no weights.
+"""split: one part of the channels (torch.split with `sizes`, torch.chunk with `chunks`, torch.tensor_split
+with `points`, as Caffe's Slice gives its slice_point); a view, no weights.
 
 The builder makes a node per part (s.0, s.1) from one spec line; `part` says which one this node is.
 torch.chunk(x, n, 1) takes chunks of ceil(C/n) channels, the last smaller, and so gives FEWER than n
@@ -8,6 +9,7 @@ same, as recorded from PyTorch in tests/data/torch_merges.json.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
@@ -32,6 +34,9 @@ class Split:
     """The channels of each part, which must sum to the input's; None when `chunks` is given."""
     chunks: int | None = None
     """How many chunks torch.chunk is asked for (it may give fewer); None when `sizes` is given."""
+    points: tuple[int, ...] | None = None
+    """The channels at which the parts start after the first (torch.tensor_split's indices, Caffe's
+    slice_point), strictly increasing; None when `sizes` or `chunks` is given."""
     part: int = 0
     """Which part (from 0) this layer is."""
     sources: tuple[str, ...] = ()
@@ -44,23 +49,32 @@ class Split:
 
 
 KIND = Kind.SPLIT
-KEYS: tuple[str, ...] = ("sizes", "chunks", "part")
+KEYS: tuple[str, ...] = ("sizes", "chunks", "points", "part")
 HELD = Held.VIEW
 ELEMENTWISE = False
 MERGE = False
 REQUIRED: tuple[str, ...] = ()
-"""`sizes` or `chunks`, one of them: `read` says so."""
+"""`sizes`, `chunks` or `points`, one of them: `read` says so."""
 
 
 def read(r: Reader) -> Layer:
-    """Sizes or chunks (exactly one), and the part."""
+    """Sizes, chunks or points (exactly one), and the part."""
     where, allow, expect = r.where(), r.allow(), r.expect()
-    given = [k for k in ("sizes", "chunks") if k in r.data]
+    given = [k for k in ("sizes", "chunks", "points") if k in r.data]
     if len(given) != 1:
-        text = "give 'sizes' (the channels of each part) or 'chunks' (how many equal parts)"
-        flag_text = "--type split needs --set sizes=[...] (the channels of each part) or --set chunks=N"
+        text = (
+            "give 'sizes' (the channels of each part), 'chunks' (how many equal parts) "
+            "or 'points' (where the parts start)"
+        )
+        flag_text = (
+            "--type split needs --set sizes=[...] (the channels of each part), --set chunks=N "
+            "or --set points=[...]"
+        )
         if given:
-            text, flag_text = text + ", not both", "--set sizes and --set chunks do not go together"
+            text, flag_text = (
+                text + ": one of them",
+                " and ".join(f"--set {k}" for k in given) + " do not go together",
+            )
         raise r.refuse(None, text, flag_text)
     part = r.integer("part", 0, minimum=0)
     if given == ["chunks"]:
@@ -68,6 +82,16 @@ def read(r: Reader) -> Layer:
         return Split(name=r.name, chunks=chunks, part=part, where=where, allow=allow, expect=expect)
     from ..build import MAX_SIZE  # loaded already: it calls this reader
 
+    if given == ["points"]:
+        points = r.data["points"]
+        if (
+            not isinstance(points, list)
+            or not points
+            or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= MAX_SIZE for v in points)
+            or any(b <= a for a, b in itertools.pairwise(points))
+        ):
+            raise r.fail("points", "a strictly increasing list of positive integers like [2, 5]")
+        return Split(name=r.name, points=tuple(points), part=part, where=where, allow=allow, expect=expect)
     value = r.data["sizes"]
     if (
         not isinstance(value, list)
@@ -86,9 +110,13 @@ def chunked(channels: int, chunks: int) -> tuple[int, ...]:
 
 
 def parts(layer: Split, channels: int) -> tuple[int, ...]:
-    """The channels of every part, as given (`sizes`) or as torch.chunk makes them."""
+    """The channels of every part, as given (`sizes`), between the `points`, or as torch.chunk makes them
+    (points at or past the channels give empty parts, as torch.tensor_split: `resolve` refuses them)."""
     if layer.sizes is not None:
         return layer.sizes
+    if layer.points is not None:
+        edges = [min(p, channels) for p in (0, *layer.points)] + [channels]
+        return tuple(b - a for a, b in itertools.pairwise(edges))
     assert layer.chunks is not None
     return chunked(channels, layer.chunks)
 
@@ -98,10 +126,23 @@ def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | 
     assert isinstance(layer, Split)
     (shape,) = inputs
     every = parts(layer, shape.channels)
+    if layer.points is not None and layer.points[-1] >= shape.channels:
+        line, column = layer.where.of("points")
+        raise SpecError(
+            f"{layer.name}: points {list(layer.points)} must be below the channels ({shape.channels}), "
+            "or a part would be empty (Caffe's Slice refuses it)",
+            file=file,
+            line=line,
+            column=column,
+        )
     if layer.part >= len(every):
         line, column = layer.where.of("part")
         why = (
-            f"{layer.chunks} chunks of {shape.channels} channels" if layer.chunks else f"sizes {list(every)}"
+            f"{layer.chunks} chunks of {shape.channels} channels"
+            if layer.chunks
+            else f"points {list(layer.points)}"
+            if layer.points
+            else f"sizes {list(every)}"
         )
         got = "part" if len(every) == 1 else "parts"
         raise SpecError(
@@ -154,6 +195,8 @@ def size_lines(r: Resolved) -> list[str]:
     if layer.chunks is not None:
         size = -(-c // layer.chunks)
         lines.append(f"chunks of ceil({c}/{layer.chunks}) = {size} channels: {len(every)} of them")
+    if layer.points is not None:
+        lines.append(f"cut at channels {', '.join(map(str, layer.points))}: {len(every)} parts")
     lines.append(f"split {c} into {' + '.join(map(str, every))}: part {layer.part} has {r.output.channels}")
     return lines
 

@@ -13,11 +13,12 @@ each `bottom` blob (so a later layer reading an in-place ReLU's top reads the Re
   numbers): PyTorch's ceil mode but for a layer with no pad, where Caffe keeps a last window starting
   past the input that PyTorch drops (a caffe-rounding warning then says how to get it in PyTorch), and
   in float32. `round_mode: FLOOR` (newer Caffe) is `ceil: false`.
-- Split makes no layer (its tops are its bottom); Slice into equal parts along the channels is one
-  `split` layer per top, named `<name>.<part>`; Silence, Accuracy and the losses are `identity` on their
-  first bottom, with `stands_for` naming them and a kept-out note. Crop (axis 2, FCN's) is `crop_to`
-  its second bottom's size from the offset; Eltwise MAX is `max`. LRN within channels, Slice at given points
-  and Reshape with axis/num_axes or a 0 after the batch are errors naming the layer and line.
+- Split makes no layer (its tops are its bottom); Slice along the channels is one `split` layer per
+  top, named `<name>.<part>` (equal parts as `chunks`, or `points` at its slice_point); Silence,
+  Accuracy and the losses are `identity` on their first bottom, with `stands_for` naming them and a
+  kept-out note. Crop (axis 2, FCN's) is `crop_to` its second bottom's size from the offset; Eltwise
+  MAX is `max`. LRN within channels and Reshape with axis/num_axes or a 0 after the batch are errors
+  naming the layer and line.
 """
 
 from __future__ import annotations
@@ -534,9 +535,18 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
         return {"type": ours}
     if kind == "Slice":
         p = f.sub("slice_param")
-        if p.m.has("slice_point") or p.one("axis", int, "an axis", 1) != 1 or p.m.has("slice_dim"):
-            raise f.fail("Slice is supported into equal parts along the channels only (no slice_point)")
-        return [{"type": "split", "chunks": tops, "part": i} for i in range(tops)]
+        axis = p.int("slice_dim", 1) if p.m.has("slice_dim") else p.one("axis", int, "an axis", 1)
+        if axis not in (1, -3):
+            raise f.fail(f"Slice along axis {axis} is not supported (only 1, the channels)", p.pos("axis"))
+        points = p.ints("slice_point")
+        if not points:
+            return [{"type": "split", "chunks": tops, "part": i} for i in range(tops)]
+        if len(points) != tops - 1:
+            raise f.fail(
+                f"Slice with {len(points)} slice_point needs {len(points) + 1} tops, got {tops}",
+                p.pos("slice_point"),
+            )
+        return [{"type": "split", "points": points, "part": i} for i in range(tops)]
     if kind == "Flatten":
         p = f.sub("flatten_param")
         if p.one("axis", int, "an axis", 1) != 1 or p.one("end_axis", int, "an axis", -1) != -1:
