@@ -214,8 +214,10 @@ def _f(v: float) -> str:
     return f"{v:.1f}".removesuffix(".0")
 
 
-def diagram(net: Network, *, depth: int | None = None, prefix: str = "") -> str:
-    """The network as an SVG document (`prefix` starts every id, for several diagrams in one page)."""
+def laid_out(
+    net: Network, depth: int | None = None
+) -> tuple[list[Unit], list[Frame], list[tuple[int, int]], lay.Diagram]:
+    """The units, frames and edges, and where the layout puts them."""
     boxes, frames, edges = units(net, depth)
     sizes = [u.size() for u in boxes]
     shape_line = LINE * SMALL + 2
@@ -227,6 +229,12 @@ def diagram(net: Network, *, depth: int | None = None, prefix: str = "") -> str:
         [lay.Group(f.parent, text_width(display(f.label), SMALL) + 8) for f in frames],
         edges,
     )
+    return boxes, frames, edges, drawn
+
+
+def diagram(net: Network, *, depth: int | None = None, prefix: str = "") -> str:
+    """The network as an SVG document (`prefix` starts every id, for several diagrams in one page)."""
+    boxes, frames, edges, drawn = laid_out(net, depth)
     title = net.spec.name or net.spec.file or "network"
     arrow = f"{prefix}arrow"
     out = [
