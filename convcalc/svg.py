@@ -38,8 +38,7 @@ _STYLE = """
 .convcalc-svg .small, .convcalc-svg .shape { fill: #57606a; }
 .convcalc-svg .frame { fill: #8c959f; fill-opacity: 0.06; stroke: #8c959f; stroke-width: 1; }
 .convcalc-svg .frame-label { fill: #57606a; }
-.convcalc-svg .frame-label, .convcalc-svg .shape {
-  paint-order: stroke; stroke: #ffffff; stroke-width: 3px; stroke-linejoin: round; }
+.convcalc-svg .bg, .convcalc-svg .label-bg { fill: #ffffff; }
 .convcalc-svg .edge { fill: none; stroke: #57606a; stroke-width: 1.2; }
 .convcalc-svg .arrowhead { fill: #57606a; }
 .convcalc-svg .error .box { stroke: #cf222e; stroke-width: 2; }
@@ -55,7 +54,7 @@ _STYLE = """
   .convcalc-svg .input .box { fill: #21262d; }
   .convcalc-svg .small, .convcalc-svg .shape, .convcalc-svg .frame-label { fill: #8b949e; }
   .convcalc-svg .frame { fill: #8b949e; fill-opacity: 0.08; stroke: #6e7681; }
-  .convcalc-svg .frame-label, .convcalc-svg .shape { stroke: #0d1117; }
+  .convcalc-svg .bg, .convcalc-svg .label-bg { fill: #0d1117; }
   .convcalc-svg .edge { stroke: #8b949e; }
   .convcalc-svg .arrowhead { fill: #8b949e; }
   .convcalc-svg .error .box { stroke: #f85149; }
@@ -246,14 +245,13 @@ def diagram(net: Network, *, depth: int | None = None, prefix: str = "") -> str:
         f'<defs><marker id="{arrow}" viewBox="0 0 8 8" refX="8" refY="4" markerWidth="7" '
         'markerHeight="7" markerUnits="userSpaceOnUse" orient="auto">'
         '<path class="arrowhead" d="M0,0L8,4L0,8z"/></marker></defs>',
+        _rect(lay.Rect(0, 0, drawn.width, drawn.height), "bg", 0),
         '<g class="frames">',
     ]
     for f, rect in zip(frames, drawn.frames, strict=True):
         out.append(
             f'<g class="frame-group" id="{ident("frame", f.group.name, prefix)}" '
-            f'data-frame="{xml(f.group.name)}">{_rect(rect, "frame", 6)}'
-            f'<text class="frame-label" x="{_f(rect.x + 6)}" y="{_f(rect.y + SMALL + 3)}">'
-            f"{xml(f.label)}</text></g>"
+            f'data-frame="{xml(f.group.name)}">{_rect(rect, "frame", 6)}</g>'
         )
     out.append("</g>")
     out.append('<g class="edges">')
@@ -268,12 +266,15 @@ def diagram(net: Network, *, depth: int | None = None, prefix: str = "") -> str:
             f'<path class="edge{merge}" d="{d}" marker-end="url(#{arrow})" '
             f'data-from="{xml(boxes[route.source].name)}" data-to="{xml(target.name)}"/>'
         )
+    out.append("</g>")
+    out.append('<g class="labels">')  # over the edges, each on a patch of background
+    for f, rect in zip(frames, drawn.frames, strict=True):
+        out.append(_label(f.label, rect.x + 6, rect.y + 3, "frame-label"))
     sources = {s for s, _ in edges}
     for i, u in enumerate(boxes):
         if u.changed and i in sources:
             rect = drawn.boxes[i]
-            x, y = rect.x + rect.w / 2 + 4, rect.bottom + SMALL
-            out.append(f'<text class="shape" x="{_f(x)}" y="{_f(y)}">{xml(u.output)}</text>')
+            out.append(_label(u.output, rect.x + rect.w / 2 + 4, rect.bottom + 1, "shape"))
     out.append("</g>")
     out.append('<g class="layers">')
     for u, rect in zip(boxes, drawn.boxes, strict=True):
@@ -281,6 +282,14 @@ def diagram(net: Network, *, depth: int | None = None, prefix: str = "") -> str:
     out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def _label(text: str, x: float, y: float, cls: str) -> str:
+    """Small text whose top left is at x, y, on a patch of the background."""
+    patch = lay.Rect(x - 2, y, text_width(display(text), SMALL) + 4, SMALL + 2)
+    return (
+        f'{_rect(patch, "label-bg", 2)}<text class="{cls}" x="{_f(x)}" y="{_f(y + SMALL)}">{xml(text)}</text>'
+    )
 
 
 def _rect(rect: lay.Rect, cls: str, rounded: float) -> str:

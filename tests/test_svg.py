@@ -358,6 +358,8 @@ def test_depth_folds_blocks_into_one_box(
             "56x56x256",
             "215,808 params · 667,942,912 MACs",
         ]
+        notes = {g.attrib["data-block"]: "info" in g.attrib["class"].split() for g in stages}
+        assert notes == {"layer1": False, "layer2": True, "layer3": True, "layer4": True}  # stride-2 notes
         edges = [p for p in root.iter(f"{SVG}path") if "edge" in p.attrib["class"].split()]
         assert [(p.attrib["data-from"], p.attrib["data-to"]) for p in edges] == [
             ("input", "conv1"),
