@@ -13,7 +13,7 @@ crosses no box: a skip edge (a residual add, a U-Net or DenseNet concat) takes a
 
 from __future__ import annotations
 
-import heapq
+import bisect
 from collections.abc import Iterable, Sequence
 
 from .values import frozen
@@ -156,7 +156,7 @@ def _grid(
             outer = g
         children[outer].append(i)
     into: list[list[int]] = [[] for _ in range(units)]  # per unit, its sources among its siblings
-    for s, t in sorted(pairs, key=lambda p: p[1]):
+    for s, t in pairs:
         a, b = node_chain[s], node_chain[t]
         depth = 0
         while depth < len(a) and depth < len(b) and a[depth] == b[depth]:
@@ -166,20 +166,16 @@ def _grid(
     col = [0] * units
     height = [1] * units
     width = [1] * units
-    placed = [False] * units
-    for container in [*range(len(groups) - 1, -1, -1), -1]:
+    for container in [*range(len(groups) - 1, -1, -1), -1]:  # inner blocks first
         taken: dict[int, set[int]] = {}
-        for u in children[container]:
-            for p in into[u]:
-                if not placed[p]:
-                    raise ValueError("edges must go from a node to a later one")
+        for u in children[container]:  # a unit's sources come before it: blocks are consecutive
             r = max((row[p] + height[p] for p in into[u]), default=0)
             c = min((col[p] for p in into[u]), default=0)  # the leftmost input's: the main chain's
             while any(c + k in taken.get(r + j, ()) for j in range(height[u]) for k in range(width[u])):
                 c += 1
             for j in range(height[u]):
                 taken.setdefault(r + j, set()).update(range(c, c + width[u]))
-            row[u], col[u], placed[u] = r, c, True
+            row[u], col[u] = r, c
         if container >= 0:
             inside = children[container]
             height[n + container] = max(row[u] + height[u] for u in inside)
@@ -278,11 +274,18 @@ class _Pixels:
                 lane_of[e] = max(col[s], col[t]) - 1 if col[s] != col[t] else col[t]
                 key = lane_of[e] + 1.0
             into.setdefault(t, []).append((key, s, e))
+        above = {(row[i] + 1, col[i]): i for i in range(n)}
         port: dict[int, float] = {}  # each edge's in-port, as a fraction of its target's width
-        for items in into.values():
+        for t, items in into.items():
             items.sort()
-            for k, (_, _, e) in enumerate(items):
-                port[e] = (k + 1) / (len(items) + 1)
+            k = len(items)
+            slots = [(j + 1) / (k + 1) for j in range(k)]
+            middle = items[k // 2][1] if k % 2 else None
+            if middle is not None and above.get((row[t], col[t]), middle) != middle:
+                # the centre is where the box above sends its edges down: another source keeps off it
+                slots = [x for x in ((j + 1) / (k + 2) for j in range(k + 1)) if x != 0.5][:k]
+            for (_, _, e), x in zip(items, slots, strict=True):
+                port[e] = x
         nets: dict[tuple[int, int], list[float]] = {}  # (gap, source): the span of its segments there
         buses: dict[tuple[int, int], list[int]] = {}  # (gutter, source): the gaps its lane spans
         for e, (s, t) in enumerate(self.pairs):
@@ -375,22 +378,22 @@ def _widen(spans: dict[tuple[int, int], list[float]], key: tuple[int, int], a: f
 
 
 def _colour(spans: dict[tuple[int, int], tuple[float, float]]) -> dict[tuple[int, int], int]:
-    """Interval colouring per place (the first of each key: a gap or a gutter): the fewest tracks such
-    that spans sharing one neither overlap nor touch."""
-    by_place: dict[int, list[tuple[float, float, tuple[int, int]]]] = {}
-    for key, (lo, hi) in spans.items():
-        by_place.setdefault(key[0], []).append((lo, hi, key))
+    """Tracks per place (the first of each key: a gap or a gutter) such that spans sharing one neither
+    overlap nor touch; the shortest spans first, each on the first track free for it, so a span nested
+    in another runs nearer the boxes and neither end of it crosses the other."""
     out: dict[tuple[int, int], int] = {}
-    for items in by_place.values():
-        items.sort()
-        free: list[int] = []
-        busy: list[tuple[float, int]] = []
-        for lo, hi, key in items:
-            while busy and busy[0][0] < lo:
-                heapq.heappush(free, heapq.heappop(busy)[1])
-            k = heapq.heappop(free) if free else len(busy)
-            out[key] = k
-            heapq.heappush(busy, (hi, k))
+    taken: dict[int, list[list[tuple[float, float]]]] = {}  # per place, per track: sorted spans
+    for key, (lo, hi) in sorted(spans.items(), key=lambda item: (item[1][1] - item[1][0], item[1])):
+        tracks = taken.setdefault(key[0], [])
+        for k, track in enumerate(tracks):
+            at = bisect.bisect_left(track, (lo, hi))
+            if (at == 0 or track[at - 1][1] < lo) and (at == len(track) or hi < track[at][0]):
+                track.insert(at, (lo, hi))
+                out[key] = k
+                break
+        else:
+            out[key] = len(tracks)
+            tracks.append([(lo, hi)])
     return out
 
 

@@ -100,6 +100,17 @@ def check_geometry(
             for k in near(min(p[1], q[1]), max(p[1], q[1])):
                 assert not _crosses(p, q, boxes[k]), f"edge {r.source}->{r.target} crosses box {k}"
 
+    runs: dict[tuple[bool, float], list[tuple[float, float, int]]] = {}  # segments by line: spans, source
+    for r in drawn.routes:
+        for (x0, y0), (x1, y1) in zip(r.points, r.points[1:], strict=False):
+            line = (x0 == x1, x0 if x0 == x1 else y0)
+            lo, hi = (min(y0, y1), max(y0, y1)) if x0 == x1 else (min(x0, x1), max(x0, x1))
+            runs.setdefault(line, []).append((lo, hi, r.source))
+    for line, spans in runs.items():
+        spans.sort()
+        for (_, hi, a), (lo, _, b) in zip(spans, spans[1:], strict=False):
+            assert a == b or hi <= lo, f"edges from {a} and {b} run along each other on {line}"
+
     def chain(g: int) -> set[int]:
         out = set()
         while g >= 0:
