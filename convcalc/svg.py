@@ -4,6 +4,7 @@ with arrowheads; every user string escaped, so the SVG can be inlined into HTML.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -26,6 +27,22 @@ LINE = 1.3
 """The line height as a multiple of the size."""
 PAD_X = 8.0
 PAD_Y = 5.0
+MARK = 8.0
+"""Room at the right of a box for its finding's dot."""
+
+
+class Box(enum.Enum):
+    """What a box shows: the network's input, a layer, or a block folded by `--depth`."""
+
+    INPUT = "input"
+    LAYER = "layer"
+    BLOCK = "block"
+
+    @property
+    def attribute(self) -> str:
+        """The data attribute that carries the box's name: data-input, data-layer, data-block."""
+        return f"data-{self.value}"
+
 
 _STYLE = """
 .convcalc-svg { font-family: monospace; }
@@ -97,10 +114,9 @@ def text_width(text: str, size: float) -> float:
 
 @frozen
 class Unit:
-    """One box of the diagram: the input, a layer, or a block folded by `--depth`."""
+    """One box of the diagram and what it says."""
 
-    kind: str
-    """input, layer or block."""
+    kind: Box
     name: str
     """The full name (a layer's or block instance's), for ids and tooltips."""
     label: str
@@ -130,8 +146,8 @@ class Unit:
         texts = [text_width(display(t), FONT) for t in self.shown_lines]
         texts.append(text_width(self.small, SMALL))
         rows = len(self.shown_lines)
-        height = 2 * PAD_Y + rows * LINE * FONT + (LINE * SMALL if self.kind != "input" else 0)
-        return max(texts) + 2 * PAD_X + 8, height
+        height = 2 * PAD_Y + rows * LINE * FONT + (LINE * SMALL if self.kind is not Box.INPUT else 0)
+        return max(texts) + 2 * PAD_X + MARK, height
 
 
 @frozen
@@ -151,7 +167,8 @@ def units(net: Network, depth: int | None = None) -> tuple[list[Unit], list[Fram
     """The boxes (the input first), frames and edges the diagram shows, blocks deeper than `depth`
     folded into one box each as the table folds them."""
     order = net.order
-    out = [Unit("input", "input", "input", (net.input.show(order),), "", net.input.show(order), False, -1)]
+    shape = net.input.show(order)
+    out = [Unit(Box.INPUT, "input", "input", (shape,), "", shape, False, -1)]
     frames: list[Frame] = []
     unit_of = [0] * (len(net.layers) + 1)
     stack: list[int] = []
@@ -171,7 +188,14 @@ def units(net: Network, depth: int | None = None) -> tuple[list[Unit], list[Fram
             changed = inside[-1].output != inside[0].input
             out.append(
                 Unit(
-                    "block", entry.name, label, (block, shape), _numbers(params, macs), shape, changed, frame
+                    Box.BLOCK,
+                    entry.name,
+                    label,
+                    (block, shape),
+                    _numbers(params, macs),
+                    shape,
+                    changed,
+                    frame,
                 )
             )
             unit_of[entry.first : entry.last + 1] = [len(out) - 1] * (entry.last - entry.first + 1)
@@ -184,7 +208,7 @@ def units(net: Network, depth: int | None = None) -> tuple[list[Unit], list[Fram
         label = r.layer.name.removeprefix(parent + ".") if parent else r.layer.name
         out.append(
             Unit(
-                "layer",
+                Box.LAYER,
                 r.layer.name,
                 label,
                 (f"{kind}  {window}" if window else kind, shape),
@@ -197,7 +221,7 @@ def units(net: Network, depth: int | None = None) -> tuple[list[Unit], list[Fram
         unit_of[entry] = len(out) - 1
     found: dict[int, list[Finding]] = {}
     for f in net.findings:
-        found.setdefault(unit_of[f.layer] if f.layer else 0, []).append(f)
+        found.setdefault(unit_of[f.layer] if f.layer and f.layer < len(unit_of) else 0, []).append(f)
     out = [dataclasses.replace(u, findings=tuple(found[i])) if i in found else u for i, u in enumerate(out)]
     edges = dict.fromkeys(
         (unit_of[s], unit_of[r.index])
@@ -303,11 +327,11 @@ def _rect(rect: lay.Rect, cls: str, rounded: float) -> str:
 def _box(u: Unit, rect: lay.Rect, prefix: str) -> str:
     """One unit's group: its tooltip, box, text and finding marker."""
     worst = u.worst
-    classes = " ".join(filter(None, ["node", u.kind, worst.value if worst else ""]))
-    attr = {"layer": "data-layer", "block": "data-block", "input": "data-input"}[u.kind]
+    classes = " ".join(filter(None, ["node", u.kind.value, worst.value if worst else ""]))
     tip = "\n".join(xml(t) for t in [u.name, *(finding_line(f, fixes=True) for f in u.findings)])
     parts = [
-        f'<g id="{ident(u.kind, u.name, prefix)}" class="{classes}" {attr}="{xml(u.name)}">',
+        f'<g id="{ident(u.kind.value, u.name, prefix)}" class="{classes}" '
+        f'{u.kind.attribute}="{xml(u.name)}">',
         f"<title>{tip}</title>",
         _rect(rect, "box", 3),
     ]
