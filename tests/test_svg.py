@@ -4,6 +4,7 @@ cross a box, blocks are frames that fold with --depth, findings mark their layer
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
@@ -108,8 +109,9 @@ def check_geometry(
             runs.setdefault(line, []).append((lo, hi, r.source))
     for line, spans in runs.items():
         spans.sort()
-        for (_, hi, a), (lo, _, b) in zip(spans, spans[1:], strict=False):
-            assert a == b or hi <= lo, f"edges from {a} and {b} run along each other on {line}"
+        for i, (_, hi, a) in enumerate(spans):
+            for lo, _, b in itertools.takewhile(lambda span, hi=hi: span[0] < hi, spans[i + 1 :]):
+                assert a == b, f"edges from {a} and {b} run along each other on {line} from {lo} to {hi}"
 
     def chain(g: int) -> set[int]:
         out = set()
@@ -449,3 +451,19 @@ def test_output_errors_are_one_line(runner: CliRunner, tmp_path: Path) -> None:
     result = runner.invoke(main, ["run", str(spec), str(spec), "--format", "svg"])
     assert result.exit_code == 2
     assert "--format svg draws one network: give one spec" in result.stderr
+
+
+def test_colours_follow_dark_mode() -> None:
+    """Each severity has a border and a dot colour, in the light style and again for dark mode."""
+    root = _svg(diagram(_net(SPECS / "lenet5.yaml")))
+    style = root.find(f"{SVG}style")
+    assert style is not None
+    light, dark = (style.text or "").split("@media (prefers-color-scheme: dark)")
+    for severity in ("error", "warning", "info"):
+        for part in (light, dark):
+            assert part.count(f".{severity} .box {{ stroke: #") == 1
+            assert part.count(f".{severity} .mark {{ fill: #") == 1
+    assert re.findall(r"\.bg, \.convcalc-svg \.label-bg \{ fill: (#\w+)", style.text or "") == [
+        "#ffffff",
+        "#0d1117",
+    ]
