@@ -691,7 +691,7 @@ def run(
             write_json(results, stream, view, several=len(specs) > 1)
         elif nets:
             render(nets, Format(fmt), stream, view, err=sys.stderr)
-    if isinstance(stream, io.StringIO) and stream.getvalue():
+    if out != "-" and isinstance(stream, io.StringIO) and stream.getvalue():
         from .write import save
 
         try:

@@ -467,3 +467,17 @@ def test_colours_follow_dark_mode() -> None:
         "#ffffff",
         "#0d1117",
     ]
+
+
+def test_standard_output_is_never_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without -o the output goes to sys.stdout whatever it is (a StringIO when embedded), no file '-'."""
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    buffer = io.StringIO()
+    monkeypatch.setattr("sys.stdout", buffer)
+    with pytest.raises(SystemExit) as done:
+        main(["run", str(SPECS / "lenet5.yaml"), "--format", "svg"], prog_name="convcalc")
+    assert done.value.code == 0
+    assert buffer.getvalue() == diagram(_net(SPECS / "lenet5.yaml"))
+    assert list(tmp_path.iterdir()) == []
