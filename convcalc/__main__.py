@@ -589,11 +589,20 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @click.option("--select", callback=lambda c, p, v: _run_codes(c, p, v), help="Report only these rule codes.")
 @click.option("--ignore", callback=lambda c, p, v: _run_codes(c, p, v), help="Do not report these codes.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
+@click.option(
+    "-o",
+    "--output",
+    "out",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    default="-",
+    show_default=True,
+    help="The file to write (written whole or not at all); - for standard output.",
+)
 @max_spec_size_option
 @from_option
 @check_options
 @view_options
-@format_option("run")
+@format_option("run", help="Output format; svg draws one network as a diagram.")
 def run(
     specs: tuple[str, ...],
     input_: tuple[int, ...] | None,
@@ -607,6 +616,7 @@ def run(
     select: set[str] | None,
     ignore: set[str] | None,
     strict: bool,
+    out: str,
     fmt: str,
     check: bool,
     seed: int,
@@ -633,12 +643,22 @@ def run(
     """
     import dataclasses
     import gc
+    import io
+    import os
 
     from .inputs import Source
     from .loader import read
     from .resolver import resolve
     from .rules import selected
 
+    if Format(fmt) is Format.SVG and len(specs) > 1:
+        raise click.UsageError("--format svg draws one network: give one spec")
+    if (
+        out != "-"
+        and os.path.exists(out)
+        and any(os.path.exists(p) and os.path.samefile(p, out) for p in specs)
+    ):
+        raise click.UsageError(f"-o {_quoted(out)} is one of the specs: give another file")
     gc.disable()  # a short-lived process that builds many small acyclic objects: collections only cost time
     results: list[Network | SpecError] = []
     sizing = dataclasses.replace(_sizing(dtype, batch, optimizer), in_place=not no_in_place)
@@ -665,11 +685,19 @@ def run(
     nets = [r for r in results if isinstance(r, Network)]
     errors = [r for r in results if isinstance(r, SpecError)]
     view = View(columns=columns, explain=explain, notes=notes, depth=depth)
+    stream = sys.stdout if out == "-" else io.StringIO()
     with guarded():
         if Format(fmt) is Format.JSON:  # one object per file asked for, invalid ones included
-            write_json(results, sys.stdout, view, several=len(specs) > 1)
+            write_json(results, stream, view, several=len(specs) > 1)
         elif nets:
-            render(nets, Format(fmt), sys.stdout, view, err=sys.stderr)
+            render(nets, Format(fmt), stream, view, err=sys.stderr)
+    if out != "-" and isinstance(stream, io.StringIO) and stream.getvalue():
+        from .write import save
+
+        try:
+            save(stream.getvalue(), out)
+        except OSError as e:
+            raise Invalid(f"convcalc: error: cannot write {_quoted(out)}: {e.strerror}") from None
     if errors:
         fail(errors)
     sys.exit(exit_code(nets, strict=strict))

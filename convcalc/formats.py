@@ -16,13 +16,15 @@ class Format(enum.Enum):
     TEXT = "text"
     GITHUB = "github"
     SARIF = "sarif"
+    SVG = "svg"
 
 
 _REPORT = (Format.TABLE, Format.JSON, Format.MARKDOWN, Format.CSV)
+_DRAWN = (*_REPORT, Format.SVG)
 
 OFFERED: dict[str, tuple[Format, ...]] = {
-    "run": _REPORT,
-    "layer": _REPORT,
+    "run": _DRAWN,
+    "layer": _DRAWN,
     "solve": _REPORT,
     "lint": (Format.TEXT, Format.JSON, Format.GITHUB, Format.SARIF),
 }

@@ -1,4 +1,4 @@
-"""Everything that writes: the rich table, Markdown, CSV, JSON and the formula sheet."""
+"""Everything that writes: the rich table, Markdown, CSV, JSON, SVG and the formula sheet."""
 
 from __future__ import annotations
 
@@ -455,8 +455,8 @@ class Progress:
 def render(
     nets: list[Network], fmt: Format, out: TextIO, view: View = View(), *, err: TextIO | None = None
 ) -> None:
-    """Write networks in the chosen format; CSV and Markdown also write the findings to `err` in lint's
-    text format, so an exit 1 always has a printed reason."""
+    """Write networks in the chosen format; CSV, Markdown and SVG also write the findings to `err` in
+    lint's text format, so an exit 1 always has a printed reason."""
     if fmt is Format.JSON:
         write_json(nets, out, view)
     elif fmt is Format.CSV:
@@ -465,10 +465,33 @@ def render(
         out.write("\n".join(markdown(n, view) for n in nets))
     elif fmt is Format.TABLE:
         table(nets, out, view=view)
+    elif fmt is Format.SVG:
+        from .svg import diagrams
+
+        out.write(diagrams(nets, depth=view.depth))
     else:
         unhandled(fmt, "render")
-    if err is not None and fmt in (Format.CSV, Format.MARKDOWN):
+    if err is not None and fmt in (Format.CSV, Format.MARKDOWN, Format.SVG):
         err.write("".join(safe.visible(finding_line(f, fixes=True)) + "\n" for n in nets for f in n.findings))
+
+
+def save(text: str, path: str) -> None:
+    """Write `text` to `path` whole or not at all: to a temporary file beside it, then renamed."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".convcalc-", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        mask = os.umask(0)
+        os.umask(mask)
+        os.chmod(temporary, 0o666 & ~mask)  # as open() would make it, not mkstemp's 0600
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def to_text(nets: list[Network], fmt: Format, *, width: int = 120, view: View = View()) -> str:

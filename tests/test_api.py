@@ -124,9 +124,10 @@ def test_every_run_option_gives_what_run_prints(
     assert convcalc.analyze(spec, **kwargs) == cli(str(spec), *args)
 
 
-RENDERING_ONLY = {"specs", "fmt", "columns", "notes", "strict", "depth"}
+RENDERING_ONLY = {"specs", "fmt", "columns", "notes", "strict", "depth", "out"}
 """run's parameters that shape text output or the exit status, or name the files (analyze's first
-argument): a finding in analyze's result carries its severity, so strict has nothing to change."""
+argument, and -o, where the output goes): a finding in analyze's result carries its severity, so
+strict has nothing to change."""
 
 
 def test_analyze_takes_every_run_option() -> None:
