@@ -53,14 +53,15 @@ def to_yaml(data: Mapping[str, Any], *, source: str, flat: bool = False) -> str:
         rows.append((_idiomatic(_plain(layer), previous, defaults), comment))
         previous = layer.get("name", previous) if isinstance(layer, Mapping) else previous
     plain = [_plain(layer) for layer in layers]
+    folded = [] if flat else runs(plain)
     found = [] if flat else runs(plain, keep_names=False)
-    folded = [r for r in found if r.naming is not None]
+    unfolded = [r for r in found if all(r.stop <= f.start or f.stop <= r.start for f in folded)]
     names = _block_names(folded)
     if folded:
         lines.append(
             "# A block's layers give the lines of its first repetition; a use, where each one starts."
         )
-    lines += _unfolded([r for r in found if r.naming is None], plain, at, shown)
+    lines += _unfolded(unfolded, plain, at, shown)
     lines += _blocks(folded, names, plain, rows, defaults)
     lines.append("layers:")
     lines += _uses(folded, names, rows, at, shown)

@@ -61,6 +61,9 @@ def runs(layers: Sequence[Mapping[str, Any]], *, keep_names: bool = True) -> lis
     taken = {NETWORK_INPUT}.union(str(layer.get("name")) for layer in layers)
     i = 0
     while i < len(layers) - 3:
+        if keep_names and not _one_repetition(layers[i].get("name"), layers[i + 1].get("name")):
+            i += 1
+            continue
         run = _best(i, layers, keys, refs, readers, taken, keep_names=keep_names)
         if run is None:
             i += 1
@@ -119,25 +122,45 @@ def _best(
     *,
     keep_names: bool,
 ) -> Run | None:
-    """The run that starts at `i` (or a few layers later, where its input fans out more) covering the
-    most layers, the smaller unit on a tie; None if there is none."""
+    """The run that starts at `i` (or, names aside, a few layers later where its input fans out more)
+    covering the most layers, the smaller unit on a tie, as many repetitions as nothing after reads
+    inside them; None if there is none."""
     best: tuple[tuple[int, int, int], Run] | None = None
     for size in range(2, min(LONGEST, (len(layers) - i) // 2) + 1):
-        if keys[i] is None or keys[i + size] != keys[i] or _count(keys, i, size) < 2:
+        if keys[i] is None or keys[i + size] != keys[i]:
             continue
-        for shift in range(size):
+        if keep_names and _naming(layers, i, size, 2, taken) is None:
+            continue  # more repetitions only add conditions to the names of the first two
+        for shift in range(1 if keep_names else size):  # names say where repetitions start
             start = i + shift
-            repeat = _count(keys, start, size)
-            if repeat < 2 or not _closed(start, size, repeat, refs, readers):
-                continue
-            naming = _naming(layers, start, size, repeat, taken)
-            if keep_names and naming is None:
-                continue
-            fans = sum(start - 1 in refs[start + p] for p in range(size))
-            score = (size * repeat, fans, -size)
-            if best is None or score > best[0]:
-                best = (score, Run(start, size, repeat, naming))
+            count = _count(keys, start, size)
+            for repeat in range(count, 1, -1):
+                if not _closed(start, size, repeat, refs, readers):
+                    continue
+                naming = _naming(layers, start, size, repeat, taken)
+                if keep_names and naming is None:
+                    continue
+                fans = sum(start - 1 in refs[start + p] for p in range(size))
+                score = (size * repeat, fans, -size)
+                if best is None or score > best[0]:
+                    best = (score, Run(start, size, repeat, naming))
+                break
     return None if best is None else best[1]
+
+
+def _dotted(name: Any) -> bool:
+    """Whether a name could be given by a block, G.R.L: a quick test before the search for G and R."""
+    return isinstance(name, str) and name.count(".") >= 2
+
+
+def _one_repetition(name: Any, next_name: Any) -> bool:
+    """Whether two names could be given by one repetition of a block, sharing its G.R.: the quick test
+    for a run's first two layers."""
+    if not (_dotted(name) and _dotted(next_name)):
+        return False
+    pairs = enumerate(zip(name, next_name, strict=False))
+    common = name[: next((k for k, (a, b) in pairs if a != b), min(len(name), len(next_name)))]
+    return common.rfind(".") > common.find(".") >= 0
 
 
 def _count(keys: Sequence[int | None], start: int, size: int) -> int:
@@ -164,10 +187,13 @@ def _closed(
 def _naming(
     layers: Sequence[Mapping[str, Any]], start: int, size: int, repeat: int, taken: set[str]
 ) -> Naming | None:
-    """How a block use gives the run's layers their names, G.R.L; None if no use can."""
+    """How a block use gives the run's layers their names, G.R.L, with the longest G and then the
+    shortest R that do (a layer's own name may hold dots: downsample.0); None if no use can."""
+    if not all(_dotted(layers[start + k * size].get("name")) for k in range(repeat)):
+        return None
     names = [[str(layers[start + k * size + p]["name"]) for p in range(size)] for k in range(repeat)]
     first = names[0][0]
-    for cut in (m.start() for m in re.finditer(r"\.", first)):
+    for cut in reversed([m.start() for m in re.finditer(r"\.", first)]):  # the longest use name first
         use = first[:cut]
         if use in taken or not all(n.startswith(use + ".") for one in names for n in one):
             continue
