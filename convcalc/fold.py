@@ -156,7 +156,7 @@ def _dotted(name: Any) -> bool:
 def _one_repetition(name: Any, next_name: Any) -> bool:
     """Whether two names could be given by one repetition of a block, sharing its G.R.: the quick test
     for a run's first two layers."""
-    if not (_dotted(name) and _dotted(next_name)):
+    if not (isinstance(name, str) and isinstance(next_name, str) and _dotted(name) and _dotted(next_name)):
         return False
     pairs = enumerate(zip(name, next_name, strict=False))
     common = name[: next((k for k, (a, b) in pairs if a != b), min(len(name), len(next_name)))]
