@@ -289,3 +289,24 @@ def test_folding_then_expanding_gives_the_same_layers(case: tuple[list[dict[str,
     assert len(re.findall(r"^      - ", text, re.M)) == run.size
     same_layers(data, text)
     assert "block:" not in to_yaml(data, source="net.cfg", flat=True)
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
+
+
+def test_readme_folding_example_is_real(runner: CliRunner, tmp_path: Path) -> None:
+    """The README's flat spec with PyTorch's names converts to exactly the folded spec it shows."""
+    source = next(b for b in YAML_BLOCKS if b.startswith("name: tiny\n"))
+    shown = next(b for b in YAML_BLOCKS if b.startswith("# Converted by convcalc from tiny.yaml"))
+    (tmp_path / "tiny.yaml").write_text(source, encoding="utf-8")
+    result = runner.invoke(main, ["convert", str(tmp_path / "tiny.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == shown
+    assert numbers(convcalc.analyze(shown)) == numbers(convcalc.analyze(source))
+
+
+def test_readme_shows_darknet53_unfolded_repeats(runner: CliRunner) -> None:
+    shown = next(b for b in YAML_BLOCKS if b.startswith("# Repeated, but not folded"))
+    result = runner.invoke(main, ["convert", str(DATA / "darknet" / "darknet53.cfg")])
+    assert shown in result.stdout
