@@ -1,6 +1,6 @@
 """`convcalc convert`: a model read from another format, written as a YAML spec that gives the same
 numbers: the source's layer names kept, one flow mapping per layer, and the source line of each in a
-comment."""
+comment; exact repeats folded into blocks where a block gives their layers the same names (`fold`)."""
 
 from __future__ import annotations
 
@@ -133,7 +133,11 @@ def _block_names(found: Sequence[Run]) -> list[str]:
         assert run.naming is not None
         name = re.sub(r"\W", "_", run.naming.use)
         name = name if name.isidentifier() else f"b_{name}"
-        names.append(name if name not in names else f"{name}_{len(names) + 1}")
+        unique, n = name, 1
+        while unique in names:
+            n += 1
+            unique = f"{name}_{n}"
+        names.append(unique)
     return names
 
 
@@ -160,9 +164,6 @@ def _uses(
         use: dict[str, Any] = {"block": block, "name": run.naming.use, "repeat": run.repeat}
         if run.naming.names is not None:
             use["names"] = run.naming.names
-        first = rows[run.start][0]
-        if "from" in first:
-            use["from"] = first["from"]
         starts = [at[run.start + k * run.size] for k in range(run.repeat)]
         comment = f"  # {_where(shown, starts)}" if _where(shown, starts) else rows[run.start][1]
         lines.append(f"  - {_flow(_reading(use, renamed))}{comment}")

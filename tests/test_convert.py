@@ -310,3 +310,40 @@ def test_readme_shows_darknet53_unfolded_repeats(runner: CliRunner) -> None:
     shown = next(b for b in YAML_BLOCKS if b.startswith("# Repeated, but not folded"))
     result = runner.invoke(main, ["convert", str(DATA / "darknet" / "darknet53.cfg")])
     assert shown in result.stdout
+
+
+def test_two_runs_fold_into_two_blocks_read_by_their_use_names() -> None:
+    """Each run gets a block named after its use (made an identifier); a layer reading a run's output
+    names the use, and a counting pattern keeps torchvision-like names such as head.block1."""
+    layers = [conv("stem")]
+    for k in range(3):
+        p, entry = f"stage.1.{k}.", "stem" if k == 0 else f"stage.1.{k - 1}.relu"
+        layers += [conv(p + "conv"), {"type": "add", "name": p + "add", "from": [entry, p + "conv"]}]
+        layers += [{"type": "act", "name": p + "relu"}]
+    for k in range(2):
+        layers += [
+            conv(f"head.block{k + 1}.c", size=1, pad=0),
+            {"type": "act", "name": f"head.block{k + 1}.a"},
+        ]
+    layers.append({"type": "add", "name": "final", "from": ["head.block2.a", "stage.1.2.relu"]})
+    data = {"input": "6x6x4", "layers": layers}
+    text = to_yaml(data, source="net.cfg")
+    assert text.splitlines()[2:] == [
+        "# A block's layers give the lines of its first repetition; a use, where each one starts.",
+        "blocks:",
+        "  stage_1:",
+        "    layers:",
+        "      - {type: conv, name: conv, filters: 4, size: 3, pad: 1}",
+        "      - {type: add, name: add, from: [in, conv]}",
+        "      - {type: act, name: relu}",
+        "  head:",
+        "    layers:",
+        "      - {type: conv, name: c, filters: 4, size: 1}",
+        "      - {type: act, name: a}",
+        "layers:",
+        "  - {type: conv, name: stem, filters: 4, size: 3, pad: 1}",
+        "  - {block: stage_1, name: stage.1, repeat: 3}",
+        "  - {block: head, name: head, repeat: 2, names: 'block{index + 1}'}",
+        "  - {type: add, name: final, from: [head, stage.1]}",
+    ]
+    same_layers(data, text)
