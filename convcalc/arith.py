@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
+from fractions import Fraction
 from math import gcd
 
 from .factor import divisors
@@ -17,6 +19,31 @@ def out_size(*, n: int, size: int, stride: int, pad: int, dilation: int = 1, cei
         return (n + 2 * pad - extent) // stride + 1
     out = (n + 2 * pad - extent + stride - 1) // stride + 1
     if (out - 1) * stride >= n + pad:
+        out -= 1
+    return out
+
+
+def float32(x: Fraction) -> Fraction:
+    """x rounded to the nearest IEEE float32 (ties to even), exactly, without numpy; no overflow check."""
+    if x == 0:
+        return Fraction(0)
+    sign, x = (-1 if x < 0 else 1), abs(x)
+    exp = x.numerator.bit_length() - x.denominator.bit_length()
+    if Fraction(2) ** exp > x:
+        exp -= 1  # now 2**exp <= x < 2**(exp + 1)
+    ulp = Fraction(2) ** (max(exp, -126) - 23)  # 24 significant bits; subnormals below 2**-126
+    q, rest = divmod(x, ulp)
+    if rest * 2 > ulp or (rest * 2 == ulp and q % 2):
+        q += 1
+    return sign * q * ulp
+
+
+def caffe_out_size(*, n: int, size: int, stride: int, pad: int, clip: bool) -> int:
+    """Caffe's PoolingLayer::Reshape: ceil(float(N + 2P - F) / S) + 1 in float32; then, only when the
+    layer pads some axis (`clip`), one less if the last window starts at N + P or later."""
+    quotient = float32(float32(Fraction(n + 2 * pad - size)) / float32(Fraction(stride)))
+    out = math.ceil(quotient) + 1
+    if clip and (out - 1) * stride >= n + pad:
         out -= 1
     return out
 
@@ -39,8 +66,15 @@ def axis(
     pad_end: int | None = None,
     output_pad: int = 0,
     transposed: bool = False,
+    caffe: bool = False,
+    caffe_clip: bool = False,
 ) -> Axis:
-    """The geometry of one axis together with its output size."""
+    """The geometry of one axis together with its output size; `caffe` rounds as Caffe's pools do."""
+    if caffe:
+        o = caffe_out_size(n=n, size=size, stride=stride, pad=pad, clip=caffe_clip)
+        return Axis(
+            n=n, size=size, stride=stride, pad=pad, ceil=True, out=o, caffe=True, caffe_clip=caffe_clip
+        )
     if pad_end is None and not transposed:
         return _axis(n, size, stride, pad, dilation, ceil)
     return _general(n, size, stride, pad, dilation, pad_end, output_pad, transposed)

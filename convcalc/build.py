@@ -203,6 +203,11 @@ FLAGS = {"size": "--filter", "bias": "--no-bias", "affine": "--no-affine", "coun
 """The `convcalc layer` flag of each key that is not --key."""
 
 
+def a(word: str) -> str:
+    """The word after its article: a conv, an identity."""
+    return f"an {word}" if word[:1] in ("a", "e", "i", "o", "u") else f"a {word}"
+
+
 def flag_of(key: str) -> str:
     """The `convcalc layer` flag that gives a spec key: --filter for size, --no-bias for bias."""
     return FLAGS.get(key, "--" + key.replace("_", "-"))
@@ -291,6 +296,15 @@ class Reader:
             raise self.fail(
                 key, f"a {what} integer, a per-axis list like [3, 5], or a string like '3x5'"
             ) from None
+
+    def text(self, key: str) -> str | None:
+        """A short one-line string, or None when the key is absent."""
+        if key not in self.data:
+            return None
+        value = self.data[key]
+        if not isinstance(value, str) or not value.strip() or "\n" in value or len(value) > 200:
+            raise self.fail(key, "a one-line string of at most 200 characters")
+        return value.strip()
 
     def flag(self, key: str, default: bool) -> bool:
         value = self.data.get(key, default)
@@ -452,7 +466,7 @@ def _layer(
         if isinstance(key, str):
             hint = key_hint(key, kind, allowed, data[key]) or _suggest(key, allowed)
         raise _fail(
-            f"layer {index}: unknown key {show(key)} for a {kind.value} layer{hint} "
+            f"layer {index}: unknown key {show(key)} for {a(kind.value)} layer{hint} "
             f"(expected one of: {', '.join(allowed)})",
             _at(data, key),
             file,

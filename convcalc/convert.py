@@ -49,7 +49,9 @@ def to_yaml(data: Mapping[str, Any], *, source: str, flat: bool = False) -> str:
     rows: list[tuple[dict[str, Any], str]] = []
     previous = "input"
     for layer, pos in zip(layers, at, strict=True):
+        note = getattr(layers, "notes", {}).get(layer.get("name")) if isinstance(layer, Mapping) else None
         comment = f"  # {shown}:{pos[0]}" if pos and pos[0] is not None else ""
+        comment = comment or (f"  # {shown}: {note}" if note else "")
         rows.append((_idiomatic(_plain(layer), previous, defaults), comment))
         previous = layer.get("name", previous) if isinstance(layer, Mapping) else previous
     plain = [_plain(layer) for layer in layers]

@@ -86,6 +86,8 @@ def _again(p: Axis, n: int | None = None, *, stride: int | None = None) -> Axis:
         pad_end=p.pad_end,
         output_pad=p.output_pad,
         transposed=p.transposed,
+        caffe=p.caffe,
+        caffe_clip=p.caffe_clip,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from . import arith
 from .model import Axis, Field, Resolved, Shape
 
 if TYPE_CHECKING:
@@ -138,6 +139,8 @@ def size_line(a: Axis) -> str:
     text = f"{size_expr(a)} = {ratio(a)}"
     if a.out < 1:
         return text + ": no output"
+    if a.caffe:
+        return text + caffe_note(a)
     if not a.fractional:
         return text
     if not a.ceil:
@@ -147,8 +150,46 @@ def size_line(a: Axis) -> str:
     return text + f" -> {a.out} (ceil mode keeps the floor: one more window would start {dropped_place(a)})"
 
 
+def torch_ceil(a: Axis) -> int:
+    """What PyTorch's ceil_mode gives on this axis (a Caffe-rounded axis's pads are symmetric)."""
+    return arith.out_size(n=a.n, size=a.size, stride=a.stride, pad=a.pad, dilation=a.dilation, ceil=True)
+
+
+def caffe_note(a: Axis) -> str:
+    """How Caffe rounded, beside PyTorch's ceil_mode: '' when the size is whole and both agree."""
+    torch, whole = torch_ceil(a), -(-a.numerator // a.stride) + 1  # the exact ceil
+    if a.out == torch:
+        if not a.fractional:
+            return ""
+        if rounded_up(a):
+            return f" -> {a.out} (Caffe rounds up, as PyTorch's ceil_mode)"
+        return f" -> {a.out} (Caffe keeps the floor: one more window would start {dropped_place(a)})"
+    if a.out == whole:
+        return (
+            f" -> {a.out} (Caffe rounds up and, with no pad, keeps a last window starting past the input; "
+            f"PyTorch's ceil_mode drops it: {torch})"
+        )
+    return f" -> {a.out} (Caffe's float32 arithmetic; exact ceil gives {whole}, PyTorch's ceil_mode {torch})"
+
+
 def rounded_to(axes: tuple[Axis, ...], got: str) -> str:
-    """How PyTorch turned the fractional sizes of these axes into `got`, as the rest of a sentence."""
+    """How PyTorch (or Caffe, for `ceil: caffe`) turned the fractional sizes of these axes into `got`,
+    as a clause: PyTorch floors it to 3x3."""
+    if any(a.caffe for a in axes):
+        return "Caffe " + _caffe_rounded_to(axes, got)
+    return "PyTorch " + _torch_rounded_to(axes, got)
+
+
+def _caffe_rounded_to(axes: tuple[Axis, ...], got: str) -> str:
+    up = [rounded_up(a) for a in axes if a.fractional]
+    if up and all(up):
+        return f"rounds it up (ceil: caffe) to {got}"
+    if any(up):
+        return f"rounds it to {got} (ceil: caffe: up on some axes, down on others)"
+    return f"keeps the floor, {got} (ceil: caffe; one more window would start in the padding)"
+
+
+def _torch_rounded_to(axes: tuple[Axis, ...], got: str) -> str:
     fractional = [a for a in axes if a.fractional]
     up = [rounded_up(a) for a in fractional]
     if up and all(up):

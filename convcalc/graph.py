@@ -16,7 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import kinds
-from .build import _KINDS, KIND_NAMES, Located, LocatedList, Reader, _at, _expect, _fail, _start, layer_keys
+from .build import (
+    _KINDS,
+    KIND_NAMES,
+    Located,
+    LocatedList,
+    Reader,
+    _at,
+    _expect,
+    _fail,
+    _start,
+    a,
+    layer_keys,
+)
 from .build import show as _show
 from .errors import SpecError
 from .model import Group, Layer, Layout, Resolved, Shape
@@ -436,7 +448,7 @@ class Expander:
         for key, value in item.items():
             if key not in allowed:
                 raise _fail(
-                    f"unknown key {_show(key)} for a {kind.value} layer{_suggest(str(key), tuple(allowed))}"
+                    f"unknown key {_show(key)} for {a(kind.value)} layer{_suggest(str(key), tuple(allowed))}"
                     f"{scope.context}",
                     _at(item, key),
                     scope.file,

@@ -43,6 +43,10 @@ RULES: dict[str, str] = {
         "axes differ."
     ),
     Code.UNUSED_OUTPUT.value: "A layer whose output no other layer reads (the last one aside).",
+    Code.KEPT_OUT.value: "A source's weightless, shape-keeping layer (a loss, a head) read as an identity.",
+    Code.CAFFE_ROUNDING.value: (
+        "A pool with Caffe's rounding (ceil: caffe) whose size PyTorch's ceil_mode computes differently."
+    ),
     Code.CHECK_MISMATCH.value: "Running the layer gave another shape than the resolver (--check).",
     Code.SPEC_UNREADABLE.value: "A file or directory the walk found could not be read (it vanished, say).",
     SPEC_INVALID: "The file is not a valid spec: bad YAML, an unknown key or type, a bad value.",

@@ -161,6 +161,8 @@ class Code(enum.Enum):
     SPEC_UNREADABLE = "spec-unreadable"
     MERGE_SHAPE_MISMATCH = "merge-shape-mismatch"
     UNUSED_OUTPUT = "unused-output"
+    KEPT_OUT = "kept-out"
+    CAFFE_ROUNDING = "caffe-rounding"
 
 
 @frozen
@@ -336,13 +338,18 @@ class Axis:
     dilation: int = 1
     ceil: bool = False
     out: int = 0
-    """The output size PyTorch gives (floor, or its ceil-mode rule)."""
+    """The output size PyTorch gives (floor, or its ceil-mode rule), or Caffe's with `caffe`."""
     pad_end: int | None = None
     """Padding after the axis when it differs from `pad`."""
     output_pad: int = 0
     """A transposed layer's extra output after the axis."""
     transposed: bool = False
     """Whether the window scatters (deconv): out = (N-1)S - P_b - P_a + E + output_pad."""
+    caffe: bool = False
+    """Caffe's rounding (with `ceil`): ceil in float32, and the last window kept wherever it starts
+    unless `caffe_clip` (pooling_layer.cpp's Reshape)."""
+    caffe_clip: bool = False
+    """Whether Caffe drops a last window starting at N + P or later: only when the layer pads some axis."""
 
     @property
     def end_pad(self) -> int:
@@ -402,7 +409,8 @@ class Field:
 
 @frozen
 class Refusal:
-    """Something PyTorch refuses of a layer on the input it gets, as the layer's kind says: an error."""
+    """Something PyTorch refuses of a layer on the input it gets, as the layer's kind says: an error
+    (or, with another severity, something else the kind says of the layer, such as what it stands for)."""
 
     code: Code
     message: str
@@ -412,6 +420,9 @@ class Refusal:
     fixes: tuple[str, ...] = ()
     empty: bool = False
     """Whether the layer is left with no output, so the layers after it cannot be resolved."""
+    severity: Severity = Severity.ERROR
+    brief: str | None = None
+    """What the finding says in a few words, for the one-line summary of notes."""
 
 
 @frozen

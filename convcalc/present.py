@@ -31,6 +31,7 @@ KIND_FIELDS = (
     "mode",
     "adaptive_output",
     "count_pad",
+    "rounding",
     "groups",
     "affine",
     "fn",
@@ -39,6 +40,8 @@ KIND_FIELDS = (
     "sizes",
     "chunks",
     "part",
+    "offset",
+    "stands_for",
 )
 """The JSON fields some kinds fill (`json_fields`): null for the others, so every layer has every field."""
 

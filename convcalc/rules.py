@@ -122,7 +122,7 @@ def _fractional(
         formula = texts[0][1]
     else:
         formula = "; ".join(f"{n}s: {t}" for n, t in texts)
-    message = f"{formula} is not a whole number; PyTorch {fm.rounded_to(r.axes, fm.spatial(r.output))}"
+    message = f"{formula} is not a whole number; {fm.rounded_to(r.axes, fm.spatial(r.output))}"
     if not any(arith.drops_input(a) for a in seen):
         # Nothing is lost: a fix may only say how to make the windows fit with the same output.
         message += f", but no input is lost: {_unused_text(seen)}"
@@ -167,11 +167,12 @@ def _non_positive(spec: Spec, r: Resolved, rest: int, layout: Finding | None = N
 
 
 def _refused(spec: Spec, r: Resolved, x: Refusal, rest: int) -> Finding:
-    """What PyTorch refuses of the layer, as its kind says, as an error at the key it is about."""
+    """What PyTorch refuses of the layer, as its kind says, as an error at the key it is about (or
+    what else the kind says of it, at its own severity)."""
     message = x.message
     if x.empty and rest:
         message += f"; the {fm.plural(rest, 'layer')} after it could not be resolved"
-    return _finding(spec, r, Severity.ERROR, x.code, message, key=x.key, fixes=x.fixes)
+    return _finding(spec, r, x.severity, x.code, message, key=x.key, fixes=x.fixes, brief=x.brief)
 
 
 def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
@@ -203,6 +204,33 @@ def _not_in_pytorch(spec: Spec, r: Resolved) -> Finding | None:
     message = f"the padding is uneven ({sides}); {how}"
     brief = "uneven padding"
     return _finding(spec, r, Severity.INFO, Code.NOT_IN_PYTORCH, message, key="pad", fixes=fixes, brief=brief)
+
+
+def _caffe_rounding(spec: Spec, r: Resolved) -> Finding | None:
+    """A pool with Caffe's rounding whose size PyTorch's ceil_mode computes otherwise, and how to get
+    Caffe's in PyTorch: pad the end so that the window Caffe keeps starts on the last item, then ceil_mode
+    (only that window reads the added items, so every window that reads input keeps its value)."""
+    layer = r.layer
+    if not isinstance(layer, Pool) or not layer.caffe or not r.axes:
+        return None
+    torch = tuple(fm.torch_ceil(a) for a in r.axes)
+    if torch == r.output.spatial:
+        return None
+    head = f"Caffe's rounding gives {fm.spatial(r.output)} but PyTorch's ceil_mode gives {fm.product(torch)}"
+    pairs = list(zip(torch, r.axes, strict=True))
+    if any(a.out < t or a.out not in (t, -(-a.numerator // a.stride) + 1) for t, a in pairs):
+        message = f"{head}: Caffe computes the size in float32, which rounds it at this size"
+        return _finding(spec, r, Severity.WARNING, Code.CAFFE_ROUNDING, message, key="ceil")
+    empty = "-FLT_MAX" if layer.mode is PoolMode.MAX else "0/0 (NaN) or 0 over a negative size"
+    message = (
+        f"{head}: with no pad on any axis, Caffe keeps a last window that starts past the input and "
+        f"PyTorch drops it (that window reads no input: Caffe gives {empty} there)"
+    )
+    ends = [max(0, (a.out - 1) * a.stride - a.pad - a.n + 1) for a in r.axes]
+    order = ", ".join(f"0, {e}" for e in reversed(ends))  # F.pad takes the last axis first
+    value = ", value=-inf" if layer.mode is PoolMode.MAX else ""
+    fix = f"in PyTorch: F.pad(x, ({order}){value}), then ceil_mode=True -> {fm.spatial(r.output)}"
+    return _finding(spec, r, Severity.WARNING, Code.CAFFE_ROUNDING, message, key="ceil", fixes=(fix,))
 
 
 def _layout(spec: Spec, dims: tuple[int, ...], layout: Layout, source: Source) -> Finding | None:
@@ -316,6 +344,7 @@ def diagnose(
         found.extend(_refused(spec, r, x, len(spec.layers) - r.index) for x in refused)
         if r.axes:
             found.append(_not_in_pytorch(spec, r))
+            found.append(_caffe_rounding(spec, r))
             if not r.axes[0].transposed:
                 found.append(_skips(spec, r))
         if refused and not r.output.positive:

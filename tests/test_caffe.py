@@ -33,7 +33,7 @@ def net_of(name: str) -> Network:
 
 def test_truth_covers_the_fixtures() -> None:
     assert sorted(TRUTH) == NAMES
-    assert len(NAMES) == 7
+    assert len(NAMES) == 8
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -136,10 +136,9 @@ BAD = [
         ":37:5: error: layer 'pool1': pooling STOCHASTIC is not supported (MAX or AVE)",
     ),
     (
-        LENET.replace("kernel_size: 2", "kernel_size: 1", 1),
+        LENET.replace("stride: 2\n  }", "stride: 2\n    round_mode: UP\n  }", 1),
         "caffe-round",
-        ":39:5: error: layer 'pool1': a pool with pad 0 and a stride above its window: Caffe keeps a last "
-        "window that PyTorch's ceil mode drops, which convcalc cannot express yet",
+        ":40:5: error: layer 'pool1': round_mode UP is not Caffe's (CEIL or FLOOR)",
     ),
     (LENET.replace('name: "conv1"', 'name: "input"'), "input", ":9:3: error: layer 'input': 'input' names"),
     (
@@ -159,9 +158,9 @@ BAD = [
         ":21:20: error: invalid character '@' in prototxt",
     ),
     (
-        LENET.replace('"ReLU"', '"Eltwise"\n  eltwise_param { operation: MAX }'),
-        "max",
-        "error: layer 'relu1': Eltwise MAX is not supported (SUM is add, PROD is mul)",
+        LENET.replace('"ReLU"', '"Eltwise"\n  eltwise_param { operation: MIN }'),
+        "min",
+        "error: layer 'relu1': Eltwise MIN is not an operation (SUM, PROD or MAX)",
     ),
 ]
 
@@ -247,7 +246,7 @@ def _caffe_pool(n: int, f: int, s: int, p: int) -> int:
 @given(n=st.integers(1, 300), f=st.integers(1, 12), s=st.integers(1, 12), p=st.integers(0, 6))
 def test_ceil_mode_is_caffes_rounding_but_for_the_refused_case(n: int, f: int, s: int, p: int) -> None:
     """convcalc's `ceil: true` (PyTorch's rule) is Caffe's, except with pad 0 and a stride above the
-    window, the one case the reader refuses; there Caffe keeps one window more, sometimes."""
+    window, the case `ceil: caffe` is for; there Caffe keeps one window more, sometimes."""
     from hypothesis import assume
 
     from convcalc.arith import out_size

@@ -106,10 +106,22 @@ def test_every_layer_stands_at_its_section(name: str) -> None:
 
 @pytest.mark.parametrize("name", NAMES)
 def test_no_warnings(name: str) -> None:
-    """Only notes: the maxpools' uneven padding and the floors that lose only padding."""
+    """Only notes: the maxpools' uneven padding, the floors that lose only padding, and one kept-out
+    note per head or cost section, at its line."""
     findings = net_of(name).findings
     assert all(f.severity is Severity.INFO for f in findings), [f.message for f in findings]
-    assert {f.code for f in findings} <= {Code.NOT_IN_PYTORCH, Code.FRACTIONAL_SIZE}
+    assert {f.code for f in findings} <= {Code.NOT_IN_PYTORCH, Code.FRACTIONAL_SIZE, Code.KEPT_OUT}
+    heads = [
+        (n, line.strip("[]"))
+        for n, line in enumerate(text_of(name).splitlines(), start=1)
+        if line.strip("[]") in ("yolo", "region", "detection", "cost")
+    ]
+    kept = [
+        (f.line, f.message.split("stands for Darknet [", 1)[1].split("]")[0])
+        for f in findings
+        if f.code is Code.KEPT_OUT
+    ]
+    assert kept == heads
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -383,6 +395,8 @@ def test_lint_walks_darknet_and_caffe_files_but_not_other_cfg(tmp_path: Path) ->
     (tmp_path / "broken.prototxt").write_text('layer {\n  name: "x"\n')
     result = CliRunner().invoke(main, ["lint", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.stdout.splitlines()[-1] == "0 errors, 0 warnings, 11 notes, 1 invalid spec in 3 files"
+    assert (
+        result.stdout.splitlines()[-1] == "0 errors, 0 warnings, 13 notes, 1 invalid spec in 3 files"
+    )  # 2 kept-out heads
     assert "setup.cfg" not in result.output
     assert f"{tmp_path / 'broken.prototxt'}:3:1: error[spec-invalid]" in result.stdout

@@ -89,9 +89,21 @@ def test_contract_keys(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.Mo
     # the issue's keys, plus the window geometry the implementation adds
     issue_5 = {"non_trainable_params", "activations", "activation_bytes", "receptive_field"}
     extra = {"exact_output", "window", "mode", "groups", "check", "checked_shape"}
-    options = {"adaptive_output", "count_pad", "affine", "fn", "p", "axis", "sizes", "chunks", "part"}
+    options = {
+        "adaptive_output",
+        "count_pad",
+        "rounding",
+        "affine",
+        "fn",
+        "p",
+        "axis",
+        "sizes",
+        "chunks",
+        "part",
+    }
     graph = {"inputs", "path"}  # issue 13: what each layer reads, and its place in the blocks
-    assert all(set(r) == LAYER_KEYS | issue_5 | extra | options | graph for r in data["layers"])
+    readers = {"stands_for", "offset"}  # issue 14: a kept-out identity, Caffe's Crop (crop_to)
+    assert all(set(r) == LAYER_KEYS | issue_5 | extra | options | graph | readers for r in data["layers"])
     assert data["blocks"] == []
     assert [r["inputs"] for r in data["layers"]] == [["input"], ["conv1"], ["pool1"]]
     assert [r["path"] for r in data["layers"]] == [["conv1"], ["pool1"], ["fc1"]]

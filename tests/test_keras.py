@@ -1,7 +1,8 @@
-"""Issue 14, Keras: the config reader (convcalc/readers/keras.py) against Keras's own counts and shapes
-for keras.applications (tools/gen_keras_truth.py, tests/data/keras_truth.json, Keras 3 on the PyTorch
-backend), hand-written Keras 2 configs, `.keras` zips, `convert`, located errors, and a fuzz test that
-a mangled config gives a Spec or a located SpecError, nothing else."""
+"""Issue 14, Keras: the config reader (convcalc/readers/keras.py) against Keras's own counts, per-layer
+shapes and MACs for keras.applications and two small models (tools/gen_keras_truth.py,
+tests/data/keras_truth.json, Keras 3 on the PyTorch backend), hand-written Keras 2 configs, `.keras`
+zips, `convert`, located errors, and a fuzz test that a mangled config gives a Spec or a located
+SpecError, nothing else."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from convcalc.readers.keras import parse
 from convcalc.resolver import resolve
 
 DATA = Path(__file__).resolve().parent / "data"
-TRUTH = json.loads((DATA / "keras_truth.json").read_text(encoding="utf-8"))
+TRUTH = json.loads((DATA / "keras_truth.json").read_text(encoding="utf-8"))["models"]
 NAMES = sorted(p.stem for p in (DATA / "keras").glob("*.json"))
 PUBLISHED = {
     "resnet50": 25_636_712,
@@ -58,6 +59,20 @@ def keras_outputs(net: Network) -> dict[str, Any]:
     return out
 
 
+def keras_layers(net: Network) -> list[dict[str, Any]]:
+    """convcalc's layers as Keras's, in order: the parts of one Keras layer (`name`, `name.part`)
+    summed, the output that of the last part, as tools/gen_keras_truth.py records each layer."""
+    rows: dict[str, dict[str, Any]] = {}
+    for r in net.layers:
+        name = r.layer.name.split(".", 1)[0]
+        row = rows.setdefault(name, {"name": name, "params": 0, "non_trainable": 0, "macs": 0})
+        row["out"] = list(r.output.dims)
+        row["params"] += r.params
+        row["non_trainable"] += r.non_trainable
+        row["macs"] += r.macs
+    return list(rows.values())
+
+
 def test_truth_covers_the_fixtures() -> None:
     assert sorted(TRUTH) == NAMES == sorted([*PUBLISHED, "small_functional", "small_sequential"])
 
@@ -65,21 +80,45 @@ def test_truth_covers_the_fixtures() -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_totals_are_keras_own(name: str) -> None:
     net, truth = net_of(name), TRUTH[name]
-    assert (net.params, net.non_trainable) == (truth["trainable"], truth["non_trainable"])
-    assert net.params + net.non_trainable == truth["params"] == PUBLISHED.get(name, truth["params"])
+    assert (net.params, net.non_trainable, net.macs) == (
+        truth["params"],
+        truth["non_trainable"],
+        truth["macs"],
+    )
+    assert net.params + net.non_trainable == truth["count_params"]
+    assert truth["count_params"] == PUBLISHED.get(name, truth["count_params"])
+    assert (list(net.input.dims), list(net.output.dims)) == (truth["input"], truth["output"])
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_every_layer_shape_is_keras_own(name: str) -> None:
-    outputs = keras_outputs(net_of(name))
-    shapes = TRUTH[name]["shapes"]
-    inputs = [k for k in shapes if k not in outputs]  # a Sequential model lists no InputLayer
-    assert len(inputs) == (name != "small_sequential")
-    for k in inputs:
-        assert list(net_of(name).input.dims) == shapes[k]
-    for layer, shape in shapes.items():
-        if layer in outputs:
-            assert list(outputs[layer].output.dims) == shape, layer
+def test_every_layer_is_keras_own(name: str) -> None:
+    """Layer by layer in Keras's order: output shape, trainable and non-trainable counts, MACs."""
+    keys = ("name", "out", "params", "non_trainable", "macs")
+    want = [{k: row[k] for k in keys} for row in TRUTH[name]["layers"]]
+    got = keras_layers(net_of(name))
+    assert [row["name"] for row in got] == [row["name"] for row in want]
+    for mine, keras in zip(got, want, strict=True):
+        assert mine == keras
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "macs"),
+    [
+        ("vgg16", "block1_conv1", 224 * 224 * 64 * 3 * 3 * 3),
+        ("vgg16", "fc1", 7 * 7 * 512 * 4096),
+        ("mobilenet", "conv_dw_1", 112 * 112 * 32 * 3 * 3),
+        ("xception", "block2_sepconv1", 147 * 147 * 64 * 3 * 3 + 147 * 147 * 128 * 64),
+        ("small_sequential", "sep", 26 * 26 * 16 * 3 * 3 + 26 * 26 * 16 * 16),
+        ("small_sequential", "deconv", 26 * 26 * 16 * 3 * 3 * 4),
+        ("small_functional", "causal", 20 * 8 * 5 * 4),
+        ("small_functional", "dense_per_step", 10 * 6 * 16),
+    ],
+)
+def test_recorded_macs_by_hand(name: str, layer: str, macs: int) -> None:
+    """The record's convention, worked by hand: output elements x window x C_in/groups (a separable
+    conv's depthwise part at depth_multiplier 2 in `sep`; a transposed conv by its input elements)."""
+    (row,) = [row for row in TRUTH[name]["layers"] if row["name"] == layer]
+    assert row["macs"] == macs
 
 
 @pytest.mark.parametrize("name", ["vgg16", "mobilenet"])
@@ -96,6 +135,7 @@ def test_layers_stand_at_their_names() -> None:
         keras_name = r.layer.name.split(".", 1)[0]
         assert r.layer.where.line == 1
         column = r.layer.where.column
+        assert column is not None
         assert re.match(r'"name":\s*' + re.escape(json.dumps(keras_name)), text[column - 1 :]), keras_name
 
 
@@ -103,6 +143,7 @@ def test_separable_is_depthwise_then_pointwise() -> None:
     layers = {r.layer.name: r for r in net_of("xception").layers}
     depthwise, pointwise = layers["block2_sepconv1.depthwise"], layers["block2_sepconv1"]
     assert (depthwise.params, pointwise.params) == (9 * 64, 64 * 128)
+    assert (depthwise.macs, pointwise.macs) == (147 * 147 * 64 * 9, 147 * 147 * 128 * 64)
     assert depthwise.output.dims == (147, 147, 64)
     assert pointwise.output.dims == (147, 147, 128)
 
@@ -176,6 +217,9 @@ def test_keras2_functional_by_hand() -> None:
     t 16*4*9+4, pr 4 slopes, fc 4*10+10."""
     net = resolve(parse(json.dumps(KERAS2_FUNCTIONAL, indent=1), file="small.json"))
     assert (net.params, net.non_trainable) == (224 + 144 + 16 + 64 + 580 + 4 + 50, 32)
+    # MACs by hand, and what the same model built in Keras 3 records (tools/gen_keras_truth.record):
+    # c1 32*32*8 x 27, dw 16*16*16 x 9, p 16*16*16 x 3, t by its 32x30x16 input x 9x4, fc 4 x 10
+    assert net.macs == 221_184 + 36_864 + 12_288 + 552_960 + 40 == 823_336
     shapes = {k: r.output.dims for k, r in keras_outputs(net).items()}
     assert shapes == {
         "c1": (32, 32, 8),
@@ -200,6 +244,7 @@ def test_keras2_functional_by_hand() -> None:
 def test_keras2_sequential_by_hand() -> None:
     net = resolve(parse(json.dumps(KERAS2_SEQUENTIAL), file="lenet.json"))
     assert (net.params, net.non_trainable) == (4 * 25 + 4 + 576 * 10 + 10, 0)
+    assert net.macs == 24 * 24 * 4 * 25 + 576 * 10 == 63_360
     assert [(r.layer.name, r.output.dims) for r in net.layers] == [
         ("conv2d", (24, 24, 4)),
         ("conv2d.act", (24, 24, 4)),
@@ -224,9 +269,11 @@ def test_a_keras_zip_saved_by_keras() -> None:
     """small_sequential.keras is `model.save()` of Keras 3 (config.json beside model.weights.h5)."""
     net = resolve(read(DATA / "keras" / "small_sequential.keras"))
     assert (net.params, net.non_trainable) == (1_146, 32)
-    assert (net.params, net.non_trainable) == (
-        TRUTH["small_sequential"]["trainable"],
-        TRUTH["small_sequential"]["non_trainable"],
+    truth = TRUTH["small_sequential"]
+    assert (net.params, net.non_trainable, net.macs) == (
+        truth["params"],
+        truth["non_trainable"],
+        truth["macs"],
     )
 
 

@@ -257,8 +257,8 @@ def test_identity_takes_no_other_key(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["run", str(spec)])
     assert result.exit_code == 2
     assert result.stderr == (
-        f"{spec}:3:25: error: layer 1: unknown key 'p' for a identity layer "
-        "(expected one of: type, name, allow, expect, from, if)\n"
+        f"{spec}:3:25: error: layer 1: unknown key 'p' for an identity layer "
+        "(expected one of: type, name, stands_for, allow, expect, from, if)\n"
     )
 
 

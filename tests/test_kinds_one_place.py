@@ -155,7 +155,7 @@ def test_set_reads_a_key_as_the_spec_line_does(args: list[str], line: str, tmp_p
         (["--type", "pad", "--set", "pad"], "--set needs KEY=VALUE, got 'pad'"),
         (["--type", "pad", "--set", "=3"], "--set needs KEY=VALUE, got '=3'"),
         (["--type", "pad", "--set", "fill=3"], "--set fill is not a key of pad (its keys: pad, mode)"),
-        (["--type", "identity", "--set", "p=1"], "--set p is not a key of identity (its keys: none)"),
+        (["--type", "identity", "--set", "p=1"], "--set p is not a key of identity (its keys: stands_for)"),
         (["--type", "pad", "--set", "pad=1", "--set", "pad=2"], "--set pad is given twice"),
         (["--type", "pad", "--pad", "1", "--set", "pad=2"], "--pad and --set pad both give 'pad'"),
         (["--type", "pad", "--set", "pad=[[3,"], "--set pad=[[3, is not a value a spec could hold"),

@@ -187,6 +187,7 @@ def test_defaults_cover_every_optional_setting() -> None:
         "scale",
         "factor",
         "shape",
+        "stands_for",  # a reader's note: absent for a plain identity
     }
     one_of = {("crop", "crop"), ("split", "sizes"), ("split", "chunks")}
     expected = {

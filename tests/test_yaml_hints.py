@@ -116,8 +116,10 @@ KEY_CASES = [
 @pytest.mark.parametrize(("layer", "key", "kind", "meant", "keys"), KEY_CASES)
 def test_key_names_from_other_frameworks(layer: str, key: str, kind: str, meant: str, keys: str) -> None:
     column = layer.index(f"{key}: ") + len(key) + 7  # at the value, as every unknown key
+    article = "an" if kind[0] in "aeiou" else "a"
     assert message(one(layer)) == (
-        f"3:{column}: error: layer 1: unknown key '{key}' for a {kind} layer; did you mean '{meant}'? "
+        f"3:{column}: error: layer 1: unknown key '{key}' for {article} {kind} layer; "
+        f"did you mean '{meant}'? "
         f"(expected one of: {keys})"
     )
 

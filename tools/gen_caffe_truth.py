@@ -7,7 +7,8 @@ Convolution as nn.Conv2d, Pooling as nn.MaxPool2d/nn.AvgPool2d with ceil_mode=Tr
 the adaptive pools to 1x1), InnerProduct as flatten + nn.Linear, BatchNorm as nn.BatchNorm2d without
 affine (its running mean and variance; Caffe's third blob, the moving-average factor, is one number
 that convcalc leaves out as it leaves out PyTorch's num_batches_tracked), Scale as a per-channel weight
-(and bias), LRN as nn.LocalResponseNorm, Concat as torch.cat, Eltwise SUM/PROD as + and *. Each pool's
+(and bias), LRN as nn.LocalResponseNorm, Concat as torch.cat, Eltwise SUM/PROD as + and *, Crop as a
+slice x[:, :, o:o + h, o:o + w] to the second bottom's size. Each pool's
 output is also checked against Caffe's own rule (pooling_layer.cpp: ceil((N + 2P - F)/S) + 1, minus 1
 when the pad is not 0 and the last window starts at or past N + P), so the ceil-mode rebuild is exact.
 
@@ -207,6 +208,15 @@ def rebuild(net: dict) -> dict:
             y = module(x)
         elif kind == "Concat":
             module, y = nn.Identity(), torch.cat([blobs[b] for b in bottoms], dim=1)
+        elif (
+            kind == "Crop"
+        ):  # crop_layer.cpp with axis 2: bottom 0 to bottom 1's spatial size from the offset
+            offsets = [int(v) for v in layer.get("crop_param", [{}])[0].get("offset", ["0"])]
+            (oh, ow), like = (offsets * 2 if len(offsets) == 1 else offsets), blobs[bottoms[1]]
+            h, w = like.shape[2], like.shape[3]
+            assert oh + h <= x.shape[2], (name, "Caffe refuses a crop past the end")
+            assert ow + w <= x.shape[3], (name, "Caffe refuses a crop past the end")
+            module, y = nn.Identity(), x[:, :, oh : oh + h, ow : ow + w]
         elif kind == "Eltwise":
             op = one(layer.get("eltwise_param", [{}])[0], "operation", "SUM")
             parts = [blobs[b] for b in bottoms]
@@ -224,7 +234,9 @@ def rebuild(net: dict) -> dict:
         records.append(
             {
                 "name": name,
-                "class": type(module).__name__ if kind not in ("Concat", "Eltwise", "Reshape") else kind,
+                "class": type(module).__name__
+                if kind not in ("Concat", "Eltwise", "Reshape", "Crop")
+                else kind,
                 "out": out,
                 "params": n_params,
                 "macs": mac,

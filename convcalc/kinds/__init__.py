@@ -39,10 +39,12 @@ class Kind(enum.Enum):
     RESHAPE = "reshape"
     PAD = "pad"
     CROP = "crop"
+    CROP_TO = "crop_to"
     CHANNEL_SHUFFLE = "channel_shuffle"
     LRN = "lrn"
     ADD = "add"
     MUL = "mul"
+    MAX = "max"
     CONCAT = "concat"
     SPLIT = "split"
 

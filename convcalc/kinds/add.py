@@ -71,19 +71,21 @@ def projection(source: Shape, target: Shape) -> str | None:
     return f"a 1x1 conv, {target.channels} filters{stride}"
 
 
-def mismatch(layer: Add, inputs: tuple[Shape, ...]) -> Refusal | None:
-    """The first input that differs from the first one, what differs, and the projection that fixes it."""
+def mismatch(layer: Layer, inputs: tuple[Shape, ...], word: str = "add") -> Refusal | None:
+    """The first input that differs from the first one, what differs, and the projection that fixes it
+    (for add, and for max, which also needs equal shapes: `word` names the kind)."""
+    assert hasattr(layer, "sources")
     first = inputs[0]
     src = layer.sources
     for j, shape in enumerate(inputs[1:], start=1):
         if shape == first:
             continue
         if len(shape.spatial) != len(first.spatial):
-            message = f"{ranks(src, j, shape, first)}: add needs equal shapes"
+            message = f"{ranks(src, j, shape, first)}: {word} needs equal shapes"
             return Refusal(Code.MERGE_SHAPE_MISMATCH, message)
         what = listed(differing(shape, first))
         message = f"{named(src, j)} is {shape} but {named(src, 0)} is {first}: {what} differ"
-        message += "; add needs equal shapes"
+        message += f"; {word} needs equal shapes"
         fixes: list[str] = []
         down = projection(shape, first)
         if down is not None:

@@ -29,6 +29,10 @@ ADAPTIVE_EXCLUDES = ("size", "stride", "pad", "ceil", "count_pad")
 """The keys that adaptive pooling (`output`) leaves out: its windows follow from the output."""
 
 
+_WHY_SYMMETRIC = {False: "PyTorch's ceil_mode", True: "as Caffe pads"}
+"""Why rounding up wants a numeric pad alike on both sides: PyTorch's rule, or Caffe's (ceil: caffe)."""
+
+
 def read(r: Reader) -> Layer:
     """A pooling layer: a fixed window, or adaptive to an `output` size."""
     where, allow = r.where(), r.allow()
@@ -53,13 +57,22 @@ def read(r: Reader) -> Layer:
             "--type pool needs --filter (the window size F) or --output (adaptive)",
         )
     pad, pad_end, pad_mode = r.pads()
-    ceil = r.flag("ceil", False)
+    value = data.get("ceil", False)
+    if value != "caffe" and not isinstance(value, bool):
+        raise r.fail("ceil", "true or false (or caffe, Caffe's rounding)")
+    caffe, ceil = value == "caffe", value is True or value == "caffe"
     if ceil and (pad_mode is not PadMode.EXPLICIT or pad_end is not None):
         raise r.refuse(
             "ceil",
-            "'ceil: true' needs a numeric pad, alike on both sides (PyTorch's ceil_mode); "
-            f"got pad {r.shown('pad')}",
+            f"'ceil: {'caffe' if caffe else 'true'}' needs a numeric pad, alike on both sides "
+            f"({_WHY_SYMMETRIC[caffe]}); got pad {r.shown('pad')}",
             "--ceil needs a numeric --pad (PyTorch's ceil_mode)",
+        )
+    if caffe and data.get("count_pad") is False:
+        raise r.refuse(
+            "count_pad",
+            "'count_pad: false' does not go with 'ceil: caffe': Caffe's average always counts the padding",
+            "--no-count-pad does not go with Caffe's rounding",
         )
     if "count_pad" in data and mode is not PoolMode.AVG:
         raise r.refuse(
@@ -74,6 +87,7 @@ def read(r: Reader) -> Layer:
         pad_end=pad_end,
         pad_mode=pad_mode,
         ceil=ceil,
+        caffe=caffe,
         count_pad=r.flag("count_pad", pad_mode is not PadMode.SAME),
         **common,
     )
@@ -118,14 +132,20 @@ def window_cell(r: Resolved) -> str:
 
 
 def json_fields(r: Resolved) -> dict[str, Any]:
-    """mode, adaptive_output and an average's count_pad."""
+    """mode, adaptive_output, an average's count_pad and a window's rounding (floor, ceil or caffe)."""
     layer = r.layer
     assert isinstance(layer, Pool)
     return {
         "mode": layer.mode.value,
         "adaptive_output": list(r.output.spatial) if layer.adaptive else None,
         "count_pad": layer.count_pad if layer.mode is PoolMode.AVG else None,
+        "rounding": None if layer.adaptive else rounding(layer),
     }
+
+
+def rounding(layer: Pool) -> Literal["floor", "ceil", "caffe"]:
+    """How a window pool rounds its output size: the JSON field and the spec's `ceil` value in words."""
+    return "caffe" if layer.caffe else "ceil" if layer.ceil else "floor"
 
 
 def refusals(r: Resolved) -> tuple[Refusal, ...]:
@@ -305,9 +325,53 @@ def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
         "pad": tuple(a.pad for a in r.axes),
         "pad_end": tuple(a.end_pad for a in r.axes),
     }
+    if layer.caffe:
+        return caffe_pool(x, r.axes, mode=mode_name(layer.mode))
     if layer.mode is PoolMode.MAX:
         return max_pool(x, ceil=layer.ceil, **geometry)
     return avg_pool(x, ceil=layer.ceil, count_pad=layer.count_pad, **geometry)
+
+
+FLT_MAX = 3.4028234663852886e38
+"""The largest float32: Caffe's max pool starts every output at -FLT_MAX."""
+
+
+def caffe_pool(x: Array, axes: tuple[Axis, ...], *, mode: Literal["max", "avg"]) -> Array:
+    """Caffe's PoolingLayer::Forward_cpu on x (C, *spatial) for the windows `axes` give.
+
+    A max reads its window clipped to the input, and a window holding no input gives -FLT_MAX; an average
+    sums the clipped window and divides by its size clipped at N + P but not at N (pool_size), which is 0
+    or negative for a window starting past the input: 0/0 is NaN there, 0 over a negative size -0.
+    """
+    import numpy as np
+
+    from ..kernels import fold_axis
+
+    before = [a.pad for a in axes]
+    after = [(a.out - 1) * a.stride + a.size - a.n - a.pad for a in axes]
+    crop = tuple(slice(0, a.n + min(e, 0)) for a, e in zip(axes, after, strict=True))
+    widths = [(0, 0), *((b, max(e, 0)) for b, e in zip(before, after, strict=True))]
+    value, op = (-np.inf, np.maximum) if mode == "max" else (0.0, np.add)
+    out = x.astype(np.float32, copy=False)[(slice(None), *crop)]
+    if any(b or e for b, e in widths):
+        out = np.pad(out, widths, constant_values=value)
+    for axis, a in enumerate(axes, start=1):
+        out = fold_axis(out, axis=axis, size=a.size, stride=a.stride, out=a.out, op=op)
+    if mode == "max":  # in place, unless the folds left a view of x (a window of 1 at stride 1)
+        return np.maximum(out, np.float32(-FLT_MAX), out=None if np.may_share_memory(out, x) else out)
+    divisor = np.ones((), dtype=np.float32)
+    for a in axes:
+        start = np.arange(a.out, dtype=np.int64)
+        start *= a.stride
+        start -= a.pad
+        end = start + a.size
+        np.minimum(end, a.n + a.pad, out=end)
+        end -= start
+        del start
+        divisor = np.multiply.outer(divisor, end.astype(np.float32))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        averaged: Array = out / divisor
+    return averaged
 
 
 if TYPE_CHECKING:  # mypy checks that this module is a whole kind

@@ -88,6 +88,9 @@ class Pool:
     pad: PerAxis = (0,)
     mode: PoolMode = PoolMode.MAX
     ceil: bool = False
+    caffe: bool = False
+    """Caffe's rounding (`ceil: caffe`, with `ceil` true): the last window kept even when it starts past
+    the input, unless the layer pads some axis; see `arith.caffe_out_size`."""
     where: Where = Where()
     allow: frozenset[Code] = frozenset()
     """Finding codes turned off for this layer (a deliberate floor, say)."""
@@ -177,6 +180,7 @@ def axes(layer: Windowed, shape: Shape, file: str | None) -> tuple[Axis, ...]:
         else (0,) * ndim
     )
     ceil = isinstance(layer, Pool) and layer.ceil
+    caffe = isinstance(layer, Pool) and layer.caffe
     out = []
     for n, f, s, b, a, d, e in zip(shape.spatial, size, stride, pad, end, dilation, extra, strict=True):
         if layer.pad_mode is PadMode.VALID:
@@ -199,6 +203,8 @@ def axes(layer: Windowed, shape: Shape, file: str | None) -> tuple[Axis, ...]:
                 pad_end=None if a == b else a,
                 output_pad=e,
                 transposed=transposed,
+                caffe=caffe,
+                caffe_clip=caffe and any(pad),
             )
         )
     return tuple(out)
@@ -228,7 +234,7 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
 
 
 def window_cell(r: Resolved) -> str:
-    """5/1/2 for filter 5, stride 1, pad 2; per-side pads, same, output pad, dilation, groups, ceil."""
+    """5/1/2 for filter 5, stride 1, pad 2; per-side pads, same, output pad, dilation, groups, ceil, caffe."""
     layer = r.layer
     assert isinstance(layer, Conv | Deconv | Pool)
     cell = "/".join(fm.setting([getattr(a, key) for a in r.axes]) for key in ("size", "stride")) + "/"
@@ -247,7 +253,7 @@ def window_cell(r: Resolved) -> str:
         if layer.groups > 1:
             cell += f" g{layer.groups}"
     if isinstance(layer, Pool) and layer.ceil:
-        cell += " ceil"
+        cell += " ceil caffe" if layer.caffe else " ceil"
     return cell
 
 

@@ -9,12 +9,14 @@ each `bottom` blob (so a later layer reading an in-place ReLU's top reads the Re
   `scale` (C, and C more with `bias_term`), so a BatchNorm + Scale pair counts as PyTorch's affine
   BatchNorm2d. Caffe's third BatchNorm blob, the moving-average factor (1 value), is left out, as
   convcalc leaves out PyTorch's `num_batches_tracked`.
-- Pooling rounds up (`ceil: true`): Caffe's rule equals PyTorch's ceil mode except with pad 0 and a
-  stride above the window, where Caffe keeps a last window starting past the input that PyTorch drops;
-  such a pool is refused with that reason rather than counted differently.
+- Pooling rounds as Caffe does (`ceil: caffe`, always, so that a converted spec gives the prototxt's
+  numbers): PyTorch's ceil mode but for a layer with no pad, where Caffe keeps a last window starting
+  past the input that PyTorch drops (a caffe-rounding warning then says how to get it in PyTorch), and
+  in float32. `round_mode: FLOOR` (newer Caffe) is `ceil: false`.
 - Split makes no layer (its tops are its bottom); Slice into equal parts along the channels is one
   `split` layer per top, named `<name>.<part>`; Silence, Accuracy and the losses are `identity` on their
-  first bottom (no finding yet says so); Eltwise MAX, Crop, LRN within channels, Slice at given points
+  first bottom, with `stands_for` naming them and a kept-out note. Crop (axis 2, FCN's) is `crop_to`
+  its second bottom's size from the offset; Eltwise MAX is `max`. LRN within channels, Slice at given points
   and Reshape with axis/num_axes or a 0 after the batch are errors naming the layer and line.
 """
 
@@ -402,6 +404,8 @@ def _add(net: _Net, m: Message, name: str, keys: dict[str, Any], sources: list[s
     params = [pos for key, _, pos in m.fields if key.endswith("_param")]
     at = dict.fromkeys(keys, params[0] if params else m.start)
     at.update({"type": f.pos("type"), "name": f.pos("name"), "from": f.pos("bottom")})
+    if "stands_for" in keys:
+        at["stands_for"] = f.pos("type")
     if keys["type"] == "identity":
         sources = sources[:1]
     body = {
@@ -471,14 +475,11 @@ def _pool(f: _Fields) -> dict[str, Any]:
     pad = _axes(p, "pad", 0)
     assert stride is not None
     assert pad is not None
-    sizes, strides, pads = (v if isinstance(v, list) else [v, v] for v in (size, stride, pad))
-    if any(q == 0 and k < s for k, s, q in zip(sizes, strides, pads, strict=True)):
-        raise f.fail(
-            "a pool with pad 0 and a stride above its window: Caffe keeps a last window that PyTorch's "
-            "ceil mode drops, which convcalc cannot express yet",
-            p.pos("stride"),
-        )
-    return {"type": "pool", "mode": ours, "size": size, "stride": stride, "pad": pad, "ceil": True}
+    rounding = p.word("round_mode", "CEIL")
+    if rounding not in ("CEIL", "FLOOR"):
+        raise f.fail(f"round_mode {rounding} is not Caffe's (CEIL or FLOOR)", p.pos("round_mode"))
+    ceil = "caffe" if rounding == "CEIL" else False
+    return {"type": "pool", "mode": ours, "size": size, "stride": stride, "pad": pad, "ceil": ceil}
 
 
 def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | list[dict[str, Any]]:
@@ -527,9 +528,10 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
     if kind == "Eltwise":
         p = f.sub("eltwise_param")
         op = p.word("operation", "SUM")
-        if op not in ("SUM", "PROD"):
-            raise f.fail(f"Eltwise {op} is not supported (SUM is add, PROD is mul)", p.pos("operation"))
-        return {"type": "add" if op == "SUM" else "mul"}
+        ours = {"SUM": "add", "PROD": "mul", "MAX": "max"}.get(op)
+        if ours is None:
+            raise f.fail(f"Eltwise {op} is not an operation (SUM, PROD or MAX)", p.pos("operation"))
+        return {"type": ours}
     if kind == "Slice":
         p = f.sub("slice_param")
         if p.m.has("slice_point") or p.one("axis", int, "an axis", 1) != 1 or p.m.has("slice_dim"):
@@ -552,9 +554,13 @@ def _keys(kind: str, f: _Fields, type_at: Pos, tops: int) -> dict[str, Any] | li
             raise f.fail("Reshape with dim 0 (copy) after the batch is not supported", p.pos("shape"))
         return {"type": "reshape", "shape": "x".join(map(str, shape[1:]))}
     if kind == "Crop":
-        raise f.fail("Crop is not supported yet: its size comes from a second bottom's shape", type_at)
+        p = f.sub("crop_param")
+        if p.one("axis", int, "an axis", 2) not in (2, -2):
+            raise f.fail("Crop is supported from axis 2 only (the spatial axes, as FCN crops)", p.pos("axis"))
+        offsets = p.ints("offset")
+        return {"type": "crop_to", "offset": offsets[0] if len(offsets) == 1 else offsets or 0}
     if kind in _KEPT_OUT:
-        return {"type": "identity"}
+        return {"type": "identity", "stands_for": f"Caffe {kind}"}
     import difflib
 
     near = difflib.get_close_matches(kind, KNOWN, n=1)

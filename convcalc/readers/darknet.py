@@ -523,7 +523,7 @@ READERS: dict[str, Callable[[_Net, _Reader], None]] = {
         "lrn", lambda r: {"type": "lrn", "size": r.integer("size", 5)}, {"size": "size"}
     ),
     "empty": _simple("empty", lambda r: {"type": "identity"}),
-    "silence": _simple("silence", lambda r: {"type": "identity"}),
+    "silence": _simple("silence", lambda r: {"type": "identity", "stands_for": "Darknet [silence]"}),
 }
 
 
@@ -541,7 +541,12 @@ def to_data(text: str, *, file: str | None = None) -> Located:
             raise r.fail(None, "[net] comes once, first")
         if section.kind in HEADS:
             suffix = section.written.lower()
-            net.add(r, suffix, {"type": "identity", "allow": ["unused-output"]}, {})
+            kept = {
+                "type": "identity",
+                "stands_for": f"Darknet [{section.written}]",
+                "allow": ["unused-output"],
+            }
+            net.add(r, suffix, kept, {})
         else:
             READERS[section.kind](net, r)
         net.outputs.append(net.layers[-1]["name"] if len(net.layers) > before else net.outputs[-1])

@@ -386,7 +386,8 @@ def _dropout(layer: _Layer, channels: int | None) -> Made:
 
 
 def _identity(layer: _Layer, channels: int | None) -> Made:
-    return [("", {"type": "identity"})]
+    """A layer kept out: it keeps the shape, and its weights (if any) are not counted; it says so."""
+    return [("", {"type": "identity", "stands_for": f"Keras {layer.kind}"})]
 
 
 KINDS: dict[str, Callable[[_Layer, int | None], Made]] = {
@@ -433,6 +434,7 @@ KINDS: dict[str, Callable[[_Layer, int | None], Made]] = {
     "SpatialDropout3D": _dropout,
     "Add": _merge("add"),
     "Multiply": _merge("mul"),
+    "Maximum": _merge("max"),
     "Concatenate": _merge("concat"),
     "ZeroPadding1D": _pad("padding", "pad"),
     "ZeroPadding2D": _pad("padding", "pad"),

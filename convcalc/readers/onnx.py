@@ -1,15 +1,21 @@
 """Read an ONNX model as a spec, through the official `onnx` package (the `onnx` extra).
 
 Only shapes and attributes are read: `load_external_data=False`, and an initializer's shape comes
-from its `dims`, never its data (Clip's scalar bounds aside). Each node becomes a layer named by
-the node (or `<op>_<index>` when unnamed), its inputs becoming `from:`; the graph's one data input
-gives the NCHW input with the batch dropped, so the spec's layout is `chw`. ONNX has no lines:
-an error names the node's index, name and op type instead.
+from its `dims`, never its data (constants of at most 16 values aside: bounds, shapes, pads, scales).
+Each node becomes a layer named by the node (or `<op>_<index>` when unnamed), its inputs becoming
+`from:`; the graph's one data input gives the NCHW input with the batch dropped, so the spec's layout
+is `chw`. Each tensor's shape comes from onnx's shape inference run on a copy of the graph without
+its weights; nodes that compute on constants and shapes only (PyTorch's Shape -> Gather -> Concat
+before a Reshape) are folded with onnx's reference evaluator. A few patterns are read as one layer:
+Reshape -> Transpose -> Reshape (channel shuffle), Div -> Erf -> Add -> Mul -> Mul (GELU), and
+Transpose -> LayerNormalization -> Transpose (a layer norm over the channels). ONNX has no lines: an
+error names the node's index, name and op type instead, and `convert` writes the node in a comment.
 """
 
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -17,8 +23,8 @@ from ..build import Located, LocatedList, build
 from ..errors import SpecError
 from ..model import Spec
 
-SMALL = 8
-"""Constants of at most this many values are read (shapes, bounds); larger ones are weights: dims only."""
+SMALL = 16
+"""Constants of at most this many values are read (shapes, bounds, pads); larger ones are weights."""
 BINARY = True
 """The loader hands this reader the file's path (or standard input's bytes), not text."""
 EXTRA = "reading ONNX needs the onnx package: pip install 'convcalc[onnx]'"
@@ -26,6 +32,23 @@ _TYPES = {1: "a number", 2: "an integer", 3: "a string", 7: "a list of integers"
 """The AttributeProto types read, as errors name them."""
 _NOWHERE: Any = (None, None)
 """ONNX has no lines: layers stand nowhere in the file (build reads (None, None) as unlocated)."""
+ROUNDS = 4
+"""At most this many rounds of shape inference and folding."""
+_UNSET = 1 << 62
+"""Slice's ends beyond this are "to the end" (PyTorch writes INT64_MAX)."""
+
+
+class Noted(LocatedList):
+    """The layers list, with the ONNX node each layer comes from (`convert` writes it as a comment)."""
+
+    __slots__ = ("notes", "tensors")
+
+    def __init__(self, items: list[Any], *, notes: dict[str, str], tensors: dict[str, str]) -> None:
+        super().__init__(items, start=_NOWHERE, at=[_NOWHERE] * len(items))
+        self.notes = notes
+        """Each layer's note, by layer name: `node 3 'conv1' (Conv)`."""
+        self.tensors = tensors
+        """The ONNX tensor each layer gives, by layer name (a layer inside one node's reading has none)."""
 
 
 def _onnx(file: str | None) -> Any:
@@ -86,7 +109,7 @@ class _Node:
         if k >= len(self.node.input) or not self.node.input[k]:
             raise self.fail(f"input {k} is missing")
         tensor = self.node.input[k]
-        if tensor in self.net.consts:
+        if tensor in self.net.consts or tensor in self.net.computed:
             raise self.fail(f"input {k} ({tensor!r}) is a constant where a layer's output is expected")
         if tensor not in self.net.names:
             raise self.fail(
@@ -107,35 +130,87 @@ class _Node:
         """Whether the optional input k is given."""
         return k < len(self.node.input) and bool(self.node.input[k])
 
+    def constant(self, k: int, what: str) -> list[int] | None:
+        """The values of the optional constant input k as integers (None when not given)."""
+        if not self.has(k):
+            return None
+        values = self.net.values.get(self.node.input[k])
+        if values is None:
+            raise self.fail(f"{what} ({self.node.input[k]!r}) must be a constant (or computed from shapes)")
+        return [int(v) for v in values]
+
+    def learned(self, k: int) -> bool:
+        """Whether input k is a weight the file keeps as an initializer (not a Constant node's literal)."""
+        return self.has(k) and self.node.input[k] not in self.net.literals
+
     def axis(self, default: int) -> int:
         """The `axis` attribute, counted from the front (the batch is 0) by the rank of input 0."""
         axis = self.integer("axis", default)
         return axis + self.net.ranks[self.source(0)] if axis < 0 else axis
 
+    def dims(self, k: int = 0) -> list[int]:
+        """Input k's shape, the batch first, every size after it known."""
+        shape = self.net.shapes.get(self.node.input[k]) if self.has(k) else None
+        if shape is None or any(d is None for d in shape[1:]):
+            raise self.fail(f"the shape of input {k} is not known (onnx's shape inference cannot tell it)")
+        return [1 if d is None else d for d in shape]
+
+    def out(self) -> list[int]:
+        """The shape of the node's first output, the batch first, every size after it known."""
+        shape = self.net.shapes.get(self.node.output[0])
+        if shape is None or any(d is None for d in shape[1:]):
+            raise self.fail("the output's shape is not known (onnx's shape inference cannot tell it)")
+        return [1 if d is None else d for d in shape]
+
 
 class _Net:
     """The layers made so far and, per tensor, the layer that gives it."""
 
-    def __init__(self, file: str | None, consts: dict[str, list[int]], values: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        file: str | None,
+        consts: dict[str, list[int]],
+        values: dict[str, list[float]],
+        shapes: dict[str, list[int | None]] | None = None,
+    ) -> None:
         self.file = file
         self.consts = consts
         self.values = values
-        """Initializers small enough to read (scalars), by name."""
+        """Constants small enough to read (and values folded from shapes), by name."""
+        self.shapes = shapes or {}
+        """Each tensor's shape as onnx's shape inference gives it (None for a size it cannot tell)."""
+        self.computed: set[str] = set()
+        self.literals: set[str] = set()
+        """Outputs of Constant nodes: PyTorch writes a norm without affine with Constant ones and zeros,
+        and a learned scale as an initializer."""
+        """Tensors computed from constants and shapes only (no layer reads them)."""
         self.layers: list[Located] = []
+        self.notes: dict[str, str] = {}
+        self.tensors: dict[str, str] = {}
         self.names: dict[str, str] = {}
         self.taken: set[str] = {"input"}
         self.matmuls: set[str] = set()
+        """The fc layers read from a MatMul, which a following Add may give a bias."""
         self.ranks: dict[str, int] = {}
         """Each layer's output rank, the batch counted (an axis may count from the end)."""
-        """The fc layers read from a MatMul, which a following Add may give a bias."""
 
     def add(
-        self, n: _Node, values: dict[str, Any], *, sources: list[str] | None = None, rank: int | None = None
+        self,
+        n: _Node,
+        values: dict[str, Any],
+        *,
+        sources: list[str] | None = None,
+        rank: int | None = None,
+        output: int | None = 0,
+        name: str | None = None,
+        note: str | None = None,
     ) -> str:
-        """Add one layer for a node (of output `rank`, else its input's); its first output names it."""
-        name = n.node.name or f"{n.op}_{n.index}"
+        """Add one layer for a node (of output `rank`, else its input's); its output names it."""
+        name = name or n.node.name or f"{n.op}_{n.index}"
         if name in self.taken:
             name = f"{name}_{n.index}"
+        while name in self.taken:
+            name = f"{name}_"
         self.taken.add(name)
         froms = sources if sources is not None else [n.source(0)]
         item = {
@@ -145,7 +220,10 @@ class _Net:
             "from": froms[0] if len(froms) == 1 else froms,
         }
         self.layers.append(Located(item, start=_NOWHERE, at={}))
-        self.names[n.node.output[0]] = name
+        self.notes[name] = note or f"node {n.index} {n.node.name!r} ({n.op})"
+        if output is not None:
+            self.names[n.node.output[output]] = name
+            self.tensors[name] = n.node.output[output]
         self.ranks[name] = rank if rank is not None else self.ranks[froms[0]]
         return name
 
@@ -154,16 +232,37 @@ class _Net:
         self.names[n.node.output[0]] = n.source(0)
 
 
-def _pads(n: _Node, spatial: int) -> Any:
+def _same(n: _Node, kernel: list[int], strides: list[int], dilations: list[int], lower: bool) -> Any:
+    """auto_pad SAME_*: ceil(N/S) out, the total pad split evenly, the odd row before (LOWER) or after."""
+    sizes = n.dims(0)[2:]
+    pairs = []
+    for size, k, s, d in zip(sizes, kernel, strides, dilations, strict=True):
+        total = max((-(-size // s) - 1) * s + (k - 1) * d + 1 - size, 0)
+        small, large = total // 2, total - total // 2
+        pairs.append([large, small] if lower else [small, large])
+    if all(b == e for b, e in pairs):
+        return _one([b for b, _ in pairs])
+    return pairs
+
+
+def _pads(n: _Node, spatial: int, kernel: list[int] | None = None, strides: list[int] | None = None) -> Any:
     """ONNX pads (all begins, then all ends) as convcalc's `pad`: one number, per axis, or per side."""
     mode = n.string("auto_pad", "NOTSET")
     if mode == "SAME_UPPER":  # ceil(N/S), the odd pixel at the end: TensorFlow's rule, convcalc's `same`
         return "same"
+    if mode == "SAME_LOWER" and kernel is not None and strides is not None:
+        dilations = n.ints("dilations", [1] * spatial, spatial)
+        return _same(n, kernel, strides, dilations, lower=True)
     if mode == "VALID":
         return 0
     if mode != "NOTSET":
-        raise n.fail(f"auto_pad {mode} has no convcalc equivalent (SAME_UPPER, VALID and pads are read)")
+        raise n.fail(f"auto_pad {mode} has no convcalc equivalent (SAME_UPPER, SAME_LOWER, VALID and pads)")
     pads = n.ints("pads", [0] * 2 * spatial)
+    return _sides(n, pads, spatial)
+
+
+def _sides(n: _Node, pads: list[int], spatial: int) -> Any:
+    """Begins then ends, one per axis, as one number, one per axis, or [before, after] per axis."""
     if len(pads) != 2 * spatial:
         raise n.fail(f"pads has {len(pads)} values, expected {2 * spatial}")
     pairs = [[pads[i], pads[i + spatial]] for i in range(spatial)]
@@ -185,21 +284,54 @@ def _conv(net: _Net, n: _Node, *, deconv: bool = False) -> None:
     spatial = len(dims) - 2
     group = n.integer("group", 1)
     kernel = n.ints("kernel_shape", dims[2:], spatial)
+    strides = n.ints("strides", [1] * spatial, spatial)
+    dilations = n.ints("dilations", [1] * spatial, spatial)
     values: dict[str, Any] = {
         "type": "deconv" if deconv else "conv",
         "filters": dims[1] * group if deconv else dims[0],
         "size": _one(kernel),
-        "stride": _one(n.ints("strides", [1] * spatial, spatial)),
-        "pad": _pads(n, spatial),
-        "dilation": _one(n.ints("dilations", [1] * spatial, spatial)),
+        "stride": _one(strides),
+        "pad": 0 if deconv else _pads(n, spatial, kernel, strides),
+        "dilation": _one(dilations),
         "groups": group,
         "bias": n.has(2),
     }
     if deconv:
-        if "output_shape" in n.attrs:
-            raise n.fail("output_shape is not read yet; export with pads and output_padding")
-        values["output_pad"] = _one(n.ints("output_padding", [0] * spatial, spatial))
+        extra = n.ints("output_padding", [0] * spatial, spatial)
+        mode = n.string("auto_pad", "NOTSET")
+        if "output_shape" in n.attrs or mode in ("SAME_UPPER", "SAME_LOWER"):
+            values["pad"], extra = _deconv_pads(n, kernel, strides, dilations, extra, mode)
+        else:
+            values["pad"] = _pads(n, spatial)
+        values["output_pad"] = _one(extra)
     net.add(n, values)
+
+
+def _deconv_pads(
+    n: _Node, kernel: list[int], strides: list[int], dilations: list[int], extra: list[int], mode: str
+) -> tuple[Any, list[int]]:
+    """ConvTranspose's pads from `output_shape` (or N x S for auto_pad SAME_*), as ONNX works them out:
+    the total S(N-1) + output_padding + (K-1)D + 1 - out split in two, the odd row at the end for
+    SAME_UPPER, at the start otherwise; an output larger than that is output_padding."""
+    sizes = n.dims(0)[2:]
+    spatial = len(sizes)
+    wanted = n.ints("output_shape", [])
+    if wanted:
+        wanted = wanted[-spatial:]
+        if len(wanted) != spatial:
+            raise n.fail(f"output_shape has {len(wanted)} values, expected {spatial}")
+    else:
+        wanted = [size * s for size, s in zip(sizes, strides, strict=True)]
+    pairs, pads = [], []
+    for i, size in enumerate(sizes):
+        total = strides[i] * (size - 1) + extra[i] + (kernel[i] - 1) * dilations[i] + 1 - wanted[i]
+        if total < 0:
+            extra[i] -= total
+            total = 0
+        small, large = total // 2, total - total // 2
+        pairs.append([small, large] if mode == "SAME_UPPER" else [large, small])
+        pads.extend(pairs[-1])
+    return _sides(n, [b for b, _ in pairs] + [e for _, e in pairs], spatial), extra
 
 
 def _pool(net: _Net, n: _Node, mode: str) -> None:
@@ -209,12 +341,13 @@ def _pool(net: _Net, n: _Node, mode: str) -> None:
         raise n.fail("kernel_shape is missing")
     if any(d != 1 for d in n.ints("dilations", [])):
         raise n.fail("a dilated pool has no convcalc equivalent")
+    strides = n.ints("strides", [1] * len(kernel), len(kernel))
     values: dict[str, Any] = {
         "type": "pool",
         "mode": mode,
         "size": _one(kernel),
-        "stride": _one(n.ints("strides", [1] * len(kernel), len(kernel))),
-        "pad": _pads(n, len(kernel)),
+        "stride": _one(strides),
+        "pad": _pads(n, len(kernel), kernel, strides),
         "ceil": n.integer("ceil_mode", 0) != 0,
     }
     if mode == "avg":
@@ -240,18 +373,33 @@ def _matmul(net: _Net, n: _Node) -> None:
 
 
 def _merge(net: _Net, n: _Node, kind: str) -> None:
-    """Add and Mul of layers; an Add of a constant right after a MatMul is that fc's bias."""
-    consts = [t for t in n.node.input if t in net.consts]
+    """Add, Mul, Sub and Div of layers (Sub as add, Div as mul: the same shapes and counts).
+
+    An Add of a constant right after a MatMul is that fc's bias; any other constant operand
+    (an input normalisation's mean and std, a scalar, a trained layer scale) keeps the shape and is
+    read as an `identity` standing for it, with a kept-out note: nothing of it is counted."""
+    inputs = list(n.node.input)
+    consts = [t for t in inputs if t in net.consts or t in net.computed]
     if consts:
-        first = n.node.input[0] if n.node.input[0] not in net.consts else n.node.input[1]
-        source = net.names.get(first)
+        if len(inputs) != 2 or len(consts) != 1:
+            raise n.fail(f"{n.op} of {len(inputs)} inputs, {len(consts)} of them constant, is not read")
+        k = 0 if inputs[0] not in consts else 1
+        source = n.source(k)
         fc = next((layer for layer in net.layers if layer["name"] == source), None)
-        if kind == "add" and fc is not None and source in net.matmuls:
+        if n.op == "Add" and fc is not None and source in net.matmuls:
             fc["bias"] = True
             net.names[n.node.output[0]] = source
+            net.tensors[source] = n.node.output[0]
             return
-        raise n.fail(f"{n.op} with a constant ({consts[0]!r}) has no convcalc equivalent")
-    net.add(n, {"type": kind}, sources=[n.source(k) for k in range(len(n.node.input))])
+        shape, other = n.dims(k), n.net.consts.get(consts[0], [])
+        if len(other) > len(shape) or any(
+            d not in (1, s) for d, s in zip(reversed(other), reversed(shape), strict=False)
+        ):
+            raise n.fail(f"{n.op} by the constant {consts[0]!r} of shape {other} changes the shape {shape}")
+        what = f"ONNX {n.op} by a constant of shape {other}"
+        net.add(n, {"type": "identity", "stands_for": what}, sources=[source])
+        return
+    net.add(n, {"type": kind}, sources=[n.source(k) for k in range(len(inputs))])
 
 
 def _concat(net: _Net, n: _Node) -> None:
@@ -259,6 +407,30 @@ def _concat(net: _Net, n: _Node) -> None:
     if n.axis(1) != 1:
         raise n.fail(f"concatenation over axis {n.integer('axis', 1)}: only axis 1 (the channels) is read")
     net.add(n, {"type": "concat"}, sources=[n.source(k) for k in range(len(n.node.input))])
+
+
+def _split(net: _Net, n: _Node) -> None:
+    """Split over the channels: one `split` layer per output, `<name>.<part>`."""
+    if n.axis(0) != 1:
+        raise n.fail(f"a split over axis {n.integer('axis', 0)}: only axis 1 (the channels) is read")
+    channels = n.dims(0)[1]
+    sizes = n.constant(1, "split") if n.has(1) else n.ints("split", [])
+    outputs = len(n.node.output)
+    if not sizes:
+        part = -(-channels // outputs)
+        sizes = [min(part, channels - part * i) for i in range(outputs)]
+    if len(sizes) != outputs or sum(sizes) != channels or min(sizes) < 1:
+        raise n.fail(f"split sizes {sizes} for {outputs} outputs of {channels} channels")
+    base = n.node.name or f"{n.op}_{n.index}"
+    source = n.source(0)
+    for part in range(outputs):
+        net.add(
+            n,
+            {"type": "split", "sizes": sizes, "part": part},
+            sources=[source],
+            output=part,
+            name=f"{base}.{part}",
+        )
 
 
 def _flatten(net: _Net, n: _Node) -> None:
@@ -275,18 +447,50 @@ def _softmax(net: _Net, n: _Node) -> None:
     net.add(n, {"type": "act", "fn": "softmax"})
 
 
-def _reshape(net: _Net, n: _Node) -> None:
-    """Reshape by a constant shape that keeps the batch: [N, -1] is a flatten, any other a reshape."""
-    tensor = n.node.input[1] if n.has(1) else ""
-    if tensor not in net.values:
-        raise n.fail("only a Reshape to a constant shape is read")
-    shape = [int(v) for v in net.values[tensor]]
-    if len(shape) < 2 or shape[0] not in (0, 1, -1) or 0 in shape[1:]:
-        raise n.fail(f"Reshape to {shape}: only shapes that keep the batch first (N x ...) are read")
-    if shape[1:] == [-1]:
+def _reshaped(net: _Net, n: _Node, shape: list[int]) -> None:
+    """A layer giving `shape` (the batch first): [N, -1] or [N, C] is a flatten, any other a reshape."""
+    if len(shape) == 2:
         net.add(n, {"type": "flatten"}, rank=2)
     else:
         net.add(n, {"type": "reshape", "shape": shape[1:]}, rank=len(shape))
+
+
+def _reshape(net: _Net, n: _Node) -> None:
+    """Reshape by a constant (or computed) shape that keeps the batch first."""
+    shape = n.constant(1, "the shape")
+    if shape is None:
+        raise n.fail("input 1 (the shape) is missing")
+    if len(shape) < 2 or shape[0] not in (0, 1, -1):
+        raise n.fail(f"Reshape to {shape}: only shapes that keep the batch first (N x ...) are read")
+    if shape[1:] == [-1]:
+        net.add(n, {"type": "flatten"}, rank=2)
+        return
+    if 0 in shape[1:] or shape.count(-1) + (shape[0] == -1) > 1:
+        shape = n.out()
+    _reshaped(net, n, shape)
+
+
+def _squeeze(net: _Net, n: _Node) -> None:
+    """Squeeze and Unsqueeze with constant axes (never the batch): the shape onnx works out."""
+    axes = (n.constant(1, "axes") if n.has(1) else None) or n.ints("axes", [])
+    rank = net.ranks[n.source(0)]
+    out = rank + len(axes) if n.op == "Unsqueeze" else rank - len(axes)
+    counted = out if n.op == "Unsqueeze" else rank
+    if not axes or 0 in [a + counted if a < 0 else a for a in axes]:
+        raise n.fail("only constant axes after the batch are read")
+    _reshaped(net, n, n.out())
+
+
+def _transpose(net: _Net, n: _Node) -> None:
+    """A Transpose that keeps every axis in place; the layouts it reads are patterns (channel shuffle,
+    a layer norm over channels last)."""
+    perm = n.ints("perm", [])
+    if perm != sorted(perm):
+        raise n.fail(
+            f"Transpose {perm} is read only inside a channel shuffle (Reshape -> Transpose -> Reshape) "
+            "or around a LayerNormalization over channels last"
+        )
+    net.alias(n)
 
 
 def _clip(net: _Net, n: _Node) -> None:
@@ -296,9 +500,7 @@ def _clip(net: _Net, n: _Node) -> None:
     for k in (1, 2):
         if n.has(k):
             tensor = n.node.input[k]
-            if tensor not in net.values:
-                raise n.fail(f"bound {tensor!r} must be a constant scalar")
-            if len(net.values[tensor]) != 1:
+            if tensor not in net.values or len(net.values[tensor]) != 1:
                 raise n.fail(f"bound {tensor!r} must be a constant scalar")
             if k == 1:
                 low = net.values[tensor][0]
@@ -313,6 +515,155 @@ def _clip(net: _Net, n: _Node) -> None:
     if fn is None:
         raise n.fail(f"Clip to [{low}, {high}] has no convcalc activation (relu, relu6, hardtanh)")
     net.add(n, {"type": "act", "fn": fn})
+
+
+_MODES = {
+    ("nearest", 1): "nearest",
+    ("nearest", 2): "nearest",
+    ("nearest", 3): "nearest",
+    ("linear", 1): "linear",
+    ("linear", 2): "bilinear",
+    ("linear", 3): "trilinear",
+    ("cubic", 2): "bicubic",
+}
+"""Resize's mode and the spatial axes, as convcalc's upsample mode."""
+
+
+def _resize(net: _Net, n: _Node) -> None:
+    """Resize (scales or sizes, constant or computed) and Upsample (scales): an upsample layer."""
+    shape = n.dims(0)
+    spatial = len(shape) - 2
+    mode = _MODES.get((n.string("mode", "nearest"), spatial))
+    if mode is None:
+        raise n.fail(f"mode {n.string('mode', 'nearest')!r} on {spatial} spatial axes has no upsample mode")
+    values: dict[str, Any] = {"type": "upsample", "mode": mode}
+    if n.string("coordinate_transformation_mode", "half_pixel") == "align_corners" and mode != "nearest":
+        values["align_corners"] = True
+    k = 1 if n.op == "Upsample" else 2
+    scales = [float(v) for v in net.values.get(n.node.input[k], [])] if n.has(k) else []
+    if n.op == "Upsample" and not n.has(1):
+        scales = [float(v) for v in (n.attr("scales", 6).floats if "scales" in n.attrs else [])]
+    if scales:
+        if len(scales) != len(shape) or scales[:2] != [1.0, 1.0]:
+            raise n.fail(f"scales {scales}: only the spatial axes may be scaled")
+        values["scale"] = _one(scales[2:])  # type: ignore[arg-type]
+    else:
+        out = n.out()
+        if out[:2] != shape[:2]:
+            raise n.fail(f"resizing {shape[1:]} to {out[1:]}: only the spatial axes may change")
+        values["size"] = _one(out[2:])
+    net.add(n, values)
+
+
+_PAD_MODES = {"constant": "zeros", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
+def _pad(net: _Net, n: _Node) -> None:
+    """Pad by constant (or computed) pads on the spatial axes: a pad layer; negative pads are a crop."""
+    shape = n.dims(0)
+    rank = len(shape)
+    pads = n.constant(1, "pads") if n.has(1) else n.ints("pads", [])
+    axes = n.constant(3, "axes")
+    if pads is None:
+        raise n.fail("the pads are missing")
+    if axes is not None:
+        full = [0] * 2 * rank
+        for i, a in enumerate(axes):
+            a = a + rank if a < 0 else a
+            full[a], full[a + rank] = pads[i], pads[i + len(axes)]
+        pads = full
+    if len(pads) != 2 * rank:
+        raise n.fail(f"pads has {len(pads)} values, expected {2 * rank}")
+    if any(pads[i] or pads[i + rank] for i in (0, 1)):
+        raise n.fail(f"pads {pads}: only the spatial axes may be padded")
+    mode = _PAD_MODES.get(n.string("mode", "constant"))
+    if mode is None:
+        raise n.fail(f"mode {n.string('mode', 'constant')!r} has no convcalc pad mode")
+    spatial = [p for i, p in enumerate(pads) if i % rank >= 2]
+    if all(p <= 0 for p in spatial):
+        net.add(n, {"type": "crop", "crop": _sides(n, [-p for p in spatial], rank - 2)})
+        return
+    if any(p < 0 for p in spatial):
+        raise n.fail(f"pads {pads} pad some sides and crop others")
+    values = {"type": "pad", "pad": _sides(n, spatial, rank - 2)}
+    if mode != "zeros":
+        values["mode"] = mode
+    net.add(n, values)
+
+
+def _slice(net: _Net, n: _Node) -> None:
+    """Slice with constant starts and ends, step 1: of the channels a split part, of the spatial axes
+    a crop."""
+    shape = n.dims(0)
+    rank = len(shape)
+    if n.op == "Slice" and "starts" in n.attrs:
+        starts, ends = n.ints("starts", []), n.ints("ends", [])
+        axes = n.ints("axes", list(range(len(starts))))
+        steps = [1] * len(starts)
+    else:
+        starts, ends = n.constant(1, "starts") or [], n.constant(2, "ends") or []
+        axes = n.constant(3, "axes") or list(range(len(starts)))
+        steps = n.constant(4, "steps") or [1] * len(starts)
+    if not (len(starts) == len(ends) == len(axes) == len(steps)) or any(s != 1 for s in steps):
+        raise n.fail(f"starts {starts}, ends {ends}, axes {axes}, steps {steps}: only steps of 1 are read")
+    kept: dict[int, tuple[int, int]] = {}
+    for start, end, axis in zip(starts, ends, axes, strict=True):
+        axis = axis + rank if axis < 0 else axis
+        if not 0 <= axis < rank:
+            raise n.fail(f"axis {axis} of a {rank}-D input")
+        size = shape[axis]
+        start = min(max(start + size if start < 0 else start, 0), size)
+        end = min(max(end + size if end < 0 else end, 0), size) if end < _UNSET else size
+        if end <= start:
+            raise n.fail(f"the slice [{start}:{end}] of axis {axis} is empty")
+        if (start, end) != (0, size):
+            kept[axis] = (start, end)
+    if not kept:
+        net.alias(n)
+        return
+    if 0 in kept or (1 in kept and len(kept) > 1):
+        raise n.fail("only a slice of the channels alone, or of the spatial axes, is read")
+    if 1 in kept:
+        start, end = kept[1]
+        sizes = [s for s in (start, end - start, shape[1] - end) if s]
+        net.add(n, {"type": "split", "sizes": sizes, "part": 1 if start else 0})
+        return
+    cuts = [kept.get(a, (0, shape[a])) for a in range(2, rank)]
+    pads = [b for b, _ in cuts] + [shape[a + 2] - e for a, (_, e) in enumerate(cuts)]
+    net.add(n, {"type": "crop", "crop": _sides(n, pads, rank - 2)})
+
+
+def _norm(net: _Net, n: _Node, kind: str) -> None:
+    """InstanceNormalization and LayerNormalization over the channels of a 2-D input: affine (2C
+    weights) when the scale is an initializer, not a Constant node (PyTorch's affine=False)."""
+    if kind == "layer_norm":
+        if net.ranks[n.source(0)] != 2 or n.axis(-1) != 1:
+            raise n.fail(
+                "a LayerNormalization is read over the channels: of a 2-D input, or channels last "
+                "between Transposes"
+            )
+        net.add(n, {"type": "layer_norm", "affine": n.learned(1)})
+        return
+    net.add(n, {"type": "instance_norm", "affine": n.learned(1)})
+
+
+def _prelu(net: _Net, n: _Node) -> None:
+    """PRelu: one slope, or one per channel (a slope of C values)."""
+    slope = n.weight(1)
+    net.add(n, {"type": "prelu", "per_channel": math.prod(slope) > 1})
+
+
+def _reduce(net: _Net, n: _Node, mode: str) -> None:
+    """ReduceMean/ReduceMax over every spatial axis: a global pool (then a flatten without keepdims)."""
+    rank = net.ranks[n.source(0)]
+    axes = (n.constant(1, "axes") if n.has(1) else None) or n.ints("axes", [])
+    if sorted(a + rank if a < 0 else a for a in axes) != list(range(2, rank)) or rank < 3:
+        raise n.fail(f"a reduction over axes {axes}: only over every spatial axis (a global pool) is read")
+    if n.integer("keepdims", 1):
+        net.add(n, {"type": "global_pool", "mode": mode})
+        return
+    pool = net.add(n, {"type": "global_pool", "mode": mode}, output=None)
+    net.add(n, {"type": "flatten"}, sources=[pool], rank=2, name=f"{pool}_flatten")
 
 
 def _layer(**values: Any) -> Callable[[_Net, _Node], None]:
@@ -332,18 +683,40 @@ OPS: dict[str, Callable[[_Net, _Node], None]] = {
     "AveragePool": lambda net, n: _pool(net, n, "avg"),
     "GlobalAveragePool": _layer(type="global_pool", mode="avg"),
     "GlobalMaxPool": _layer(type="global_pool", mode="max"),
+    "ReduceMean": lambda net, n: _reduce(net, n, "avg"),
+    "ReduceMax": lambda net, n: _reduce(net, n, "max"),
     "Gemm": _gemm,
     "MatMul": _matmul,
     "Flatten": _flatten,
     "Reshape": _reshape,
-    "BatchNormalization": _layer(type="bn"),
+    "Squeeze": _squeeze,
+    "Unsqueeze": _squeeze,
+    "Transpose": _transpose,
+    "BatchNormalization": lambda net, n: _layer(type="bn", **({} if n.learned(1) else {"affine": False}))(
+        net, n
+    ),
+    "InstanceNormalization": lambda net, n: _norm(net, n, "instance_norm"),
+    "LayerNormalization": lambda net, n: _norm(net, n, "layer_norm"),
+    "LRN": lambda net, n: _layer(type="lrn", size=n.integer("size", 0))(net, n),
+    "PRelu": _prelu,
     "Add": lambda net, n: _merge(net, n, "add"),
+    "Sub": lambda net, n: _merge(net, n, "add"),
     "Mul": lambda net, n: _merge(net, n, "mul"),
+    "Div": lambda net, n: _merge(net, n, "mul"),
+    "Max": lambda net, n: _merge(net, n, "max"),
     "Concat": _concat,
+    "Split": _split,
+    "Slice": _slice,
+    "Pad": _pad,
+    "Resize": _resize,
+    "Upsample": _resize,
     "Dropout": _layer(type="dropout"),
     "Identity": lambda net, n: net.alias(n),
     "Softmax": _softmax,
     "Clip": _clip,
+    "Gelu": lambda net, n: _layer(
+        type="act", fn="gelu_tanh" if n.string("approximate", "none") == "tanh" else "gelu"
+    )(net, n),
     **{
         op: _layer(type="act", fn=fn)
         for op, fn in {
@@ -355,7 +728,6 @@ OPS: dict[str, Callable[[_Net, _Node], None]] = {
             "HardSwish": "hardswish",
             "Elu": "elu",
             "Selu": "selu",
-            "Gelu": "gelu",
             "Softplus": "softplus",
             "Softsign": "softsign",
             "Mish": "mish",
@@ -365,17 +737,198 @@ OPS: dict[str, Callable[[_Net, _Node], None]] = {
 """ONNX op types and the reader of each."""
 
 
-def _small(onnx: Any, tensor: Any) -> list[float] | None:
-    """The values of a constant of at most 8 (a Clip bound, a Reshape's shape); None for weights."""
+def _consumers(graph: Any) -> dict[str, list[int]]:
+    """Each tensor's readers by node index (a graph output counts as a reader, index -1)."""
+    readers: dict[str, list[int]] = {}
+    for index, node in enumerate(graph.node):
+        for tensor in node.input:
+            readers.setdefault(tensor, []).append(index)
+    for out in graph.output:
+        readers.setdefault(out.name, []).append(-1)
+    return readers
+
+
+def _next(graph: Any, readers: dict[str, list[int]], index: int, op: str) -> int | None:
+    """The one node reading node `index`'s output (a Shape reads no data: not counted), if an `op`."""
+    after = readers.get(graph.node[index].output[0], []) if graph.node[index].output else []
+    after = [i for i in after if i < 0 or graph.node[i].op_type != "Shape"]
+    if len(after) != 1 or after[0] < 0 or graph.node[after[0]].op_type != op:
+        return None
+    return after[0]
+
+
+def _near(values: list[float] | None, target: float) -> bool:
+    """Whether a constant is the one scalar `target`."""
+    return values is not None and len(values) == 1 and abs(values[0] - target) < 1e-4
+
+
+def _gelu(net: _Net, graph: Any, readers: dict[str, list[int]], index: int) -> tuple[list[int], Any] | None:
+    """x / sqrt(2) -> Erf -> + 1 -> x * that -> * 0.5, as PyTorch exports nn.GELU before opset 20."""
+    div = graph.node[index]
+    if len(div.input) != 2 or not _near(net.values.get(div.input[1]), math.sqrt(2)):
+        return None
+    chain = [index]
+    for op in ("Erf", "Add", "Mul", "Mul"):
+        following = _next(graph, readers, chain[-1], op)
+        if following is None:
+            return None
+        chain.append(following)
+    _, erf, add, mul, half = (graph.node[i] for i in chain)
+    one = [t for t in add.input if t != erf.output[0]]
+    x = div.input[0]
+    if len(one) != 1 or not _near(net.values.get(one[0]), 1.0) or set(mul.input) != {x, add.output[0]}:
+        return None
+    if not any(_near(net.values.get(t), 0.5) for t in half.input):
+        return None
+    return chain, {"type": "act", "fn": "gelu"}
+
+
+def _shuffle(
+    net: _Net, graph: Any, readers: dict[str, list[int]], index: int
+) -> tuple[list[int], Any] | None:
+    """Reshape N x C x H x W to N x G x C/G x H x W, swap axes 1 and 2, Reshape back: channel_shuffle."""
+    transpose = _next(graph, readers, index, "Transpose")
+    back = _next(graph, readers, transpose, "Reshape") if transpose is not None else None
+    if transpose is None or back is None:
+        return None
+    perm = [a.ints for a in graph.node[transpose].attribute if a.name == "perm"]
+    first, last = net.shapes.get(graph.node[index].input[0]), net.shapes.get(graph.node[back].output[0])
+    split = net.shapes.get(graph.node[index].output[0])
+    if not perm or list(perm[0]) != [0, 2, 1, 3, 4] or not first or not last or not split:
+        return None
+    if len(first) != 4 or first[1:] != last[1:] or len(split) != 5 or split[3:] != first[2:]:
+        return None
+    groups = split[1]
+    if groups is None or split[2] is None or groups * split[2] != first[1]:
+        return None
+    return [index, transpose, back], {"type": "channel_shuffle", "groups": groups}
+
+
+def _channels_last(
+    net: _Net, graph: Any, readers: dict[str, list[int]], index: int
+) -> tuple[list[int], Any] | None:
+    """Transpose to channels last, LayerNormalization over the last axis, Transpose back: layer_norm."""
+    norm = _next(graph, readers, index, "LayerNormalization")
+    back = _next(graph, readers, norm, "Transpose") if norm is not None else None
+    if norm is None or back is None:
+        return None
+    perms = [[list(a.ints) for a in graph.node[i].attribute if a.name == "perm"] for i in (index, back)]
+    axis = [a.i for a in graph.node[norm].attribute if a.name == "axis"] or [-1]
+    if perms != [[[0, 2, 3, 1]], [[0, 3, 1, 2]]] or axis[0] not in (-1, 3):
+        return None
+    affine = len(graph.node[norm].input) > 1 and graph.node[norm].input[1] not in net.literals
+    return [index, norm, back], {"type": "layer_norm", "affine": affine}
+
+
+PATTERNS: dict[str, Callable[[_Net, Any, dict[str, list[int]], int], tuple[list[int], Any] | None]] = {
+    "Div": _gelu,
+    "Reshape": _shuffle,
+    "Transpose": _channels_last,
+}
+"""Ops that may open a pattern read as one layer, and the matcher of each (the nodes, the layer)."""
+
+
+def _small(onnx: Any, tensor: Any) -> Any:
+    """The values of a constant of at most SMALL values (a Clip bound, a shape) as an array; None for
+    weights."""
     count = 1
     for d in tensor.dims:
         count *= int(d)
     if count > SMALL or tensor.data_location == 1:  # 1: EXTERNAL
         return None
     try:
-        return [float(v) for v in onnx.numpy_helper.to_array(tensor).reshape(-1)]
+        array = onnx.numpy_helper.to_array(tensor)
     except (ValueError, TypeError, IndexError, KeyError):  # a malformed constant: read as a weight
         return None
+    return array if array.dtype.kind in "biuf" else None  # numbers only (not strings)
+
+
+def _light(onnx: Any, model: Any, consts: dict[str, list[int]], arrays: dict[str, Any]) -> Any:
+    """A copy of the model whose weights are inputs of their shape (no weight data is copied) and
+    whose folded values are constants."""
+    helper, graph = onnx.helper, model.graph
+    copy = onnx.GraphProto(name=graph.name)
+    copy.node.extend(  # a Constant is an initializer below, or an input of its shape: its data stays
+        n
+        for n in graph.node
+        if n.op_type != "Constant" and (not n.output or not all(t in arrays for t in n.output))
+    )
+    copy.initializer.extend(onnx.numpy_helper.from_array(a, name) for name, a in arrays.items())
+    copy.input.extend(i for i in graph.input if i.name not in consts)
+    kinds = {t.name: t.data_type for t in graph.initializer}
+    for name, dims in consts.items():
+        if name not in arrays:
+            copy.input.append(helper.make_tensor_value_info(name, kinds.get(name, 1) or 1, dims))
+    copy.output.extend(graph.output)
+    light = onnx.ModelProto(ir_version=model.ir_version, graph=copy)
+    light.opset_import.extend(model.opset_import)
+    return light
+
+
+def _infer(onnx: Any, model: Any, consts: dict[str, list[int]], arrays: dict[str, Any]) -> dict[str, Any]:
+    """Each tensor's shape, by onnx's shape inference on the model's light copy; {} when onnx cannot
+    work the shapes out (a malformed model)."""
+    try:
+        inferred = onnx.shape_inference.infer_shapes(_light(onnx, model, consts, arrays), data_prop=True)
+    except (onnx.shape_inference.InferenceError, ValueError, RuntimeError, TypeError):
+        return {}
+    shapes: dict[str, Any] = {}
+    for info in [*inferred.graph.value_info, *inferred.graph.output, *inferred.graph.input]:
+        if info.type.HasField("tensor_type") and info.type.tensor_type.HasField("shape"):
+            shapes[info.name] = [
+                int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else None
+                for d in info.type.tensor_type.shape.dim
+            ]
+    return shapes
+
+
+def _fold(onnx: Any, model: Any, net: _Net, arrays: dict[str, Any]) -> None:
+    """Mark the nodes that compute on constants and shapes only, and work out their small results
+    (Shape gives the inferred shape, the batch as 1) with onnx's reference evaluator."""
+    numpy = importlib.import_module("numpy")
+    evaluator: Any = None
+    opsets = {o.domain or "": int(o.version) for o in model.opset_import}
+    for node in model.graph.node:
+        if node.op_type == "Constant" or not node.output or any(a.type in (5, 10) for a in node.attribute):
+            continue  # 5, 10: GRAPH(S), an If or a Loop: never folded
+        inputs = [t for t in node.input if t]
+        if all(t in arrays for t in node.output):
+            net.computed.update(node.output)
+            continue
+        if node.op_type == "Shape" and inputs:
+            shape = net.shapes.get(inputs[0])
+            net.computed.update(node.output)
+            if shape is not None and None not in shape[1:]:
+                full = [1 if d is None else d for d in shape]
+                start = next((int(a.i) for a in node.attribute if a.name == "start"), 0)
+                end = next((int(a.i) for a in node.attribute if a.name == "end"), len(full))
+                arrays[node.output[0]] = numpy.array(full[start:end], dtype=numpy.int64)
+                net.values[node.output[0]] = [float(d) for d in full[start:end]]
+            continue
+        if not inputs or not all(t in net.consts or t in net.computed for t in inputs):
+            continue
+        net.computed.update(node.output)
+        if not all(t in arrays for t in inputs):
+            continue
+        if evaluator is None:
+            evaluator = importlib.import_module("onnx.reference").ReferenceEvaluator
+        try:
+            results = evaluator(node, opsets=opsets).run(None, {t: arrays[t] for t in inputs})
+        except (
+            ValueError,
+            TypeError,
+            IndexError,
+            KeyError,
+            RuntimeError,
+            NotImplementedError,
+            AttributeError,
+        ):
+            continue
+        for name, result in zip(node.output, results, strict=False):
+            array = numpy.asarray(result)
+            if array.size <= SMALL:
+                arrays[name] = array
+                net.values[name] = [float(v) for v in array.reshape(-1)]
 
 
 def to_data(source: str | bytes, *, file: str | None = None) -> Located:
@@ -384,20 +937,23 @@ def to_data(source: str | bytes, *, file: str | None = None) -> Located:
     return from_model(load(source, file=file), file=file)
 
 
-def from_model(model: Any, *, file: str | None = None) -> Located:
-    """A loaded ModelProto as a spec's data."""
-    onnx = _onnx(file)
-    graph = model.graph
+def _constants(onnx: Any, graph: Any, file: str | None) -> tuple[dict[str, list[int]], dict[str, Any]]:
+    """Every constant's shape (initializers and Constant nodes) and the small ones' values as arrays."""
     consts = {t.name: [int(d) for d in t.dims] for t in graph.initializer}
-    values = {t.name: v for t in graph.initializer if (v := _small(onnx, t)) is not None}
+    arrays = {t.name: a for t in graph.initializer if (a := _small(onnx, t)) is not None}
     for index, node in enumerate(graph.node):
         if node.op_type == "Constant" and node.output:
             tensor = next((a.t for a in node.attribute if a.name == "value"), None)
             if tensor is None:
                 raise _Node(node, index, _Net(file, {}, {})).fail("only a tensor 'value' is read")
             consts[node.output[0]] = [int(d) for d in tensor.dims]
-            if (v := _small(onnx, tensor)) is not None:
-                values[node.output[0]] = v
+            if (a := _small(onnx, tensor)) is not None:
+                arrays[node.output[0]] = a
+    return consts, arrays
+
+
+def _input(graph: Any, consts: dict[str, list[int]], file: str | None) -> tuple[str, list[int]]:
+    """The graph's one data input: its name and N x C x ... sizes (the batch may be unknown)."""
     inputs = [i for i in graph.input if i.name not in consts]
     if len(inputs) != 1:
         raise SpecError(f"expected one graph input that is not a weight, found {len(inputs)}", file=file)
@@ -411,28 +967,69 @@ def from_model(model: Any, *, file: str | None = None) -> Located:
             "expected N x C x ... with fixed sizes after the batch",
             file=file,
         )
+    return inputs[0].name, [d or 1 for d in dims]
+
+
+def from_model(model: Any, *, file: str | None = None) -> Located:
+    """A loaded ModelProto as a spec's data."""
+    onnx = _onnx(file)
+    graph = model.graph
+    consts, arrays = _constants(onnx, graph, file)
+    name, dims = _input(graph, consts, file)
+    values = {k: [float(v) for v in a.reshape(-1)] for k, a in arrays.items()}
     net = _Net(file, consts, values)
-    net.names[inputs[0].name] = "input"
+    net.literals = {n.output[0] for n in graph.node if n.op_type == "Constant" and n.output}
+    for _ in range(ROUNDS):  # a folded shape may let onnx infer more shapes, which may fold more
+        known = len(arrays)
+        net.shapes = _infer(onnx, model, consts, arrays)
+        _fold(onnx, model, net, arrays)
+        if len(arrays) == known:
+            break
+    for tensor in net.computed:
+        shape = net.shapes.get(tensor)
+        if tensor not in consts and shape is not None and None not in shape:
+            consts[tensor] = [int(d or 0) for d in shape]
+    net.names[name] = "input"
     net.ranks["input"] = len(dims)
+    readers = _consumers(graph)
+    inside: set[int] = set()
     for index, node in enumerate(graph.node):
         n = _Node(node, index, net)
-        if n.op == "Constant":
+        if n.op == "Constant" or index in inside:
             continue
         if not node.output or not node.output[0]:
             raise n.fail("the node has no output")
         if node.domain not in ("", "ai.onnx"):
             raise n.fail(f"op domain {node.domain!r} is not read (only the standard ONNX ops)")
+        if all(t in net.computed for t in node.output):
+            continue
+        matcher = PATTERNS.get(n.op)
+        found = matcher(net, graph, readers, index) if matcher is not None else None
+        if found is not None:
+            chain, values = found
+            key = graph.node[chain[1]]
+            ops = ", ".join(graph.node[i].op_type for i in chain)
+            layer = net.add(
+                n, values, name=key.name or None, note=f"nodes {chain[0]}-{chain[-1]} {key.name!r} ({ops})"
+            )
+            net.names[graph.node[chain[-1]].output[0]] = layer
+            net.tensors[layer] = graph.node[chain[-1]].output[0]
+            inside.update(chain)
+            continue
         reader = OPS.get(n.op)
         if reader is None:
             raise n.fail(f"ONNX op {n.op} has no convcalc equivalent")
         reader(net, n)
     if not net.layers:
         raise SpecError("the graph has no layers", file=file)
+    for out in graph.output:
+        if out.name in net.computed:
+            raise SpecError(f"graph output {out.name!r} is computed from constants alone", file=file)
     return Located(
         {
             "input": dims[1:],
             "layout": "chw",
-            "layers": LocatedList(net.layers, start=_NOWHERE, at=[_NOWHERE] * len(net.layers)),
+            "layers": Noted(net.layers, notes=net.notes, tensors=net.tensors),
         },
         start=_NOWHERE,
         at={},
