@@ -304,6 +304,10 @@ def test_readme_folding_example_is_real(runner: CliRunner, tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert result.stdout == shown
     assert numbers(convcalc.analyze(shown)) == numbers(convcalc.analyze(source))
+    flat = runner.invoke(main, ["convert", "--flat", str(tmp_path / "tiny.yaml")])
+    assert [line for line in flat.stdout.splitlines() if line.startswith("  - ")] == [
+        f"{line}  # tiny.yaml:{n}" for n, line in enumerate(source.splitlines(), 1) if line.startswith("  - ")
+    ]
 
 
 def test_readme_shows_darknet53_unfolded_repeats(runner: CliRunner) -> None:
@@ -347,3 +351,18 @@ def test_two_runs_fold_into_two_blocks_read_by_their_use_names() -> None:
         "  - {type: add, name: final, from: [head, stage.1]}",
     ]
     same_layers(data, text)
+
+
+class Noted(list[dict[str, Any]]):
+    """Layers as the ONNX reader gives them: no lines, a note per layer name."""
+
+    notes: dict[str, str]
+
+
+def test_a_use_without_source_lines_carries_its_first_layers_note() -> None:
+    layers = Noted([*unit(0), *unit(1)])
+    layers.notes = {layer["name"]: f"node {i} {layer['name']!r}" for i, layer in enumerate(layers)}
+    text = to_yaml({"input": "6x6x4", "layers": layers}, source="m.onnx")
+    assert "      - {type: conv, name: a, filters: 4, size: 3, pad: 1}  # m.onnx: node 0 'u.0.a'" in text
+    assert "      - {type: act, name: b}  # m.onnx: node 1 'u.0.b'" in text
+    assert text.endswith("layers:\n  - {block: u, name: u, repeat: 2}  # m.onnx: node 0 'u.0.a'\n")
