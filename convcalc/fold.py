@@ -58,7 +58,7 @@ def runs(layers: Sequence[Mapping[str, Any]], *, keep_names: bool = True) -> lis
     keys, refs = _keys(layers)
     readers = _readers(refs, len(layers))
     found: list[Run] = []
-    taken = {NETWORK_INPUT}.union(str(layer.get("name")) for layer in layers)
+    taken = {NETWORK_INPUT, BLOCK_INPUT}.union(str(layer.get("name")) for layer in layers)
     i = 0
     while i < len(layers) - 3:
         if keep_names and not _one_repetition(layers[i].get("name"), layers[i + 1].get("name")):

@@ -366,3 +366,16 @@ def test_a_use_without_source_lines_carries_its_first_layers_note() -> None:
     assert "      - {type: conv, name: a, filters: 4, size: 3, pad: 1}  # m.onnx: node 0 'u.0.a'" in text
     assert "      - {type: act, name: b}  # m.onnx: node 1 'u.0.b'" in text
     assert text.endswith("layers:\n  - {block: u, name: u, repeat: 2}  # m.onnx: node 0 'u.0.a'\n")
+
+
+@pytest.mark.parametrize("use", ["in", "input", "stem"])
+def test_a_use_never_takes_a_name_the_spec_holds(use: str) -> None:
+    """`in` and `input` name the block's and the network's inputs, `stem` a layer: no use takes them."""
+    layers = [
+        conv("stem"),
+        *[{**layer, "name": use + layer["name"][1:]} for k in (0, 1) for layer in unit(k)],
+    ]
+    assert runs(layers) == []
+    assert runs(
+        layers[:1] + [{**layer, "name": "v" + layer["name"][len(use) :]} for layer in layers[1:]]
+    ) == [Run(1, 2, 2, Naming("v", None, ("a", "b")))]
