@@ -88,8 +88,9 @@ def _unfolded(
 ) -> list[str]:
     """A comment listing the repeats left unfolded because a block would rename their layers."""
     lines = ["# Repeated, but not folded into blocks (a block would rename their layers):"] if found else []
+    lined = len({_line(pos) for pos in at}) > 1  # a compact JSON file has every layer on line 1
     for run in found:
-        where = _where(shown, [at[run.start]])
+        where = _where(shown, [at[run.start]]) if lined else ""
         lines.append(
             f"#   {run.repeat} x {run.size} layers from {plain[run.start]['name']}"
             + (f" ({where})" if where else "")

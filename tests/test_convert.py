@@ -379,3 +379,18 @@ def test_a_use_never_takes_a_name_the_spec_holds(use: str) -> None:
     assert runs(
         layers[:1] + [{**layer, "name": "v" + layer["name"][len(use) :]} for layer in layers[1:]]
     ) == [Run(1, 2, 2, Naming("v", None, ("a", "b")))]
+
+
+def test_keras_repeats_are_listed_without_the_one_line_of_a_compact_config(runner: CliRunner) -> None:
+    """Keras's ResNet50 identity blocks (10 layers) repeat 2, 3, 5, 2 times; its JSON holds every layer
+    on line 1, so the list names the first layers only."""
+    result = runner.invoke(main, ["convert", str(DATA / "keras" / "resnet50.json")])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2:8] == [
+        "# Repeated, but not folded into blocks (a block would rename their layers):",
+        "#   2 x 10 layers from conv2_block2_1_conv",
+        "#   3 x 10 layers from conv3_block2_1_conv",
+        "#   5 x 10 layers from conv4_block2_1_conv",
+        "#   2 x 10 layers from conv5_block2_1_conv",
+        "layers:",
+    ]
