@@ -794,10 +794,17 @@ def lint(
     show_default=True,
     help="The YAML spec to write (written whole or not at all); - for standard output.",
 )
+@click.option(
+    "--flat",
+    is_flag=True,
+    help="One line per layer: repeated structures are not folded into blocks.",
+)
 @from_option
 @max_spec_size_option
-def convert(source: str, out: str, reader: str | None, max_spec_size: int) -> None:
+def convert(source: str, out: str, flat: bool, reader: str | None, max_spec_size: int) -> None:
     """Write a Caffe, Darknet, ONNX or Keras model as a YAML spec that gives the same numbers.
+
+    Repeated structures become blocks where a block keeps the source's layer names.
 
     \b
     convcalc convert deploy.prototxt -o net.yaml
@@ -813,7 +820,7 @@ def convert(source: str, out: str, reader: str | None, max_spec_size: int) -> No
     try:
         name, data = read_data(source, max_size=max_spec_size, reader=reader)
         resolve(build(data, file=name))  # the source must make a valid network before it is written
-        text = to_yaml(data, source=name)
+        text = to_yaml(data, source=name, flat=flat)
         parse(text)  # and so must what is written
     except SpecError as e:
         raise Invalid(str(e)) from None

@@ -1,19 +1,70 @@
-"""Issue 14: `convcalc convert` writes a Caffe or Darknet file as an idiomatic YAML spec that gives the
-same numbers, layer for layer, and never a half-written file."""
+"""Issue 14: `convcalc convert` writes a Caffe, Darknet, Keras or ONNX file as an idiomatic YAML spec that
+gives the same numbers, layer for layer, folds exact repeats into blocks where a block keeps the source's
+names, and never writes a half-written file."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import convcalc
 from convcalc.__main__ import main
-from convcalc.loader import read
+from convcalc.convert import to_yaml
+from convcalc.fold import Naming, Run, _pattern, runs
+from convcalc.loader import read, read_data
 from convcalc.resolver import resolve
 
 DATA = Path(__file__).resolve().parent / "data"
 SOURCES = sorted([*DATA.glob("caffe/*.prototxt"), *DATA.glob("darknet/*.cfg")])
+NO_ONNX = importlib.util.find_spec("onnx") is None
+EVERY = sorted([*SOURCES, *DATA.glob("keras/*.json"), *DATA.glob("keras/*.keras")]) + [
+    pytest.param(
+        p,
+        marks=pytest.mark.skipif(
+            NO_ONNX, reason="the ONNX reader needs the onnx extra: pip install 'convcalc[onnx]'"
+        ),
+    )
+    for p in sorted(DATA.glob("onnx/*.onnx"))
+]
+LAYER_FIELDS = (
+    "name",
+    "type",
+    "inputs",
+    "input_shape",
+    "output_shape",
+    "params",
+    "non_trainable_params",
+    "macs",
+)
+TOTALS = ("params", "trainable_params", "non_trainable_params", "macs", "activations", "peak_activations")
+
+
+def numbers(net: dict[str, Any]) -> tuple[Any, ...]:
+    """What a converted spec must give as its source does: totals, each layer, the findings."""
+    return (
+        net["input_shape"],
+        net["output_shape"],
+        {k: net["totals"][k] for k in TOTALS},
+        [{k: layer[k] for k in LAYER_FIELDS} for layer in net["layers"]],
+        [(d["code"], d["layer_name"]) for d in net["diagnostics"]],
+    )
+
+
+@pytest.mark.parametrize("flat", [False, True], ids=["folded", "flat"])
+@pytest.mark.parametrize("source", EVERY, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_fixture_converts_to_the_same_numbers(source: Path, flat: bool, tmp_path: Path) -> None:
+    """`convcalc run` on the converted spec gives the JSON numbers `convcalc run` gives on the source."""
+    out = tmp_path / "net.yaml"
+    result = CliRunner().invoke(main, ["convert", str(source), "-o", str(out), *(["--flat"] if flat else [])])
+    assert result.exit_code == 0, result.output
+    assert numbers(convcalc.analyze(out)) == numbers(convcalc.analyze(source))
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: f"{p.parent.name}/{p.name}")
@@ -75,3 +126,271 @@ def test_convert_output_errors_are_one_line(tmp_path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1
         assert "Traceback" not in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def source_runs(path: Path) -> list[tuple[str, int, int]]:
+    """The repeats the structure of a fixture allows, names aside: (first layer, size, repeat)."""
+    _, data = read_data(str(path))
+    layers = [dict(layer) for layer in data["layers"]]
+    return [(layers[r.start]["name"], r.size, r.repeat) for r in runs(layers, keep_names=False)]
+
+
+def test_darknet53_residual_units_are_found_but_not_renamed(runner: CliRunner) -> None:
+    """Darknet-53's residual units (conv 1x1, conv 3x3, shortcut: 7 layers with bn and leaky) repeat
+    1, 2, 8, 8, 4 times; the single one is no repeat. A block would name them stage.0.conv, never the
+    reader's 6_conv, so the spec stays flat and says what it left unfolded, with the source lines."""
+    assert source_runs(DATA / "darknet" / "darknet53.cfg") == [
+        ("6_conv", 7, 2),
+        ("13_conv", 7, 8),
+        ("38_conv", 7, 8),
+        ("63_conv", 7, 4),
+    ]
+    result = runner.invoke(main, ["convert", str(DATA / "darknet" / "darknet53.cfg")])
+    assert result.exit_code == 0
+    assert not re.search(r"^blocks:|block: ", result.stdout, re.M)
+    assert result.stdout.splitlines()[2:7] == [
+        "# Repeated, but not folded into blocks (a block would rename their layers):",
+        "#   2 x 7 layers from 6_conv (darknet53.cfg:73)",
+        "#   8 x 7 layers from 13_conv (darknet53.cfg:123)",
+        "#   8 x 7 layers from 38_conv (darknet53.cfg:293)",
+        "#   4 x 7 layers from 63_conv (darknet53.cfg:463)",
+    ]
+    assert (
+        "  - {type: conv, name: 6_conv, filters: 64, size: 1, bias: false}  # darknet53.cfg:73"
+        in result.stdout
+    )
+    flat = runner.invoke(main, ["convert", "--flat", str(DATA / "darknet" / "darknet53.cfg")])
+    assert "Repeated" not in flat.stdout
+    assert [line for line in result.stdout.splitlines() if not line.startswith("#")] == [
+        line for line in flat.stdout.splitlines() if not line.startswith("#")
+    ]
+
+
+def test_resnet50_bottlenecks_are_found_but_not_renamed() -> None:
+    """ResNet-50's identity bottlenecks (3 convs, each with BatchNorm and Scale, the Eltwise and its
+    ReLU: 13 layers) repeat 2, 3, 5, 2 times after each stage's projecting first unit; Caffe's names
+    (res2b_branch2a, res2c_branch2a) are no block's."""
+    assert source_runs(DATA / "caffe" / "resnet-50-deploy.prototxt") == [
+        ("res2b_branch2a", 13, 2),
+        ("res3b_branch2a", 13, 3),
+        ("res4b_branch2a", 13, 5),
+        ("res5b_branch2a", 13, 2),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("reps", "pattern"),
+    [
+        (["0", "1", "2"], ""),
+        (["denselayer1", "denselayer2", "denselayer3"], "denselayer{index + 1}"),
+        (["b0x", "b1x"], "b{index}x"),
+        (["s2.u7", "s2.u8"], "s2.u{index + 7}"),
+        (["1", "2"], "{index + 1}"),
+        (["01", "02"], None),  # a pattern cannot write the leading zero
+        (["a1", "a3"], None),
+        (["x{1}", "x{2}"], None),  # braces would be read as an expression
+        (["b", "c"], None),
+    ],
+)
+def test_repetition_names_a_pattern_can_write(reps: list[str], pattern: str | None) -> None:
+    assert _pattern(reps) == pattern
+
+
+def conv(name: str, **keys: Any) -> dict[str, Any]:
+    return {"type": "conv", "name": name, "filters": 4, "size": 3, "pad": 1, **keys}
+
+
+def unit(k: int) -> list[dict[str, Any]]:
+    return [conv(f"u.{k}.a"), {"type": "act", "name": f"u.{k}.b"}]
+
+
+def same_layers(data: dict[str, Any], text: str) -> None:
+    """The spec text gives the layers the data does: names, what each reads, shapes, counts."""
+    assert numbers(convcalc.analyze(text)) == numbers(convcalc.analyze(data))
+
+
+def test_a_run_is_cut_where_a_later_layer_reads_inside_it() -> None:
+    """A use's inner layers cannot be read after it, only its last one, by the use's name: `sum` reads
+    u.1.b, so u.0 and u.1 fold and u.2 stays a chain; read as `u`, u.1.b keeps its name in the table."""
+    layers = [*unit(0), *unit(1), *unit(2), {"type": "add", "name": "sum", "from": ["u.2.b", "u.1.b"]}]
+    assert runs(layers) == [Run(0, 2, 2, Naming("u", None, ("a", "b")))]
+    data = {"input": "6x6x4", "layers": layers}
+    text = to_yaml(data, source="net.cfg")
+    assert text.splitlines()[-4:] == [
+        "  - {block: u, name: u, repeat: 2}",
+        "  - {type: conv, name: u.2.a, filters: 4, size: 3, pad: 1}",
+        "  - {type: act, name: u.2.b}",
+        "  - {type: add, name: sum, from: [u.2.b, u]}",
+    ]
+    same_layers(data, text)
+
+
+def test_a_run_read_inside_by_a_later_layer_is_not_folded() -> None:
+    layers = [*unit(0), *unit(1), *unit(2), {"type": "add", "name": "sum", "from": ["u.1.a", "u.2.b"]}]
+    assert runs(layers) == []
+    assert runs(layers[:-1]) == [Run(0, 2, 3, Naming("u", None, ("a", "b")))]
+
+
+KEEPS_SHAPE = st.sampled_from(
+    [
+        {"type": "conv", "filters": 4, "size": 3, "pad": 1},
+        {"type": "conv", "filters": 4, "size": 1, "bias": False},
+        {"type": "bn"},
+        {"type": "act"},
+        {"type": "act", "fn": "sigmoid"},
+        {"type": "pool", "size": 3, "stride": 1, "pad": 1},
+    ]
+)
+
+
+@st.composite
+def planted(draw: st.DrawFn) -> tuple[list[dict[str, Any]], Run]:
+    """A chain of shape-keeping layers with a run of one unit planted in it, named as a block names it,
+    the unit perhaps residual, a layer after it perhaps reading it by name."""
+    before = [{**layer, "name": f"x{i}"} for i, layer in enumerate(draw(st.lists(KEEPS_SHAPE, max_size=3)))]
+    body = draw(st.lists(KEEPS_SHAPE, min_size=1, max_size=4))
+    residual = draw(st.booleans()) or len(body) == 1
+    skip, order = draw(st.sampled_from(["in", "l0"])), draw(st.sampled_from([1, -1]))  # what the add reads
+    local = [f"l{p}" for p in range(len(body))] + (["add"] if residual else [])
+    repeat = draw(st.integers(2, 4))
+    use = draw(st.sampled_from(["layer1", "stage.2", "features"]))
+    names = draw(st.sampled_from([None, "block{index + 1}", "u{index}"]))
+    reps = [
+        str(k) if names is None else names.replace("{index + 1}", str(k + 1)).replace("{index}", str(k))
+        for k in range(repeat)
+    ]
+    layers = list(before)
+    for k in range(repeat):
+        entry = layers[-1]["name"] if layers else "input"
+        prefix = f"{use}.{reps[k]}."
+        layers += [{**layer, "name": prefix + local[p]} for p, layer in enumerate(body)]
+        if residual:
+            reads = [layers[-1]["name"], entry if skip == "in" else prefix + "l0"]
+            layers.append({"type": "add", "name": prefix + "add", "from": reads[::order]})
+    last = layers[-1]["name"]
+    after = [{**layer, "name": f"y{i}"} for i, layer in enumerate(draw(st.lists(KEEPS_SHAPE, max_size=3)))]
+    layers += after
+    if after and draw(st.booleans()):
+        layers.append({"type": "add", "name": "z", "from": [layers[-1]["name"], last]})
+    return layers, Run(len(before), len(local), repeat, Naming(use, names, tuple(local)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(planted())
+def test_folding_then_expanding_gives_the_same_layers(case: tuple[list[dict[str, Any]], Run]) -> None:
+    """The planted run, and only it, is folded, and the spec expands to the source's layers."""
+    layers, run = case
+    assert runs(layers) == [run]
+    data = {"input": "6x6x4", "layers": layers}
+    text = to_yaml(data, source="net.cfg")
+    uses = [line for line in text.splitlines() if line.startswith("  - {block: ")]
+    assert len(uses) == 1, text
+    assert f"repeat: {run.repeat}" in uses[0]
+    assert len(re.findall(r"^      - ", text, re.M)) == run.size
+    same_layers(data, text)
+    assert "block:" not in to_yaml(data, source="net.cfg", flat=True)
+
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+YAML_BLOCKS = re.findall(r"```yaml\n(.*?)```", README, re.DOTALL)
+
+
+def test_readme_folding_example_is_real(runner: CliRunner, tmp_path: Path) -> None:
+    """The README's flat spec with PyTorch's names converts to exactly the folded spec it shows."""
+    source = next(b for b in YAML_BLOCKS if b.startswith("name: tiny\n"))
+    shown = next(b for b in YAML_BLOCKS if b.startswith("# Converted by convcalc from tiny.yaml"))
+    (tmp_path / "tiny.yaml").write_text(source, encoding="utf-8")
+    result = runner.invoke(main, ["convert", str(tmp_path / "tiny.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == shown
+    assert numbers(convcalc.analyze(shown)) == numbers(convcalc.analyze(source))
+    flat = runner.invoke(main, ["convert", "--flat", str(tmp_path / "tiny.yaml")])
+    assert [line for line in flat.stdout.splitlines() if line.startswith("  - ")] == [
+        f"{line}  # tiny.yaml:{n}" for n, line in enumerate(source.splitlines(), 1) if line.startswith("  - ")
+    ]
+
+
+def test_readme_shows_darknet53_unfolded_repeats(runner: CliRunner) -> None:
+    shown = next(b for b in YAML_BLOCKS if b.startswith("# Repeated, but not folded"))
+    result = runner.invoke(main, ["convert", str(DATA / "darknet" / "darknet53.cfg")])
+    assert shown in result.stdout
+
+
+def test_two_runs_fold_into_two_blocks_read_by_their_use_names() -> None:
+    """Each run gets a block named after its use (made an identifier); a layer reading a run's output
+    names the use, and a counting pattern keeps torchvision-like names such as head.block1."""
+    layers = [conv("stem")]
+    for k in range(3):
+        p, entry = f"stage.1.{k}.", "stem" if k == 0 else f"stage.1.{k - 1}.relu"
+        layers += [conv(p + "conv"), {"type": "add", "name": p + "add", "from": [entry, p + "conv"]}]
+        layers += [{"type": "act", "name": p + "relu"}]
+    for k in range(2):
+        layers += [
+            conv(f"head.block{k + 1}.c", size=1, pad=0),
+            {"type": "act", "name": f"head.block{k + 1}.a"},
+        ]
+    layers.append({"type": "add", "name": "final", "from": ["head.block2.a", "stage.1.2.relu"]})
+    data = {"input": "6x6x4", "layers": layers}
+    text = to_yaml(data, source="net.cfg")
+    assert text.splitlines()[2:] == [
+        "# A block's layers give the lines of its first repetition; a use, where each one starts.",
+        "blocks:",
+        "  stage_1:",
+        "    layers:",
+        "      - {type: conv, name: conv, filters: 4, size: 3, pad: 1}",
+        "      - {type: add, name: add, from: [in, conv]}",
+        "      - {type: act, name: relu}",
+        "  head:",
+        "    layers:",
+        "      - {type: conv, name: c, filters: 4, size: 1}",
+        "      - {type: act, name: a}",
+        "layers:",
+        "  - {type: conv, name: stem, filters: 4, size: 3, pad: 1}",
+        "  - {block: stage_1, name: stage.1, repeat: 3}",
+        "  - {block: head, name: head, repeat: 2, names: 'block{index + 1}'}",
+        "  - {type: add, name: final, from: [head, stage.1]}",
+    ]
+    same_layers(data, text)
+
+
+class Noted(list[dict[str, Any]]):
+    """Layers as the ONNX reader gives them: no lines, a note per layer name."""
+
+    notes: dict[str, str]
+
+
+def test_a_use_without_source_lines_carries_its_first_layers_note() -> None:
+    layers = Noted([*unit(0), *unit(1)])
+    layers.notes = {layer["name"]: f"node {i} {layer['name']!r}" for i, layer in enumerate(layers)}
+    text = to_yaml({"input": "6x6x4", "layers": layers}, source="m.onnx")
+    assert "      - {type: conv, name: a, filters: 4, size: 3, pad: 1}  # m.onnx: node 0 'u.0.a'" in text
+    assert "      - {type: act, name: b}  # m.onnx: node 1 'u.0.b'" in text
+    assert text.endswith("layers:\n  - {block: u, name: u, repeat: 2}  # m.onnx: node 0 'u.0.a'\n")
+
+
+@pytest.mark.parametrize("use", ["in", "input", "stem"])
+def test_a_use_never_takes_a_name_the_spec_holds(use: str) -> None:
+    """`in` and `input` name the block's and the network's inputs, `stem` a layer: no use takes them."""
+    layers = [
+        conv("stem"),
+        *[{**layer, "name": use + layer["name"][1:]} for k in (0, 1) for layer in unit(k)],
+    ]
+    assert runs(layers) == []
+    assert runs(
+        layers[:1] + [{**layer, "name": "v" + layer["name"][len(use) :]} for layer in layers[1:]]
+    ) == [Run(1, 2, 2, Naming("v", None, ("a", "b")))]
+
+
+def test_keras_repeats_are_listed_without_the_one_line_of_a_compact_config(runner: CliRunner) -> None:
+    """Keras's ResNet50 identity blocks (10 layers) repeat 2, 3, 5, 2 times; its JSON holds every layer
+    on line 1, so the list names the first layers only."""
+    result = runner.invoke(main, ["convert", str(DATA / "keras" / "resnet50.json")])
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[2:8] == [
+        "# Repeated, but not folded into blocks (a block would rename their layers):",
+        "#   2 x 10 layers from conv2_block2_1_conv",
+        "#   3 x 10 layers from conv3_block2_1_conv",
+        "#   5 x 10 layers from conv4_block2_1_conv",
+        "#   2 x 10 layers from conv5_block2_1_conv",
+        "layers:",
+    ]
