@@ -78,8 +78,11 @@ def _line(pos: Any) -> int | None:
 
 
 def _where(shown: str, starts: Sequence[Any]) -> str:
-    """`file:12, 40` for the source lines of some layers, or "" if the reader gave none."""
+    """`file:12, 40` for the source lines of some layers (one line once: a compact JSON file holds them
+    all on line 1), or "" if the reader gave none."""
     found = [_line(pos) for pos in starts]
+    if found and len(set(found)) == 1:
+        found = found[:1]
     return f"{shown}:{', '.join(map(str, found))}" if found and None not in found else ""
 
 
@@ -130,11 +133,14 @@ def _blocks(
 
 
 def _block_names(found: Sequence[Run]) -> list[str]:
-    """Each folded run's block name: its use's, made a name like `layer1`, and unique."""
+    """Each folded run's block name: its use's, made a name like `layer1`, and unique; for a run named
+    by patterns (6_conv..11_shortcut), `unit_` and its first layer's name: unit_6_conv."""
     names: list[str] = []
     for run in found:
         assert run.naming is not None
-        name = re.sub(r"\W", "_", run.naming.use)
+        use = run.naming.use
+        patterned = any("{" in local for local in run.naming.local)
+        name = re.sub(r"\W", "_", f"unit_{use.split('..')[0]}" if patterned else use)
         name = name if name.isidentifier() else f"b_{name}"
         unique, n = name, 1
         while unique in names:

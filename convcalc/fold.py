@@ -5,10 +5,14 @@ layer (the name aside) and the same wiring, each repetition reading only its own
 before it (a block's `in`), and no layer after the run reading any of its layers but the last. A run is
 folded only when a block can give its layers their source names: graph.py names the layer `L` of
 repetition `k` of a use `G` as `G.R.L`, `R` being `k` or a `names:` pattern of it such as
-`denselayer{index + 1}`. Pure: no click, rich or numpy."""
+`denselayer{index + 1}`; or, for sources whose names are not dotted (Caffe's res2b_branch2a, Darknet's
+12_conv, Keras's conv2_block2_1_conv), each block layer's name is a pattern of the repetition's index
+that gives the whole name: `res2{letter(index + 1)}_branch2a`, `{12 + 3 * index}_conv`.
+Pure: no click, rich or numpy."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -61,7 +65,8 @@ def runs(layers: Sequence[Mapping[str, Any]], *, keep_names: bool = True) -> lis
     taken = {NETWORK_INPUT, BLOCK_INPUT}.union(str(layer.get("name")) for layer in layers)
     i = 0
     while i < len(layers) - 3:
-        if keep_names and not _one_repetition(layers[i].get("name"), layers[i + 1].get("name")):
+        first, second = layers[i].get("name"), layers[i + 1].get("name")
+        if keep_names and not _one_repetition(first, second) and _tokens(first) is None:
             i += 1
             continue
         run = _best(i, layers, keys, refs, readers, taken, keep_names=keep_names)
@@ -131,21 +136,48 @@ def _best(
             continue
         if keep_names and _naming(layers, i, size, 2, taken) is None:
             continue  # more repetitions only add conditions to the names of the first two
-        for shift in range(1 if keep_names else size):  # names say where repetitions start
+        if keep_names and _dotted(layers[i].get("name")):
+            shifts = [0]  # dotted names say where repetitions start
+        else:  # where the unit's input fans out most (a residual unit reads it twice), and here
+            fans_at = [_fans(refs, i + s, size) for s in range(min(size, len(layers) - i - size))]
+            shifts = sorted({0, max(range(len(fans_at)), key=fans_at.__getitem__)})
+        for shift in shifts:
             start = i + shift
             count = _count(keys, start, size)
+            fans = _fans(refs, start, size)
+            if best is not None and (size * count, fans, -size) <= best[0]:
+                continue  # even all its repetitions would not beat the best
+            if keep_names:
+                count = _named(layers, start, size, count, taken)
             for repeat in range(count, 1, -1):
                 if not _closed(start, size, repeat, refs, readers):
                     continue
                 naming = _naming(layers, start, size, repeat, taken)
                 if keep_names and naming is None:
                     continue
-                fans = sum(start - 1 in refs[start + p] for p in range(size))
                 score = (size * repeat, fans, -size)
                 if best is None or score > best[0]:
                     best = (score, Run(start, size, repeat, naming))
                 break
     return None if best is None else best[1]
+
+
+def _named(layers: Sequence[Mapping[str, Any]], start: int, size: int, count: int, taken: set[str]) -> int:
+    """The most repetitions (of `count`) whose names a use gives, 1 if not 2: a binary search, since the
+    first repetitions of a run a use names are named by it too (a count that goes up by a step does)."""
+    low, high = 1, count
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _naming(layers, start, size, middle, taken) is not None:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _fans(refs: Sequence[tuple[int, ...]], start: int, size: int) -> int:
+    """How many layers of the unit at `start` read the layer before it (its input)."""
+    return sum(start - 1 in refs[start + p] for p in range(size))
 
 
 def _dotted(name: Any) -> bool:
@@ -188,9 +220,10 @@ def _naming(
     layers: Sequence[Mapping[str, Any]], start: int, size: int, repeat: int, taken: set[str]
 ) -> Naming | None:
     """How a block use gives the run's layers their names, G.R.L, with the longest G and then the
-    shortest R that do (a layer's own name may hold dots: downsample.0); None if no use can."""
+    shortest R that do (a layer's own name may hold dots: downsample.0), else by a pattern per layer;
+    None if no use can."""
     if not all(_dotted(layers[start + k * size].get("name")) for k in range(repeat)):
-        return None
+        return _patterned(layers, start, size, repeat, taken)
     names = [[str(layers[start + k * size + p]["name"]) for p in range(size)] for k in range(repeat)]
     first = names[0][0]
     for cut in reversed([m.start() for m in re.finditer(r"\.", first)]):  # the longest use name first
@@ -206,7 +239,79 @@ def _naming(
             pattern = _pattern(reps)
             if pattern is not None:
                 return Naming(use, pattern or None, local)
-    return None
+    return _patterned(layers, start, size, repeat, taken)
+
+
+TOKEN = re.compile(r"\d+|[A-Za-z]+|[^\dA-Za-z]+")
+"""A name's runs of digits, of letters, and of anything else: res2b_branch2a is res 2 b _ branch 2 a."""
+
+
+def _tokens(name: Any) -> tuple[str, ...] | None:
+    """A name's tokens, or None for a name a pattern cannot hold (braces) or that has nothing to count."""
+    if not isinstance(name, str) or not name or "{" in name or "}" in name:
+        return None
+    return _split(name)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _split(name: str) -> tuple[str, ...] | None:
+    found = tuple(TOKEN.findall(name))
+    return found if any(t.isdigit() or t.isalpha() for t in found) else None
+
+
+def _counting(values: Sequence[int], shown: str) -> str | None:
+    """The pattern of numbers that go up by a fixed step with the index: 12, 15, 18 is 12 + 3 * index;
+    None if they do not."""
+    step = values[1] - values[0]
+    if step <= 0 or any(v != values[0] + step * k for k, v in enumerate(values)):
+        return None
+    if values[0] == 0:
+        return shown if step == 1 else f"{step} * {shown}"
+    return f"{values[0]} + {shown}" if step == 1 else f"{values[0]} + {step} * {shown}"
+
+
+def _layer_pattern(names: Sequence[str]) -> str | None:
+    """The pattern of the repetition's index that gives each of these names, one per repetition: the
+    same text but for numbers and single letters that count up; None if there is none."""
+    split = [_tokens(n) for n in names]
+    first = split[0]
+    if first is None or any(t is None or len(t) != len(first) for t in split):
+        return None
+    out = []
+    for j, token in enumerate(first):
+        column = [t[j] for t in split]  # type: ignore[index]
+        if len(set(column)) == 1:
+            out.append(token)
+        elif all(c.isdigit() and str(int(c)) == c for c in column):
+            counted = _counting([int(c) for c in column], "index")
+            if counted is None:
+                return None
+            out.append("{" + counted + "}")
+        elif all(len(c) == len(token) and c[:-1] == token[:-1] and c[-1].islower() for c in column):
+            counted = _counting([ord(c[-1]) - ord("a") for c in column], "index")  # res2b, res2c; ra, rb
+            if counted is None:
+                return None
+            out.append(token[:-1] + "{letter(" + counted + ")}")
+        else:
+            return None
+    return "".join(out)
+
+
+def _patterned(
+    layers: Sequence[Mapping[str, Any]], start: int, size: int, repeat: int, taken: set[str]
+) -> Naming | None:
+    """A use whose block layers are named by patterns of the index that give the source's names
+    (graph.py makes a pattern the whole name), named for the run's first and last layers."""
+    local = []
+    for p in range(size):
+        pattern = _layer_pattern([str(layers[start + k * size + p].get("name")) for k in range(repeat)])
+        if pattern is None or "{" not in pattern:
+            return None
+        local.append(pattern)
+    use = f"{layers[start].get('name')}..{layers[start + size * repeat - 1].get('name')}"
+    if len(set(local)) != len(local) or use in taken:
+        return None
+    return Naming(use, None, tuple(local))
 
 
 def _repetitions(rests: list[list[str]], rep: str) -> tuple[list[str], tuple[str, ...]] | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import re
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -278,6 +279,31 @@ def _value(value: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None
     return value
 
 
+LETTER = re.compile(r"\s*letter\s*\((.*)\)\s*")
+"""A pattern's `{letter(n)}`: the n-th lowercase letter from 0 (a), as Caffe names res2a, res2b, ..."""
+
+
+def _fill(pattern: str, env: Mapping[str, int | bool], pos: Pos, file: str | None, what: str) -> str:
+    """A name pattern's {expressions} filled in: "denselayer{index + 1}", "res4{letter(index + 1)}_relu"."""
+    parts = pattern.replace("}", "{").split("{")
+    if len(parts) % 2 == 0:
+        raise _fail(f"{what}: unbalanced braces in {pattern!r}", pos, file)
+    out = []
+    for i, text in enumerate(parts):
+        if i % 2 == 0:
+            out.append(text)
+            continue
+        letter = LETTER.fullmatch(text)
+        value = _evaluate(letter.group(1) if letter else text, env, pos, file, what)
+        if letter is None:
+            out.append(str(value))
+        elif isinstance(value, bool) or not 0 <= value < 26:
+            raise _fail(f"{what} {pattern!r}: letter() takes 0 to 25 (a to z), got {value}", pos, file)
+        else:
+            out.append(chr(ord("a") + value))
+    return "".join(out)
+
+
 def _evaluate(text: Any, env: Mapping[str, int | bool], pos: Pos, file: str | None, what: str) -> int | bool:
     """A value that must be a number or a condition: an int, a bool or an expression."""
     from .expr import Expr, ExprError, parse
@@ -362,6 +388,8 @@ class Expander:
         self.spec_file = spec_file
         self.out = Expanded()
         self.shapes: list[Shape] = [first]
+        self.taken: set[str] = set()
+        """Every layer name made so far, for the names a block's pattern makes (they have no prefix)."""
         """The output shape of each layer made so far; [0] is the network input."""
 
     def run(self) -> Expanded:
@@ -465,6 +493,14 @@ class Expander:
                     raise _in_context(e, scope) from None
             data[key] = value
         data["name"] = scope.prefix + local
+        if scope.prefix and "{" in local:  # a pattern: the whole name, as the source had it (res2b_branch2a)
+            data["name"] = _fill(local, scope.env, _at(item, "name"), scope.file, f"layer name {local!r}")
+            if data["name"] in self.taken:
+                raise _fail(
+                    f"duplicate layer name {data['name']!r} (from the pattern {local!r}){scope.context}",
+                    _at(item, "name"),
+                    scope.file,
+                )
         located = Located(data, start=_start(item), at=getattr(item, "at", {}))
         label = f"layer {data['name']}"
         module = kinds.get(kind)
@@ -481,7 +517,10 @@ class Expander:
         if scope.allow:
             layer = dataclasses.replace(layer, allow=layer.allow | scope.allow)  # type: ignore[type-var]
         if module.MERGE and hasattr(layer, "sources") and isinstance(item.get("from"), list):
-            shown = tuple(str(n) for n in item["from"])  # as the spec names them
+            shown = tuple(  # as the spec names them, a pattern as the name it made
+                self.out.layers[i - 1].name if "{" in str(n) and i >= 1 else str(n)
+                for n, i in zip(item["from"], sources, strict=True)
+            )
             layer = dataclasses.replace(layer, sources=shown)  # type: ignore[type-var]
         if (len(sources) > 1) != module.MERGE and not (module.MERGE and sources):
             reads = "several inputs" if module.MERGE else "one input"
@@ -513,6 +552,7 @@ class Expander:
         except SpecError as e:
             raise _in_context(e, scope) from None
         self.out.layers.append(layer)
+        self.taken.add(layer.name)
         self.out.inputs.append(sources)
         self.out.resolved.append(r)
         self.shapes.append(r.output)
@@ -603,13 +643,7 @@ class Expander:
             raise _fail(f"'names' must be a pattern like \"block{{index + 1}}\", got {_show(pattern)}",
                         _at(item, "names"), scope.file)  # fmt: skip
         env = {**scope.env, "index": index}
-        parts = pattern.replace("}", "{").split("{")
-        if len(parts) % 2 == 0:
-            raise _fail(f"'names': unbalanced braces in {pattern!r}", _at(item, "names"), scope.file)
-        out = [
-            text if i % 2 == 0 else str(_evaluate(text, env, _at(item, "names"), scope.file, "'names'"))
-            for i, text in enumerate(parts)
-        ]
+        out = [_fill(pattern, env, _at(item, "names"), scope.file, "'names'")]
         return f"{group}.{''.join(out)}"
 
     def _args(

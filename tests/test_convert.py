@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import convcalc
 from convcalc.__main__ import main
 from convcalc.convert import to_yaml
-from convcalc.fold import Naming, Run, _pattern, runs
+from convcalc.fold import Naming, Run, _layer_pattern, _pattern, runs
 from convcalc.loader import read, read_data
 from convcalc.resolver import resolve
 
@@ -135,10 +135,10 @@ def source_runs(path: Path) -> list[tuple[str, int, int]]:
     return [(layers[r.start]["name"], r.size, r.repeat) for r in runs(layers, keep_names=False)]
 
 
-def test_darknet53_residual_units_are_found_but_not_renamed(runner: CliRunner) -> None:
+def test_darknet53_residual_units_fold_with_name_patterns(runner: CliRunner) -> None:
     """Darknet-53's residual units (conv 1x1, conv 3x3, shortcut: 7 layers with bn and leaky) repeat
-    1, 2, 8, 8, 4 times; the single one is no repeat. A block would name them stage.0.conv, never the
-    reader's 6_conv, so the spec stays flat and says what it left unfolded, with the source lines."""
+    1, 2, 8, 8, 4 times; the single one is no repeat. The reader's names count up by 3 per unit, so each
+    block layer's name is a pattern of the index that gives them: {13 + 3 * index}_conv."""
     assert source_runs(DATA / "darknet" / "darknet53.cfg") == [
         ("6_conv", 7, 2),
         ("13_conv", 7, 8),
@@ -147,35 +147,74 @@ def test_darknet53_residual_units_are_found_but_not_renamed(runner: CliRunner) -
     ]
     result = runner.invoke(main, ["convert", str(DATA / "darknet" / "darknet53.cfg")])
     assert result.exit_code == 0
-    assert not re.search(r"^blocks:|block: ", result.stdout, re.M)
-    assert result.stdout.splitlines()[2:7] == [
-        "# Repeated, but not folded into blocks (a block would rename their layers):",
-        "#   2 x 7 layers from 6_conv (darknet53.cfg:73)",
-        "#   8 x 7 layers from 13_conv (darknet53.cfg:123)",
-        "#   8 x 7 layers from 38_conv (darknet53.cfg:293)",
-        "#   4 x 7 layers from 63_conv (darknet53.cfg:463)",
+    uses = re.findall(r"^  - \{block: (\S+), name: (\S+), repeat: (\d+)\}", result.stdout, re.M)
+    assert uses == [
+        ("unit_6_conv", "6_conv..11_shortcut", "2"),
+        ("unit_13_conv", "13_conv..36_shortcut", "8"),
+        ("unit_38_conv", "38_conv..61_shortcut", "8"),
+        ("unit_63_conv", "63_conv..74_shortcut", "4"),
     ]
+    assert "Repeated" not in result.stdout
     assert (
-        "  - {type: conv, name: 6_conv, filters: 64, size: 1, bias: false}  # darknet53.cfg:73"
-        in result.stdout
+        "      - {type: add, name: '{15 + 3 * index}_shortcut', from: ['{14 + 3 * index}_leaky', in]}"
+        "  # darknet53.cfg:139" in result.stdout
+    )
+    assert "  - {block: unit_13_conv, name: 13_conv..36_shortcut, repeat: 8}  # darknet53.cfg:123, 143," in (
+        result.stdout
     )
     flat = runner.invoke(main, ["convert", "--flat", str(DATA / "darknet" / "darknet53.cfg")])
-    assert "Repeated" not in flat.stdout
-    assert [line for line in result.stdout.splitlines() if not line.startswith("#")] == [
-        line for line in flat.stdout.splitlines() if not line.startswith("#")
-    ]
+    assert "block:" not in flat.stdout
+    assert len(result.stdout.splitlines()) < len(flat.stdout.splitlines()) - 100
 
 
-def test_resnet50_bottlenecks_are_found_but_not_renamed() -> None:
+def test_resnet50_bottlenecks_fold_with_letters() -> None:
     """ResNet-50's identity bottlenecks (3 convs, each with BatchNorm and Scale, the Eltwise and its
     ReLU: 13 layers) repeat 2, 3, 5, 2 times after each stage's projecting first unit; Caffe's names
-    (res2b_branch2a, res2c_branch2a) are no block's."""
-    assert source_runs(DATA / "caffe" / "resnet-50-deploy.prototxt") == [
+    count b, c, d...: res4{letter(1 + index)}_branch2a."""
+    path = DATA / "caffe" / "resnet-50-deploy.prototxt"
+    assert source_runs(path) == [
         ("res2b_branch2a", 13, 2),
         ("res3b_branch2a", 13, 3),
         ("res4b_branch2a", 13, 5),
         ("res5b_branch2a", 13, 2),
     ]
+    _, data = read_data(str(path))
+    found = runs([dict(layer) for layer in data["layers"]])
+    assert [(r.repeat, r.naming.use if r.naming else None) for r in found] == [
+        (2, "res2b_branch2a..res2c_relu"),
+        (3, "res3b_branch2a..res3d_relu"),
+        (5, "res4b_branch2a..res4f_relu"),
+        (2, "res5b_branch2a..res5c_relu"),
+    ]
+    assert found[2].naming is not None
+    assert found[2].naming.local[:4] == (
+        "res4{letter(1 + index)}_branch2a",
+        "bn4{letter(1 + index)}_branch2a",
+        "scale4{letter(1 + index)}_branch2a",
+        "res4{letter(1 + index)}_branch2a_relu",
+    )
+
+
+@pytest.mark.parametrize(
+    ("names", "pattern"),
+    [
+        (["12_conv", "15_conv", "18_conv"], "{12 + 3 * index}_conv"),
+        (["res2b_branch2a", "res2c_branch2a"], "res2{letter(1 + index)}_branch2a"),
+        (["conv2_block2_1_conv", "conv2_block3_1_conv"], "conv2_block{2 + index}_1_conv"),
+        (["/l1/l1.0/Conv", "/l1/l1.1/Conv"], "/l1/l1.{index}/Conv"),
+        (["a0", "a2", "a4"], "a{2 * index}"),
+        (["ra", "rb"], "r{letter(index)}"),  # a letter run: "ra" is one token
+        (["x1", "x3", "x4"], None),  # not a fixed step
+        (["x2", "x1"], None),  # counting down
+        (["x01", "x02"], None),  # a pattern cannot write the leading zero
+        (["x{1}", "x{2}"], None),  # braces would be read as an expression
+        (["conv", "conv"], "conv"),  # no count: _patterned refuses it (a source holds no name twice)
+        (["x9", "x10"], "x{9 + index}"),
+        (["aB", "aC"], None),  # upper case is not counted
+    ],
+)
+def test_layer_patterns(names: list[str], pattern: str | None) -> None:
+    assert _layer_pattern(names) == pattern
 
 
 @pytest.mark.parametrize(
@@ -310,10 +349,13 @@ def test_readme_folding_example_is_real(runner: CliRunner, tmp_path: Path) -> No
     ]
 
 
-def test_readme_shows_darknet53_unfolded_repeats(runner: CliRunner) -> None:
-    shown = next(b for b in YAML_BLOCKS if b.startswith("# Repeated, but not folded"))
+def test_readme_shows_darknet53_folded(runner: CliRunner) -> None:
+    shown = next(b for b in YAML_BLOCKS if b.startswith("  unit_6_conv:"))
     result = runner.invoke(main, ["convert", str(DATA / "darknet" / "darknet53.cfg")])
     assert shown in result.stdout
+    use = "{block: unit_13_conv, name: 13_conv..36_shortcut, repeat: 8}"
+    assert f"`- {use}`" in README
+    assert f"  - {use}  #" in result.stdout
 
 
 def test_two_runs_fold_into_two_blocks_read_by_their_use_names() -> None:
@@ -370,27 +412,27 @@ def test_a_use_without_source_lines_carries_its_first_layers_note() -> None:
 
 @pytest.mark.parametrize("use", ["in", "input", "stem"])
 def test_a_use_never_takes_a_name_the_spec_holds(use: str) -> None:
-    """`in` and `input` name the block's and the network's inputs, `stem` a layer: no use takes them."""
+    """`in` and `input` name the block's and the network's inputs, `stem` a layer: no use takes them,
+    so those runs fold by name patterns instead (the whole name, no use before it)."""
     layers = [
         conv("stem"),
         *[{**layer, "name": use + layer["name"][1:]} for k in (0, 1) for layer in unit(k)],
     ]
-    assert runs(layers) == []
+    assert runs(layers) == [
+        Run(1, 2, 2, Naming(f"{use}.0.a..{use}.1.b", None, (f"{use}.{{index}}.a", f"{use}.{{index}}.b")))
+    ]
     assert runs(
         layers[:1] + [{**layer, "name": "v" + layer["name"][len(use) :]} for layer in layers[1:]]
     ) == [Run(1, 2, 2, Naming("v", None, ("a", "b")))]
 
 
-def test_keras_repeats_are_listed_without_the_one_line_of_a_compact_config(runner: CliRunner) -> None:
-    """Keras's ResNet50 identity blocks (10 layers) repeat 2, 3, 5, 2 times; its JSON holds every layer
-    on line 1, so the list names the first layers only."""
+def test_keras_resnet50_folds_and_a_compact_config_gives_its_one_line_once(runner: CliRunner) -> None:
+    """Keras's ResNet50 identity blocks (10 layers) repeat 2, 3, 5, 2 times, named by patterns such as
+    conv2_block{2 + index}_1_conv; its JSON holds every layer on line 1, so a use names that line once."""
     result = runner.invoke(main, ["convert", str(DATA / "keras" / "resnet50.json")])
     assert result.exit_code == 0
-    assert result.stdout.splitlines()[2:8] == [
-        "# Repeated, but not folded into blocks (a block would rename their layers):",
-        "#   2 x 10 layers from conv2_block2_1_conv",
-        "#   3 x 10 layers from conv3_block2_1_conv",
-        "#   5 x 10 layers from conv4_block2_1_conv",
-        "#   2 x 10 layers from conv5_block2_1_conv",
-        "layers:",
-    ]
+    uses = re.findall(r"^  - \{block: \S+, name: \S+, repeat: (\d+)\}(.*)$", result.stdout, re.M)
+    assert uses == [(n, "  # resnet50.json:1") for n in ("2", "3", "5", "2")]
+    assert (
+        "      - {type: conv, name: 'conv4_block{2 + index}_1_conv', filters: 256, size: 1}" in result.stdout
+    )

@@ -589,3 +589,66 @@ def test_blocks_nest_past_the_recursion_limit() -> None:
     assert len(net.layers) == 1
     assert net.layers[0].layer.name.endswith(".deepest")
     assert len(net.spec.groups) == depth
+
+
+# ---------------------------------------------------------------- name patterns in blocks
+
+PATTERNED = """\
+input: 8x8x4
+blocks:
+  unit:
+    args: {at: 0}
+    layers:
+      - {name: "res{at}{letter(index + 1)}_branch2a", type: conv, filters: 4, size: 1}
+      - {name: "res{at}{letter(index + 1)}_relu", type: act}
+      - {name: "res{at}{letter(index + 1)}", type: add, from: [in, "res{at}{letter(index + 1)}_relu"]}
+layers:
+  - {name: res2a, type: conv, filters: 4, size: 3, pad: 1}
+  - {name: stage2, block: unit, repeat: 3, at: 2}
+  - {name: head, type: global_pool, from: stage2}
+"""
+
+
+def test_a_block_layer_named_by_a_pattern_takes_the_whole_name() -> None:
+    """{letter(n)} is the n-th letter from 0; a pattern is the layer's whole name (no stage2.0. before it);
+    the block reads its layers by their patterns, and a merge shows the names they made."""
+    net = resolve(parse(PATTERNED))
+    assert [r.layer.name for r in net.layers] == [
+        "res2a",
+        *(f"res2{c}{tail}" for c in "bcd" for tail in ("_branch2a", "_relu", "")),
+        "head",
+    ]
+    adds = [r.layer for r in net.layers if r.layer.kind.value == "add"]
+    assert [a.sources for a in adds] == [("in", f"res2{c}_relu") for c in "bcd"]  # type: ignore[attr-defined]
+    assert net.layers[-1].input.spatial == (8, 8)
+
+
+def test_a_pattern_that_makes_a_name_twice_is_one_located_error() -> None:
+    text = PATTERNED.replace('"res{at}{letter(index + 1)}_relu", type: act', '"res{at}_relu", type: act')
+    text = text.replace('from: [in, "res{at}{letter(index + 1)}_relu"]', 'from: [in, "res{at}_relu"]')
+    with pytest.raises(
+        SpecError, match=r"duplicate layer name 'res2_relu' \(from the pattern 'res\{at\}_relu'\)"
+    ):
+        resolve(parse(text))
+
+
+@pytest.mark.parametrize(
+    ("pattern", "error"),
+    [
+        ("x{letter(index + 30)}", "letter() takes 0 to 25 (a to z), got 30"),
+        ("x{letter(index)", "unbalanced braces"),
+        ("x{nope}", "nope"),
+    ],
+)
+def test_bad_patterns_are_one_located_line(pattern: str, error: str) -> None:
+    text = PATTERNED.replace("res{at}{letter(index + 1)}_branch2a", pattern)
+    with pytest.raises(SpecError) as caught:
+        resolve(parse(text))
+    assert error in str(caught.value)
+    assert caught.value.line == 6
+    assert "\n" not in str(caught.value)
+
+
+def test_a_plain_name_in_a_block_keeps_its_prefix_and_braces_at_the_top_are_a_name() -> None:
+    text = "input: 8x8x4\nlayers:\n  - {name: 'odd{1}', type: act}\n"
+    assert resolve(parse(text)).layers[0].layer.name == "odd{1}"
