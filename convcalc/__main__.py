@@ -819,6 +819,16 @@ def convert(source: str, out: str, flat: bool, reader: str | None, max_spec_size
 
     try:
         name, data = read_data(source, max_size=max_spec_size, reader=reader)
+        for key in ("blocks", "include"):
+            if isinstance(data, dict) and key in data:
+                line, column = getattr(data, "at", {}).get(key, (None, None))
+                raise SpecError(
+                    f"a spec with '{key}' is a spec already: convert writes one from another format's "
+                    "model or from a flat YAML list of layers",
+                    file=name,
+                    line=line,
+                    column=column,
+                )
         resolve(build(data, file=name))  # the source must make a valid network before it is written
         text = to_yaml(data, source=name, flat=flat)
         parse(text)  # and so must what is written

@@ -36,7 +36,9 @@ def to_yaml(data: Mapping[str, Any], *, source: str, flat: bool = False) -> str:
     """The spec text of a reader's data: top-level keys, the blocks its repeats fold into (none if
     `flat`), then each layer or block use with its source line."""
     shown = os.path.basename(source)
-    lines = [f"# Converted by convcalc from {shown}; every layer's comment is its line there."]
+    noted = getattr(data["layers"], "notes", None)
+    what = "its node there" if noted else "its line there"
+    lines = [f"# Converted by convcalc from {shown}; every layer's comment is {what}."]
     for key in TOP:
         if data.get(key) is not None:
             value = data[key]

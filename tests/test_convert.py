@@ -436,3 +436,29 @@ def test_keras_resnet50_folds_and_a_compact_config_gives_its_one_line_once(runne
     assert (
         "      - {type: conv, name: 'conv4_block{2 + index}_1_conv', filters: 256, size: 1}" in result.stdout
     )
+
+
+@pytest.mark.parametrize("key", ["blocks", "include"])
+def test_a_spec_with_blocks_or_includes_is_refused_with_its_line(key: str, tmp_path: Path) -> None:
+    src = tmp_path / "s.yaml"
+    value = "{b: {layers: [{type: act}]}}" if key == "blocks" else "[other.yaml]"
+    src.write_text(f"input: 8x8x3\n{key}: {value}\nlayers:\n  - {{type: act}}\n")
+    result = CliRunner().invoke(main, ["convert", str(src), "-o", str(tmp_path / "out.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{src}:2:")
+    assert f"a spec with '{key}' is a spec already" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_the_header_says_lines_or_nodes() -> None:
+    caffe = CliRunner().invoke(main, ["convert", str(DATA / "caffe" / "lenet.prototxt")])
+    assert caffe.stdout.startswith(
+        "# Converted by convcalc from lenet.prototxt; every layer's comment is its line"
+    )
+    if importlib.util.find_spec("onnx") is None:
+        return
+    onnx = CliRunner().invoke(main, ["convert", str(DATA / "onnx" / "tiny_resnet.onnx")])
+    assert onnx.stdout.startswith(
+        "# Converted by convcalc from tiny_resnet.onnx; every layer's comment is its node"
+    )
