@@ -121,7 +121,7 @@ def test_recorded_macs_by_hand(name: str, layer: str, macs: int) -> None:
     assert row["macs"] == macs
 
 
-@pytest.mark.parametrize("name", ["vgg16", "mobilenet"])
+@pytest.mark.parametrize("name", NAMES)
 def test_check_runs_every_layer(name: str) -> None:
     net = check.checked(net_of(name))
     assert net.checks is not None
