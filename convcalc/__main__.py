@@ -813,7 +813,7 @@ def convert(source: str, out: str, flat: bool, reader: str | None, max_spec_size
     import os
 
     from .build import build
-    from .convert import to_yaml, write
+    from .convert import to_yaml
     from .loader import parse, read_data
     from .resolver import resolve
 
@@ -840,8 +840,10 @@ def convert(source: str, out: str, flat: bool, reader: str | None, max_spec_size
         return
     if source != "-" and os.path.exists(out) and os.path.samefile(source, out):
         raise click.UsageError(f"-o {_quoted(out)} is the source itself: give another file")
+    from .write import save  # whole or not at all, as run -o writes
+
     try:
-        write(text, out)
+        save(text, out)
     except OSError as e:
         raise Invalid(f"convcalc: error: cannot write {_quoted(out)}: {e.strerror}") from None
 

@@ -215,18 +215,3 @@ def _idiomatic(layer: dict[str, Any], previous: str, defaults: dict[str, dict[st
     kept = dict(defaults.get(str(layer.get("type")), {}))
     kept.pop("part", None)  # a split without a part is every part: the reader's one part stays
     return {k: v for k, v in layer.items() if k not in kept or kept[k] != v}
-
-
-def write(text: str, out: str) -> None:
-    """Write the spec to `out` whole or not at all: to a temporary file beside it, then renamed."""
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(out))
-    handle, temporary = tempfile.mkstemp(prefix=".convcalc-", suffix=".yaml", dir=folder)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, out)
-    except BaseException:
-        os.unlink(temporary)
-        raise
