@@ -249,6 +249,19 @@ def from_option(f: F) -> F:
     )(f)
 
 
+def output_option(what: str) -> Callable[[F], F]:
+    """-o/--output, shared by run and convert: `what` says what is written."""
+    return click.option(
+        "-o",
+        "--output",
+        "out",
+        type=click.Path(dir_okay=False, allow_dash=True),
+        default="-",
+        show_default=True,
+        help=f"{what} (written whole or not at all); - for standard output.",
+    )
+
+
 def check_options(f: F) -> F:
     """--check, --seed and --max-memory, shared by layer and run."""
     f = click.option(
@@ -589,15 +602,7 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @click.option("--select", callback=lambda c, p, v: _run_codes(c, p, v), help="Report only these rule codes.")
 @click.option("--ignore", callback=lambda c, p, v: _run_codes(c, p, v), help="Do not report these codes.")
 @click.option("--strict", is_flag=True, help="Fail (exit 1) on warnings too; notes never fail.")
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="The file to write (written whole or not at all); - for standard output.",
-)
+@output_option("The file to write")
 @max_spec_size_option
 @from_option
 @check_options
@@ -785,15 +790,7 @@ def lint(
 
 @main.command()
 @click.argument("source", type=click.Path(dir_okay=False, allow_dash=True))
-@click.option(
-    "-o",
-    "--output",
-    "out",
-    type=click.Path(dir_okay=False, allow_dash=True),
-    default="-",
-    show_default=True,
-    help="The YAML spec to write (written whole or not at all); - for standard output.",
-)
+@output_option("The YAML spec to write")
 @click.option(
     "--flat",
     is_flag=True,
