@@ -560,9 +560,9 @@ class Network:
         """Activation elements alive, per example, while each layer runs ([0]: the input alone), when
         every tensor is freed after its last reader (inference).
 
-        A layer that works in place (act, dropout) or gives a view (flatten, reshape, crop) shares its
-        input's buffer, unless it works in place on an input a later layer still reads: then it needs
-        its own.
+        A layer that works in place (act, dropout) or gives a view (flatten, reshape, crop; crop_to of its
+        first input) shares its input's buffer, unless it works in place on an input a later layer still
+        reads: then it needs its own.
         """
         from . import kinds
 
@@ -582,7 +582,8 @@ class Network:
             held = kinds.of(r.layer).HELD
             if held is Held.IN_PLACE and not self.sizing.in_place:
                 held = Held.OUTPUT
-            if held is not Held.OUTPUT and len(sources[i - 1]) == 1 and (last[src] <= i or held is Held.VIEW):
+            view = held is Held.VIEW  # of its first input, whatever else it reads (crop_to)
+            if view or (held is not Held.OUTPUT and len(sources[i - 1]) == 1 and last[src] <= i):
                 buffer[i] = buffer[src]
                 ends[buffer[i]] = max(ends[buffer[i]], last[i])
             else:

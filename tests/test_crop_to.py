@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from convcalc import loader
 from convcalc.__main__ import main
 from convcalc.errors import SpecError
+from convcalc.kinds import of as kinds_of
 from convcalc.model import Code, Severity
 from convcalc.readers import caffe
 from convcalc.resolver import resolve
@@ -117,3 +118,40 @@ def test_caffe_crop_on_another_axis_is_refused_at_its_line() -> None:
     ) as e:
         caffe.parse(bad, file="f.prototxt")
     assert e.value.line == bad.splitlines().index("    axis: 1") + 1
+
+
+def test_centre_crops_the_skip_as_the_original_unet_does_at_any_input() -> None:
+    """An odd difference removes the odd pixel after, as crop's centre crop. U-Net at a 588 input (572 + 16):
+    the encoder gives 584, 288, 140 and 66 (each pool's input even), the bottleneck 29, and each skip is
+    centre-cropped to its up-convolution's 58, 108, 208 and 408, so the output is 408 - 4 = 404."""
+    text = (
+        "input: 12x12x2\nlayers:\n  - {name: up, type: conv, filters: 2, size: 5}\n"
+        "  - {name: c, type: crop_to, from: [input, up], offset: centre}\n"
+    )
+    net = resolve(loader.parse(text))
+    c = net.layers[-1]
+    assert (c.output.spatial, kinds_of(c.layer).json_fields(c)["offset"]) == ((8, 8), [2, 2])
+    odd = resolve(loader.parse(text.replace("12x12x2", "13x13x2")))
+    assert kinds_of(odd.layers[-1].layer).json_fields(odd.layers[-1])["offset"] == [2, 2]  # (13 - 9) // 2
+    unet = resolve(loader.read(Path(__file__).parent.parent / "specs" / "unet.yaml"), input=(588, 588, 1))
+    crops = [r for r in unet.layers if r.layer.kind.value == "crop_to"]
+    assert [(r.input.spatial[0], r.output.spatial[0]) for r in crops] == [
+        (66, 58),
+        (140, 108),
+        (288, 208),
+        (584, 408),
+    ]
+    assert unet.output.spatial == (404, 404)
+
+
+def test_a_centre_crop_to_a_larger_input_is_an_error() -> None:
+    text = (
+        "input: 8x8x2\nlayers:\n  - {name: big, type: deconv, filters: 2, size: 3}\n"
+        "  - {name: c, type: crop_to, from: [input, big], offset: centre}\n"
+    )
+    (f,) = resolve(loader.parse(text)).findings
+    assert (f.code, f.layer_name) == (Code.WINDOW_EXCEEDS_INPUT, "c")
+    assert (
+        f.message
+        == "c: big (10x10x2) is larger than input (8x8x2) on the rows: a centre crop cannot enlarge it"
+    )

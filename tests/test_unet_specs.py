@@ -60,7 +60,7 @@ def test_original_crops_each_skip_to_the_upsampled_size() -> None:
     """Figure 1 of the paper: the skips (64, 136, 280, 568 pixels) are centre-cropped to 56, 104, 200
     and 392 before each concatenation, so both inputs of every concat have one spatial size."""
     net = net_of("unet")
-    crops = [r for r in net.layers if r.layer.kind is Kind.CROP]
+    crops = [r for r in net.layers if r.layer.kind is Kind.CROP_TO]
     assert [r.layer.name for r in crops] == ["up1.crop", "up2.crop", "up3.crop", "up4.crop"]
     assert [list(r.input.dims) for r in crops] == [c["skip"] for c in TRUTH["unet"]["crops"]]
     assert [list(r.output.spatial) for r in crops] == [c["size"] for c in TRUTH["unet"]["crops"]]

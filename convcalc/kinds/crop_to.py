@@ -26,8 +26,9 @@ class CropTo:
     """Its first input cropped to the second's spatial size, starting `offset` pixels in on each axis."""
 
     name: str
-    offset: PerAxis = (0,)
-    """Where the kept window starts on each spatial axis (one value for every axis)."""
+    offset: PerAxis | None = (0,)
+    """Where the kept window starts on each spatial axis (one value for every axis); None for the centre,
+    (N - size) // 2 (the odd pixel removed after, as U-Net and crop's centre crop do)."""
     sources: tuple[str, ...] = ()
     """The inputs' names as the spec wrote them in `from:` (the builder fills them in)."""
     where: Where = Where()
@@ -47,16 +48,23 @@ MERGE = True
 
 
 def read(r: Reader) -> Layer:
-    """The offset of the kept window (default 0)."""
+    """The offset of the kept window (default 0), or `centre`."""
     where, allow, expect = r.where(), r.allow(), r.expect()
+    given = r.data.get("offset")
+    if given in ("centre", "center"):
+        return CropTo(name=r.name, offset=None, where=where, allow=allow, expect=expect)
     return CropTo(
         name=r.name, offset=r.per_axis("offset", (0,), minimum=0), where=where, allow=allow, expect=expect
     )
 
 
-def _offsets(layer: Layer, shape: Shape, file: str | None) -> tuple[int, ...]:
+def _offsets(layer: Layer, shape: Shape, like: Shape, file: str | None) -> tuple[int, ...]:
+    """The offset on each spatial axis: as given, or the centre's (negative when `like` is larger)."""
     assert isinstance(layer, CropTo)
-    return window.broadcast(layer, "offset", layer.offset, window.spatial(layer, shape, file), file)
+    ndim = window.spatial(layer, shape, file)
+    if layer.offset is None:
+        return tuple((n - s) // 2 for n, s in zip(shape.spatial, like.spatial, strict=False))
+    return window.broadcast(layer, "offset", layer.offset, ndim, file)
 
 
 def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | None) -> Resolved:
@@ -73,7 +81,7 @@ def resolve(index: int, layer: Layer, inputs: tuple[Shape, ...], *, file: str | 
             column=column,
         )
     x, like = inputs
-    _offsets(layer, x, file)
+    _offsets(layer, x, like, file)
     if len(like.spatial) != len(x.spatial):
         return Resolved(index, layer, x, Shape(x.spatial, x.channels), (), 0, None, 0, others=(like,))
     return Resolved(index, layer, x, Shape(like.spatial, x.channels), (), 0, None, 0, others=(like,))
@@ -88,7 +96,13 @@ def _misfit(r: Resolved) -> Refusal | None:
             Code.MERGE_SHAPE_MISMATCH, ranks(layer.sources, 1, like, x) + ": crop_to needs one rank"
         )
     names = fm.AXIS_NAMES[len(x.spatial)]
-    for name, n, size, o in zip(names, x.spatial, like.spatial, _offsets(layer, x, None), strict=True):
+    for name, n, size, o in zip(names, x.spatial, like.spatial, _offsets(layer, x, like, None), strict=True):
+        if layer.offset is None and size > n:
+            message = (
+                f"{described(layer.sources, 1, like)} is larger than {described(layer.sources, 0, x)} on the "
+                f"{name}s: a centre crop cannot enlarge it"
+            )
+            return Refusal(Code.WINDOW_EXCEEDS_INPUT, message, "offset")
         if o + size > n:
             message = (
                 f"{o} + {size} > {n}: the window of {described(layer.sources, 1, like)} from offset {o} "
@@ -113,7 +127,7 @@ def runnable(r: Resolved, channels: int) -> bool:
 
 def _kept(r: Resolved) -> tuple[tuple[int, int], ...]:
     """The first and last index kept on each spatial axis of the first input."""
-    offsets = _offsets(r.layer, r.input, None)
+    offsets = _offsets(r.layer, *r.inputs, None)
     return tuple((o, o + size - 1) for o, size in zip(offsets, r.output.spatial, strict=True))
 
 
@@ -131,7 +145,7 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     """The first input's field: size and jump kept, the first output `offset` pixels later."""
     if len(before) != len(r.output.spatial):
         return None
-    offsets = _offsets(r.layer, r.input, None)
+    offsets = _offsets(r.layer, *r.inputs, None)
     return tuple(
         Field(size=f.size, jump=f.jump, start=f.start + o * f.jump)
         for f, o in zip(before, offsets, strict=True)
@@ -143,7 +157,9 @@ def size_lines(r: Resolved) -> list[str]:
     assert isinstance(r.layer, CropTo)
     x, like = r.inputs
     src = r.layer.sources
-    start = fm.setting(list(_offsets(r.layer, x, None)))
+    start = fm.setting(list(_offsets(r.layer, x, like, None)))
+    if r.layer.offset is None:
+        start = f"{start} (the centre)"
     size = "x".join(map(str, like.spatial))
     return [f"{named(src, 0)} {x} cropped to {named(src, 1)}'s {size} from offset {start} -> {r.output}"]
 
@@ -161,12 +177,14 @@ def type_cell(r: Resolved) -> str:
 
 def window_cell(r: Resolved) -> str:
     """The offset: 19, or 0x1."""
-    return "offset " + fm.setting(list(_offsets(r.layer, r.input, None)))
+    assert isinstance(r.layer, CropTo)
+    shown = fm.setting(list(_offsets(r.layer, *r.inputs, None)))
+    return f"centre {shown}" if r.layer.offset is None else f"offset {shown}"
 
 
 def json_fields(r: Resolved) -> dict[str, Any]:
     """The offset on each spatial axis."""
-    return {"offset": list(_offsets(r.layer, r.input, None))}
+    return {"offset": list(_offsets(r.layer, *r.inputs, None))}
 
 
 def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
