@@ -127,7 +127,7 @@ def runnable(r: Resolved, channels: int) -> bool:
 
 def _kept(r: Resolved) -> tuple[tuple[int, int], ...]:
     """The first and last index kept on each spatial axis of the first input."""
-    offsets = _offsets(r.layer, *r.inputs, None)
+    offsets = _offsets(r.layer, r.inputs[0], r.inputs[1], None)
     return tuple((o, o + size - 1) for o, size in zip(offsets, r.output.spatial, strict=True))
 
 
@@ -145,7 +145,7 @@ def field(r: Resolved, before: tuple[Field, ...]) -> tuple[Field, ...] | None:
     """The first input's field: size and jump kept, the first output `offset` pixels later."""
     if len(before) != len(r.output.spatial):
         return None
-    offsets = _offsets(r.layer, *r.inputs, None)
+    offsets = _offsets(r.layer, r.inputs[0], r.inputs[1], None)
     return tuple(
         Field(size=f.size, jump=f.jump, start=f.start + o * f.jump)
         for f, o in zip(before, offsets, strict=True)
@@ -178,13 +178,13 @@ def type_cell(r: Resolved) -> str:
 def window_cell(r: Resolved) -> str:
     """The offset: 19, or 0x1."""
     assert isinstance(r.layer, CropTo)
-    shown = fm.setting(list(_offsets(r.layer, *r.inputs, None)))
+    shown = fm.setting(list(_offsets(r.layer, r.inputs[0], r.inputs[1], None)))
     return f"centre {shown}" if r.layer.offset is None else f"offset {shown}"
 
 
 def json_fields(r: Resolved) -> dict[str, Any]:
     """The offset on each spatial axis."""
-    return {"offset": list(_offsets(r.layer, *r.inputs, None))}
+    return {"offset": list(_offsets(r.layer, r.inputs[0], r.inputs[1], None))}
 
 
 def forward(xs: tuple[Array, ...], r: Resolved) -> Array:
