@@ -299,7 +299,8 @@ a { color: var(--accent); }
 .diagram { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 6px; }
 .diagram svg { display: block; }
 .convcalc-svg .node, .convcalc-svg .frame-group { cursor: pointer; }
-.convcalc-svg .node.selected .box { stroke: var(--accent); stroke-width: 3; }
+.convcalc-svg .node.selected .box, .convcalc-svg .frame-group.selected .frame { stroke: var(--accent);
+  stroke-width: 3; }
 .tablebox { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 6px; }
 table { border-collapse: collapse; }
 table.layers { font: 12px/1.3 ui-monospace, monospace; width: 100%; }
@@ -312,7 +313,7 @@ td, th { padding: 2px 8px; text-align: right; white-space: nowrap; }
 td:nth-child(2), td:nth-child(3), td:nth-child(4), th[data-type="text"] { text-align: left; }
 tbody tr:hover { background: var(--panel); }
 tr.block { font-weight: bold; }
-tr.selected, tr:target, .source span:target { background: var(--hl); }
+tbody tr.selected, tbody tr:target, .source span:target { background: var(--hl); }
 tfoot td { font-weight: bold; border-top: 1px solid var(--line); }
 button.fold { font: inherit; color: var(--muted); background: none; border: 0; padding: 0 4px 0 0;
   cursor: pointer; }
@@ -421,6 +422,7 @@ SCRIPT = """
         var up = ancestors(row).reverse();
         for (var i = 0; i < up.length && !box; i++) box = document.getElementById(p + up[i]);
       }
+      if (!box && key.indexOf("block-") === 0) box = document.getElementById(p + "frame-" + key.slice(6));
       if (box) {
         box.classList.add("selected");
         if (!fromBox) box.scrollIntoView({ block: "nearest", inline: "nearest" });
