@@ -14,7 +14,7 @@ from .svg import diagram, ident, xml
 from .values import frozen
 
 KEYS = ("index", "name", "type", "window", "input", "output", "params", "fc", "macs", "activations", "memory")
-"""The table's columns: the defaults with the activations and their memory."""
+"""The table's default columns: the text table's with the activations and their memory."""
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 """Inline style and script only: the page cannot fetch anything."""
 
@@ -42,22 +42,27 @@ def _line(entry: Group | int, net: Network, prefix: str, source: str | None) -> 
     return f'<a href="#{prefix}L{where.line}">{where.line}</a>'
 
 
-def _table(net: Network, prefix: str, source: str | None, depth: int | None) -> str:
-    """The layer table: a row per layer and block instance, blocks foldable, every column sortable."""
-    keys = column_keys(net, KEYS)
+def _table(
+    net: Network, prefix: str, source: str | None, depth: int | None, chosen: Sequence[str] | None
+) -> str:
+    """The layer table: a row per layer and block instance, blocks foldable, every column sortable; the
+    chosen columns (the name always, for the fold buttons), else `KEYS`."""
+    wanted = tuple(chosen or KEYS)
+    wanted = wanted if "name" in wanted else ("name", *wanted)
+    keys = column_keys(net, wanted)
     heads = "".join(
         f'<th data-type="{"number" if k != "check" and COLUMN_SET[k].numeric else "text"}" '
         f'aria-sort="none"><button type="button">{xml(t)}</button></th>'
-        for k, t in zip(keys, columns(net, KEYS), strict=True)
+        for k, t in zip(keys, columns(net, wanted), strict=True)
     )
     out = [
         f'<table class="layers" id="{prefix}layers"><thead><tr>{heads}'
         '<th data-type="number" aria-sort="none"><button type="button">line</button></th></tr></thead><tbody>'
     ]
     chain: list[str] = []
-    memory = keys.index("memory")
+    text = {k for k in keys if k == "check" or not COLUMN_SET[k].numeric}
     batch, item = net.sizing.batch, net.sizing.dtype.bytes
-    for (entry, level, _), cells in zip(shown(net), rows(net, KEYS), strict=True):
+    for (entry, level, _), cells in zip(shown(net), rows(net, wanted), strict=True):
         del chain[level:]
         key = _key(entry, net)
         inside = (
@@ -66,8 +71,8 @@ def _table(net: Network, prefix: str, source: str | None, depth: int | None) -> 
         held = sum(r.activations for r in inside) * batch * item
         hidden = " hidden" if depth is not None and level > depth else ""
         tds = []
-        for i, (k, cell) in enumerate(zip(keys, cells, strict=True)):
-            text = xml(cell.strip() if k == "name" else cell)
+        for k, cell in zip(keys, cells, strict=True):
+            shown_cell = xml(cell.strip() if k == "name" else cell)
             if k == "name":
                 shut = "false" if depth == level else "true"
                 fold = (
@@ -76,12 +81,12 @@ def _table(net: Network, prefix: str, source: str | None, depth: int | None) -> 
                     else ""
                 )
                 tds.append(
-                    f'<td class="name" style="padding-left:{0.3 + 1.2 * level:.1f}em">{fold}{text}</td>'
+                    f'<td class="t" style="padding-left:{0.3 + 1.2 * level:.1f}em">{fold}{shown_cell}</td>'
                 )
-            elif i == memory:
-                tds.append(f'<td data-v="{held}">{text}</td>')
+            elif k == "memory":
+                tds.append(f'<td data-v="{held}">{shown_cell}</td>')
             else:
-                tds.append(f"<td>{text}</td>")
+                tds.append(f'<td class="t">{shown_cell}</td>' if k in text else f"<td>{shown_cell}</td>")
         kind = " block" if isinstance(entry, Group) else ""
         out.append(
             f'<tr id="{prefix}row-{key}" class="l{level}{kind}" data-in="{" ".join(chain)}"{hidden}>'
@@ -89,7 +94,7 @@ def _table(net: Network, prefix: str, source: str | None, depth: int | None) -> 
         )
         if isinstance(entry, Group):
             chain.append(key)
-    total = "".join(f"<td>{xml(c)}</td>" for c in totals_row(net, KEYS))
+    total = "".join(f"<td>{xml(c)}</td>" for c in totals_row(net, wanted))
     out.append(f'</tbody><tfoot><tr class="total">{total}<td></td></tr></tfoot></table>')
     return "\n".join(out)
 
@@ -186,7 +191,14 @@ def _source(text: str, prefix: str) -> str:
     return f'<pre class="source">{body}</pre>'
 
 
-def section(net: Network, *, prefix: str, source: str | None, depth: int | None) -> str:
+def section(
+    net: Network,
+    *,
+    prefix: str,
+    source: str | None,
+    depth: int | None,
+    columns: Sequence[str] | None = None,
+) -> str:
     """One network's part of the page."""
     title = net.spec.name or net.spec.file or "network"
     parts = [
@@ -199,7 +211,7 @@ def section(net: Network, *, prefix: str, source: str | None, depth: int | None)
         f'<h3>Diagram</h3><div class="diagram">{diagram(net, depth=depth, prefix=prefix)}</div>',
         "</div><div>",
         "<h3>Layers</h3>",
-        f'<div class="tablebox">{_table(net, prefix, source, depth)}</div>',
+        f'<div class="tablebox">{_table(net, prefix, source, depth, columns)}</div>',
         "</div></div>",
         "<h3>Where the weights, compute and memory are</h3>",
         _bars(net, prefix),
@@ -239,9 +251,15 @@ def comparison(nets: Sequence[Network]) -> str:
     return f'<h2>Comparison</h2><table class="compare"><thead><tr><th></th>{head}</tr></thead>{body}</table>'
 
 
-def report(nets: Sequence[Network], *, sources: Sequence[str | None], depth: int | None = None) -> str:
+def report(
+    nets: Sequence[Network],
+    *,
+    sources: Sequence[str | None],
+    depth: int | None = None,
+    columns: Sequence[str] | None = None,
+) -> str:
     """The whole page; `sources` holds each spec's text (None: not shown), `depth` folds the diagram's
-    and the table's blocks below it (the table's unfold with a click)."""
+    and the table's blocks below it (the table's unfold with a click), `columns` chooses the table's."""
     several = len(nets) > 1
     prefixes = [f"s{i}-" if several else "" for i in range(1, len(nets) + 1)]
     title = " vs ".join(n.spec.name or n.spec.file or "network" for n in nets)
@@ -267,7 +285,7 @@ def report(nets: Sequence[Network], *, sources: Sequence[str | None], depth: int
         parts.append(comparison(nets))
     parts.append('<div class="specs">' if several else "<div>")
     for net, prefix, source in zip(nets, prefixes, sources, strict=True):
-        parts.append(section(net, prefix=prefix, source=source, depth=depth))
+        parts.append(section(net, prefix=prefix, source=source, depth=depth, columns=columns))
     parts.append("</div></main>")
     parts.append(f'<script type="application/json" id="convcalc-data">{_json(data)}</script>')
     parts.append(f"<script>{SCRIPT}</script></body></html>")
@@ -310,7 +328,7 @@ th button { font: inherit; font-weight: bold; color: inherit; background: none; 
 th[aria-sort="ascending"] button::after { content: " ▲"; }
 th[aria-sort="descending"] button::after { content: " ▼"; }
 td, th { padding: 2px 8px; text-align: right; white-space: nowrap; }
-td:nth-child(2), td:nth-child(3), td:nth-child(4), th[data-type="text"] { text-align: left; }
+td.t, th[data-type="text"] { text-align: left; }
 tbody tr:hover { background: var(--panel); }
 tr.block { font-weight: bold; }
 tbody tr.selected, tbody tr:target, .source span:target { background: var(--hl); }

@@ -472,7 +472,8 @@ def render(
     elif fmt is Format.HTML:
         from .html import report
 
-        out.write(report(nets, sources=[source_text(n.spec.file) for n in nets], depth=view.depth))
+        sources = [source_text(n.spec.file) for n in nets]
+        out.write(report(nets, sources=sources, depth=view.depth, columns=view.columns))
     else:
         unhandled(fmt, "render")
     if err is not None and fmt in (Format.CSV, Format.MARKDOWN, Format.SVG, Format.HTML):

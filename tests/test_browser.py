@@ -297,3 +297,26 @@ def test_several_specs_side_by_side(browser: Any, tmp_path: Path) -> None:
     assert browser.find_element("id", "s1-row-layer-layer1.0.conv1").is_displayed()
     assert browser.save_screenshot(str(tmp_path / "both.png"))
     assert _errors(browser) == []
+
+
+def test_dark_mode_and_print(browser: Any, tmp_path: Path) -> None:
+    _open(browser, _write(tmp_path, "media", SHOWN["resnet50"], depth=0))
+    style = "return getComputedStyle(document.querySelector(arguments[0]))[arguments[1]]"
+    tall = "return Array.from(document.querySelectorAll('#layers tbody tr'))"
+    tall += ".filter(r => r.offsetHeight > 0).length"
+    assert browser.execute_script(style, "body", "backgroundColor") == "rgb(255, 255, 255)"
+    assert browser.execute_script(tall) == 10  # --depth 0: the top level
+    try:
+        dark = {"features": [{"name": "prefers-color-scheme", "value": "dark"}]}
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", dark)
+        assert browser.execute_script(style, "body", "backgroundColor") == "rgb(13, 17, 23)"
+        assert browser.execute_script(style, "#layer-conv1 rect.box", "fill") == "rgb(22, 27, 34)"
+        assert browser.execute_script(style, "#layer-conv1 text", "fill") == "rgb(230, 237, 243)"
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print", "features": []})
+        assert browser.execute_script(style, "body", "backgroundColor") == "rgb(255, 255, 255)"
+        assert browser.execute_script(tall) == 174 + 20  # printed whole: every row unfolded
+        assert browser.execute_script(style, ".diagram", "overflow") == "visible"
+        assert browser.execute_script(style, "button.fold", "display") == "none"
+    finally:
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "", "features": []})
+    assert _errors(browser) == []

@@ -260,3 +260,18 @@ def test_source_text_leaves_out_what_is_not_text(tmp_path: Path) -> None:
     big.write_text("# x\n" * 10)
     assert source_text(str(big)) == "# x\n" * 10
     assert source_text(str(big), limit=39) is None
+
+
+def test_columns_choose_the_tables_and_name_stays(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["run", str(RESNET), "--format", "html", "--columns", "output,params"])
+    assert result.exit_code == 0
+    heads = re.search(r"<thead><tr>(.*?)</tr></thead>", result.stdout)
+    assert heads is not None
+    assert re.findall(r"<button[^>]*>([^<]*)</button>", heads[1]) == ["name", "output", "params", "line"]
+    row = re.search(r'<tr id="row-block-layer1" [^>]*>(.*?)</tr>', result.stdout)
+    assert row is not None
+    assert re.sub(r"<button.*?</button>|<[^>]*>", "|", row[1]).strip("|").split("||") == [
+        "layer1",
+        "56x56x256",
+        "215,808",
+    ]
