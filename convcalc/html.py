@@ -175,18 +175,18 @@ def _finding(f: Finding, net: Network, prefix: str, source: str | None) -> str:
     fixes = "".join(f"<li>fix: {xml(x)}</li>" for x in f.fixes)
     return (
         f'<li class="{f.severity.value}"><span class="sev">{f.severity.value}[{xml(f.code.value)}]</span> '
-        f"{xml(f.layer_name + ': ' if f.layer_name else '')}{xml(f.message)} {' '.join(links)}"
-        + (f"<ul>{fixes}</ul>" if fixes else "")
-        + "</li>"
+        f"{xml(f.message)} {' '.join(links)}" + (f"<ul>{fixes}</ul>" if fixes else "") + "</li>"
     )
 
 
-def _source(text: str, prefix: str) -> str:
-    """The spec's text, a line per element with its anchor (id="L12")."""
-    lines = text.splitlines()
+def _source(text: str, prefix: str, net: Network) -> str:
+    """The spec's text, a line per element with its anchor (id="L12"), the lines findings point to
+    marked with the worst one's severity."""
+    here = sorted((f for f in net.findings if f.file == net.spec.file), key=lambda f: f.severity.rank)
+    marks = {f.line: f' class="{f.severity.value}"' for f in here if f.line is not None}  # the worst last
     body = "".join(
-        f'<span id="{prefix}L{i}"><a href="#{prefix}L{i}">{i}</a>{xml(line)}\n</span>'
-        for i, line in enumerate(lines, 1)
+        f'<span id="{prefix}L{i}"{marks.get(i, "")}><a href="#{prefix}L{i}">{i}</a>{xml(line)}\n</span>'
+        for i, line in enumerate(text.splitlines(), 1)
     )
     return f'<pre class="source">{body}</pre>'
 
@@ -220,7 +220,7 @@ def section(
         items = "".join(_finding(f, net, prefix, source) for f in net.findings)
         parts.append(f'<h3>Findings</h3><ul class="findings">{items}</ul>')
     if source is not None:
-        parts.append(f"<h3>Source</h3>{_source(source, prefix)}")
+        parts.append(f"<h3>Source</h3>{_source(source, prefix, net)}")
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
 
@@ -354,7 +354,10 @@ li.warning .sev { color: var(--warning); }
 li.info .sev { color: var(--info); }
 pre.source { font: 12px/1.4 ui-monospace, monospace; background: var(--panel); padding: 8px 0;
   border: 1px solid var(--line); border-radius: 6px; overflow: auto; max-height: 80vh; }
-pre.source span { display: block; padding-right: 8px; }
+pre.source span { display: block; padding-right: 8px; border-left: 3px solid transparent; }
+pre.source span.error { border-left-color: var(--error); }
+pre.source span.warning { border-left-color: var(--warning); }
+pre.source span.info { border-left-color: var(--info); }
 pre.source span a { display: inline-block; width: 4em; padding-right: 1em; text-align: right;
   color: var(--muted); text-decoration: none; user-select: none; }
 table.compare td, table.compare th { border: 1px solid var(--line); }
