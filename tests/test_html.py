@@ -244,7 +244,8 @@ def test_cli_writes_the_report_and_findings_to_stderr(runner: CliRunner) -> None
     assert result.exit_code == 1
     assert "error[fractional-size] pool1" in result.stderr
     assert result.stdout.startswith("<!DOCTYPE html>")
-    assert '<li class="error"><span class="sev">error[fractional-size]</span> pool1: (56 - 3)/2' in result.stdout
+    finding = '<li class="error"><span class="sev">error[fractional-size]</span> pool1: (56 - 3)/2'
+    assert finding in result.stdout
     assert '<span id="L9" class="error"><a href="#L9">9</a>  - {type: pool, name: pool1,' in result.stdout
     svg = runner.invoke(main, ["run", str(RESNET), str(RESNET), "--format", "svg"])
     assert svg.exit_code == 2
