@@ -607,7 +607,9 @@ def fail(errors: list[SpecError]) -> NoReturn:
 @from_option
 @check_options
 @view_options
-@format_option("run", help="Output format; svg draws one network as a diagram.")
+@format_option(
+    "run", help="Output format; svg draws one network as a diagram, html a report of one or several."
+)
 def run(
     specs: tuple[str, ...],
     input_: tuple[int, ...] | None,

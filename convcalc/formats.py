@@ -17,10 +17,11 @@ class Format(enum.Enum):
     GITHUB = "github"
     SARIF = "sarif"
     SVG = "svg"
+    HTML = "html"
 
 
 _REPORT = (Format.TABLE, Format.JSON, Format.MARKDOWN, Format.CSV)
-_DRAWN = (*_REPORT, Format.SVG)
+_DRAWN = (*_REPORT, Format.SVG, Format.HTML)
 
 OFFERED: dict[str, tuple[Format, ...]] = {
     "run": _DRAWN,

@@ -1,4 +1,4 @@
-"""Everything that writes: the rich table, Markdown, CSV, JSON, SVG and the formula sheet."""
+"""Everything that writes: the rich table, Markdown, CSV, JSON, SVG, HTML and the formula sheet."""
 
 from __future__ import annotations
 
@@ -469,10 +469,30 @@ def render(
         from .svg import diagrams
 
         out.write(diagrams(nets, depth=view.depth))
+    elif fmt is Format.HTML:
+        from .html import report
+
+        sources = [source_text(n.spec.file) for n in nets]
+        out.write(report(nets, sources=sources, depth=view.depth, columns=view.columns))
     else:
         unhandled(fmt, "render")
-    if err is not None and fmt in (Format.CSV, Format.MARKDOWN, Format.SVG):
+    if err is not None and fmt in (Format.CSV, Format.MARKDOWN, Format.SVG, Format.HTML):
         err.write("".join(safe.visible(finding_line(f, fixes=True)) + "\n" for n in nets for f in n.findings))
+
+
+def source_text(file: str | None, limit: int = 1 << 20) -> str | None:
+    """A spec file's text for the HTML report: None when there is no file, it is larger than `limit`
+    bytes, or it is not UTF-8 text (an ONNX model)."""
+    import os
+
+    if file is None or not os.path.isfile(file) or os.path.getsize(file) > limit:
+        return None
+    try:
+        with open(file, encoding="utf-8") as stream:
+            text = stream.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+    return None if "\0" in text else text
 
 
 def save(text: str, path: str) -> None:
