@@ -865,27 +865,87 @@ def example() -> None:
         click.echo(files("convcalc").joinpath("example.yaml").read_text(encoding="utf-8"), nl=False)
 
 
+class Range(click.ParamType):  # type: ignore[type-arg]
+    """A range of sizes: 400..800."""
+
+    name = "LOW..HIGH"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        """Parse LOW..HIGH into two positive integers, failing as a usage error."""
+        if isinstance(value, tuple):
+            return value
+        low, dots, high = str(value).partition("..")
+        if not dots or not low.strip().isdigit() or not high.strip().isdigit():
+            self.fail(f"expected LOW..HIGH like 400..800, got {value!r}", param, ctx)
+        pair = int(low), int(high)
+        if not 1 <= pair[0] <= pair[1]:
+            self.fail(f"expected 1 <= LOW <= HIGH, got {value!r}", param, ctx)
+        return pair
+
+
 @main.command()
-@click.option("--in", "in_", type=Count(), required=True, help="Input size N on one axis.")
-@click.option("--out", metavar="N|same", required=True, help="Wanted output size, or same: ceil(N/S).")
+@click.argument("spec", required=False, type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--in", "in_", type=Count(), help="Input size N on one axis (one layer).")
+@click.option("--out", metavar="N|same", help="Wanted output size, or same: ceil(N/S) (one layer).")
 @click.option("--filter", "--size", "size", type=Count(), help="Filter size F (else 1-11).")
 @click.option("--stride", type=Count(), help="Stride S (else 1 to the window's extent).")
 @click.option("--pad", type=Count(0), help="Padding P on each side (else 0 to D(F-1)).")
 @click.option("--dilation", type=Count(), default=1, show_default=True, help="Dilation D.")
+@click.option(
+    "--range",
+    "span",
+    type=Range(),
+    help="With SPEC: the input sizes to try (default: a quarter below to a half above the spec's).",
+)
+@click.option(
+    "--near", type=Count(), multiple=True, help="With SPEC: the sizes closest to N, below and above."
+)
 @format_option("solve")
+@max_spec_size_option
+@from_option
 def solve(
-    in_: int, out: str, size: int | None, stride: int | None, pad: int | None, dilation: int, fmt: str
+    spec: str | None,
+    in_: int | None,
+    out: str | None,
+    size: int | None,
+    stride: int | None,
+    pad: int | None,
+    dilation: int,
+    span: tuple[int, int] | None,
+    near: tuple[int, ...],
+    fmt: str,
+    max_spec_size: int,
+    reader: str | None,
 ) -> None:
-    """List the filters, strides and pads that take input N to an output size.
+    """List the filters, strides and pads that take input N to an output size;
+    or, given a SPEC, the network input sizes it takes.
 
-    Exact solutions first, then ones PyTorch floors that leave only padding
-    unused; never one that drops input. Exit status 1 when there is none.
+    One layer: exact solutions first, then ones PyTorch floors that leave
+    only padding unused; never one that drops input. Exit status 1 when there
+    is none.
+
+    A SPEC: every size in a range is resolved; exact ones have every layer's
+    size a whole number, working ones lose no input (a floor may leave padding
+    unused), with the rule they follow (572 + 16k, multiples of 32) where one
+    step describes them. A square input varies on every axis together.
+    Exit status 1 when no size in the range works.
 
     \b
     convcalc solve --in 7 --filter 3 --stride 3 --out 3
-    convcalc solve --in 32 --filter 5 --stride 1 --out same
     convcalc solve --in 224 --filter 11 --out 55
+    convcalc solve specs/unet.yaml --near 600
     """
+    if spec is not None:
+        given = [f for f, v in (("--in", in_), ("--out", out), ("--filter", size), ("--stride", stride),
+                                ("--pad", pad)) if v is not None]  # fmt: skip
+        if given:
+            raise click.UsageError(f"{given[0]} solves one layer: with a SPEC, give --range or --near")
+        _solve_spec(spec, span, near, Format(fmt), max_spec_size, reader)
+        return
+    if span is not None or near:
+        raise click.UsageError("--range and --near need a SPEC")
+    if in_ is None or out is None:
+        raise click.UsageError(f"Missing option '{'--in' if in_ is None else '--out'}' (or give a SPEC).")
     from .solve import TooBroad, parse_target, render, search
 
     try:
@@ -899,6 +959,41 @@ def solve(
     with guarded():
         click.echo(render(found, Format(fmt)), nl=False)
     sys.exit(0 if found.solutions else 1)
+
+
+def _solve_spec(
+    path: str,
+    span: tuple[int, int] | None,
+    near: tuple[int, ...],
+    fmt: Format,
+    max_spec_size: int,
+    reader: str | None,
+) -> None:
+    """`solve SPEC`: the input sizes the network takes, in text or JSON."""
+    from . import sizes
+    from .loader import read
+
+    if fmt not in (Format.TABLE, Format.JSON):
+        raise click.UsageError(f"solve SPEC writes table or json, not {fmt.value}")
+    try:
+        spec = read(path, max_size=max_spec_size, reader=reader)
+        if not sizes.positions(spec):
+            raise click.UsageError(f"{path}: the input {spec.input} has no spatial axis to size")
+        low, high = span or (None, None)
+        solved = sizes.search(spec, low=low, high=high)
+        nearest = sizes.nearest_all(solved, near)
+    except SpecError as e:
+        raise Invalid(str(e)) from None
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    with guarded():
+        if fmt is Format.JSON:
+            from .present import json_text
+
+            click.echo(json_text(sizes.to_json(solved, nearest)))
+        else:
+            click.echo(sizes.text(solved, nearest), nl=False)
+    sys.exit(0 if any(a.sizes(sizes.Fit.WORKS) for a in solved.axes) else 1)
 
 
 if __name__ == "__main__":

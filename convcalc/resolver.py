@@ -271,11 +271,14 @@ def resolve(
     sizing: Sizing | None = None,
     layout: Layout | None = None,
     source: Source | None = None,
+    input_fixes: bool = True,
 ) -> Network:
     """Resolve every layer of a spec, stopping after a layer with no output.
 
     `input` and `layout` replace the spec's (an input of another rank is refused); `source` names
-    the options they came from, for fixes (by default `--input` when an input is given).
+    the options they came from, for fixes (by default `--input` when an input is given). Without
+    `input_fixes`, a merge whose inputs disagree is not given the nearest network inputs that fit (each a
+    whole expansion of the graph: `solve`, which tries every size itself, does without).
     """
     if source is None:
         source = Source(input_flag="--input" if input is not None else None)
@@ -297,7 +300,8 @@ def resolve(
         program = spec
         spec, layers = _expand(spec, first, layout)
         findings = diagnose(spec, dims, first, tuple(layers), layout=layout, source=source)
-        findings = _with_input_fixes(findings, program, first, layout, source)
+        if input_fixes:
+            findings = _with_input_fixes(findings, program, first, layout, source)
         return Network(
             spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing()
         )
