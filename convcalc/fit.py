@@ -227,7 +227,8 @@ def _largest(purpose: Purpose, net: Network, memory: int, ckpt: Checkpoints | No
     after = sum(p.bytes for p in parts(batch + 1))
     assert batch == 0 or sum(p.bytes for p in shown) <= memory < after
     if purpose is Purpose.TRAINING:
-        rule = f"2 x activations x batch + (2 + {net.sizing.optimizer.states} {net.sizing.optimizer.value}) x params"
+        o = net.sizing.optimizer
+        rule = f"2 x activations x batch + (2 + {o.states} {o.value}) x params"
         rule += " + running stats" if net.non_trainable else ""
     else:
         rule = "live peak x batch + weights"
@@ -394,7 +395,10 @@ def _grow(search: _Search, budget: Budget, purpose: Purpose | None) -> Grown:
     layer's output size is a non-decreasing function of its input's), then a bounded scan down for the
     largest n that runs and the largest that is exact."""
     n0 = search.start.spatial[0]
-    ok = lambda n: _within(search.point(n), budget, purpose)  # noqa: E731
+
+    def ok(n: int) -> bool:
+        return _within(search.point(n), budget, purpose)
+
     if ok(n0):
         low, high = n0, n0 * 2
         while high <= LIMIT and ok(high):
@@ -449,15 +453,17 @@ def _ckpt_line(c: Checkpoints, net: Network) -> str:
     return (
         f"checkpointing: L = {c.layers} layers in {c.segments} segments of s = ceil(sqrt(L)) = {c.every}; "
         f"kept per example = tensors crossing a boundary + the largest segment = {fm.number(c.boundaries)} + "
-        f"{fm.number(c.segment)} = {fm.number(c.kept)} (all kept: {fm.number(net.activations)}); the backward "
-        "pass runs each segment's forward again (about one more forward pass of compute)"
+        f"{fm.number(c.segment)} = {fm.number(c.kept)} (all kept: {fm.number(net.activations)}); "
+        "the backward pass runs each segment's forward again (about one more forward pass of compute)"
     )
 
 
 def batch_lines(answer: Batches, net: Network) -> list[str]:
     """The largest batches as text, each part with its formula and numbers."""
     s = answer.sizing
-    out = [f"{_title(net)}, {s.dtype.value}, {s.optimizer.value}: the largest batch in {fm.size(answer.memory)}"]
+    out = [
+        f"{_title(net)}, {s.dtype.value}, {s.optimizer.value}: the largest batch in {fm.size(answer.memory)}"
+    ]
     if answer.checkpointing is not None:
         out.append(_ckpt_line(answer.checkpointing, net))
     for b in (answer.training, answer.inference):
@@ -469,7 +475,8 @@ def batch_lines(answer: Batches, net: Network) -> list[str]:
             )
         else:
             out.append(
-                f"{b.purpose.value}: does not fit (batch 1 needs {fm.number(b.total)} B of {fm.number(answer.memory)})"
+                f"{b.purpose.value}: does not fit (batch 1 needs {fm.number(b.total)} B "
+                f"of {fm.number(answer.memory)})"
             )
         out.append(f"  = {b.rule}")
         width = max(len(p.name) for p in b.parts)
@@ -532,14 +539,16 @@ def _point_text(p: Point | None, purpose: Purpose | None) -> str:
     text = f"{fm.product(p.input)}: {fm.number(p.macs)} MACs, {fm.number(p.params)} params"
     if purpose is not None:
         memory = p.training if purpose is Purpose.TRAINING else p.inference
-        text += f", {fm.size(memory)} {purpose.value}"
+        text += f", {fm.number(memory)} B {purpose.value} ({fm.size(memory)})"
     return text
 
 
 def sizes_lines(answer: Sizes, spec: Spec) -> list[str]:
     """The largest inputs as text."""
     s = answer.sizing
-    memory = f", batch {fm.number(s.batch)}, {s.dtype.value}, {s.optimizer.value}" if answer.budget.memory else ""
+    memory = (
+        f", batch {fm.number(s.batch)}, {s.dtype.value}, {s.optimizer.value}" if answer.budget.memory else ""
+    )
     out = [
         f"{spec.name or spec.file or 'network'}: the largest input within {_limits(answer.budget)}"
         f" ({fm.product(answer.start)} scaled{memory})"
@@ -550,7 +559,9 @@ def sizes_lines(answer: Sizes, spec: Spec) -> list[str]:
             out.append(f"{g.purpose.value}:")
         out.append(f"  largest that fits   {_point_text(g.fits, g.purpose)}")
         out.append(f"  largest exact       {_point_text(g.exact, g.purpose)}")
-        over = _point_text(g.over, g.purpose) if g.over else f"none up to {fm.number(LIMIT)} on the first axis"
+        over = (
+            _point_text(g.over, g.purpose) if g.over else f"none up to {fm.number(LIMIT)} on the first axis"
+        )
         out.append(f"  next size, over     {over}")
     out += [
         "",
