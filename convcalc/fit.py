@@ -282,6 +282,9 @@ class Grown:
     exact)."""
     over: Point | None
     """The size above the largest within budget (over it); None when every size up to LIMIT is within."""
+    scanned: tuple[tuple[int, int], ...] = ()
+    """The sizes n of the first axis looked at for `fits` and `exact`, each range from its top down: below
+    the largest within budget, then below the spec's own size when that found nothing."""
 
 
 @frozen
@@ -412,18 +415,24 @@ def _grow(search: _Search, budget: Budget, purpose: Purpose | None) -> Grown:
         mid = (low + high) // 2
         low, high = (mid, high) if ok(mid) else (low, mid)
     over = search.point(high) if high <= LIMIT else None
-    fits = exact = None
-    n = low
-    while n >= max(1, low - SCAN) and exact is None:
-        made = search.net(n)
-        if made is not None:
-            runs, whole = _verdict(made[0], made[1], search.layout)
-            if runs and fits is None:
-                fits = search.point(n)
-            if whole:
-                exact = search.point(n)
-        n -= 1
-    return Grown(purpose, fits, exact, over)
+    fits: Point | None = None
+    exact: Point | None = None
+    scanned: list[tuple[int, int]] = []
+    # Below the largest within budget, then (when that finds nothing) below the spec's own size.
+    for top in (low, min(n0, low - SCAN - 1)):
+        n = top
+        while n >= max(1, top - SCAN) and exact is None:
+            made = search.net(n)
+            if made is not None:
+                runs, whole = _verdict(made[0], made[1], search.layout)
+                fits = search.point(n) if runs and fits is None else fits
+                exact = search.point(n) if whole else exact
+            n -= 1
+        if top >= 1:
+            scanned.append((top, n + 1))
+        if exact is not None:
+            break
+    return Grown(purpose, fits, exact, over, tuple(scanned))
 
 
 def sizes(
@@ -563,6 +572,8 @@ def sizes_lines(answer: Sizes, spec: Spec) -> list[str]:
             _point_text(g.over, g.purpose) if g.over else f"none up to {fm.number(LIMIT)} on the first axis"
         )
         out.append(f"  next size, over     {over}")
+        ranges = ", ".join(f"{a} to {b}" if a != b else f"{a}" for a, b in g.scanned)
+        out.append(f"  first axis scanned  {ranges or 'none: no size is within budget'}")
     out += [
         "",
         "sizes tried: the first axis at every n, the others in proportion (rounded half up), channels kept; "
@@ -609,6 +620,7 @@ def sizes_json(answer: Sizes, spec: Spec) -> dict[str, Any]:
                 "fits": _point_json(g.fits),
                 "exact": _point_json(g.exact),
                 "over": _point_json(g.over),
+                "scanned": [list(r) for r in g.scanned],
             }
             for g in answer.grown
         ],
