@@ -34,7 +34,7 @@ SCAN = 512
 NOT_ESTIMATED = (
     "not estimated: the framework's workspace (cuDNN's convolution algorithms), the allocator's caching "
     "and fragmentation, framework overhead, the CUDA context (often 300 MiB to 1 GiB), the loss and the "
-    "labels, and mixed precision's float32 master weights; every value is counted in the one dtype"
+    "labels, and mixed precision's float32 master weights"
 )
 """What no estimate here includes: say it wherever a budget is answered."""
 _COUNT = re.compile(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([kmgt]?)\s*", re.IGNORECASE)
@@ -126,6 +126,8 @@ class Part:
     name: str
     formula: str
     bytes: int
+    note: str = ""
+    """What the numbers count, when the formula alone does not say."""
 
 
 @frozen
@@ -172,18 +174,23 @@ def training_parts(net: Network, ckpt: Checkpoints | None = None) -> tuple[Part,
     b = f"{s.dtype.bytes} B"
     p = fm.number(net.params)
     if ckpt is None:
-        why = "every output kept for the backward pass, and its gradient"
+        why = "every layer's output and the input, kept for the backward pass, each with its gradient"
     else:
         why = (
-            f"checkpointed: {fm.number(ckpt.boundaries)} at the boundaries + {fm.number(ckpt.segment)} "
-            "in the largest segment, recomputed"
+            f"{fm.number(ckpt.boundaries)} crossing the checkpoint boundaries + {fm.number(ckpt.segment)} in "
+            "the largest segment, recomputed in the backward pass; each with its gradient"
         )
     states = s.optimizer.states
     parts = [
-        Part("activations", f"2 x {fm.number(kept)} x {fm.number(s.batch)} x {b} ({why})", m.activations),
+        Part("activations", f"2 x {fm.number(kept)} x {fm.number(s.batch)} x {b}", m.activations, why),
         Part("weights", f"{p} x {b}", m.weights),
         Part("gradients", f"{p} x {b}", m.gradients),
-        Part("optimizer", f"{states} x {p} x {b} ({s.optimizer.value})", m.optimizer),
+        Part(
+            "optimizer",
+            f"{states} x {p} x {b}",
+            m.optimizer,
+            f"{s.optimizer.value} keeps {fm.plural(states, 'value')} per parameter",
+        ),
     ]
     if net.non_trainable:
         parts.append(Part("running stats", f"{fm.number(net.non_trainable)} x {b}", m.running))
@@ -197,12 +204,15 @@ def inference_parts(net: Network) -> tuple[Part, ...]:
     where = net.layers[at - 1].layer.name if at else "the input"
     b = f"{s.dtype.bytes} B"
     weights = f"({fm.number(net.params)} + {fm.number(net.non_trainable)})" if net.non_trainable else None
+    note = f"the most activations alive at once, at {where}, each tensor freed after its last reader" + (
+        "; act and dropout in place" if s.in_place else ""
+    )
     return (
         Part(
             "live peak",
-            f"{fm.number(peak)} x {fm.number(s.batch)} x {b} at {where} (each tensor freed after its last "
-            + ("reader; act and dropout in place)" if s.in_place else "reader)"),
+            f"{fm.number(peak)} x {fm.number(s.batch)} x {b}",
             peak * s.batch * s.dtype.bytes,
+            note,
         ),
         Part("weights", f"{weights or fm.number(net.params)} x {b}", net.param_bytes),
     )
@@ -474,7 +484,7 @@ def batch_lines(answer: Batches, net: Network) -> list[str]:
         f"{_title(net)}, {s.dtype.value}, {s.optimizer.value}: the largest batch in {fm.size(answer.memory)}"
     ]
     if answer.checkpointing is not None:
-        out.append(_ckpt_line(answer.checkpointing, net))
+        out.extend(_wrap(_ckpt_line(answer.checkpointing, net), "  "))
     for b in (answer.training, answer.inference):
         out.append("")
         if b.batch:
@@ -490,8 +500,21 @@ def batch_lines(answer: Batches, net: Network) -> list[str]:
         out.append(f"  = {b.rule}")
         width = max(len(p.name) for p in b.parts)
         out.extend(f"  {p.name:<{width}}  {p.formula} = {fm.size(p.bytes)}" for p in b.parts)
-    out += ["", f"estimated: the values above, a lower bound; {NOT_ESTIMATED}"]
-    return out
+        for p in b.parts:
+            out.extend(_wrap(f"  {p.name}: {p.note}", "    ") if p.note else [])
+    return [*out, "", *_caveat()]
+
+
+def _caveat() -> list[str]:
+    """What is estimated and what is not, wrapped."""
+    return ["estimated: a lower bound, every value in the one dtype", *_wrap(NOT_ESTIMATED, "  ")]
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    """A long line folded at 100 columns, the continuation lines indented."""
+    import textwrap
+
+    return textwrap.wrap(text, width=100, subsequent_indent=indent, break_on_hyphens=False)
 
 
 def _part_json(b: Batch) -> dict[str, Any]:
@@ -500,7 +523,7 @@ def _part_json(b: Batch) -> dict[str, Any]:
         "bytes": b.total,
         "next_bytes": b.after,
         "formula": b.rule,
-        "parts": [{"name": p.name, "formula": p.formula, "bytes": p.bytes} for p in b.parts],
+        "parts": [{"name": p.name, "formula": p.formula, "bytes": p.bytes, "note": p.note} for p in b.parts],
     }
 
 
@@ -574,19 +597,20 @@ def sizes_lines(answer: Sizes, spec: Spec) -> list[str]:
         out.append(f"  next size, over     {over}")
         ranges = ", ".join(f"{a} to {b}" if a != b else f"{a}" for a, b in g.scanned)
         out.append(f"  first axis scanned  {ranges or 'none: no size is within budget'}")
-    out += [
-        "",
+    out.append("")
+    for line in (
         "sizes tried: the first axis at every n, the others in proportion (rounded half up), channels kept; "
         "binary search over n (MACs, params and memory never fall as the input grows), then a scan down of "
         f"at most {SCAN} sizes for the largest that runs (fits) and the largest that drops no input (exact); "
         f"{fm.number(answer.tried)} sizes resolved",
         "fits: every layer has an output and PyTorch refuses nothing (a floor that drops input is allowed); "
-        "exact: no layer floors away input",
+        "exact: no layer floors away input (a floor that loses only padding is exact)",
         "width: no shipped spec takes a width multiplier (their blocks take channel counts), so only the "
         "input is grown",
-    ]
+    ):
+        out.extend(_wrap(line, "  "))
     if answer.budget.memory is not None:
-        out.append(f"estimated: memory as `convcalc fit --memory` counts it; {NOT_ESTIMATED}")
+        out += ["memory: as `convcalc fit --memory` counts it", *_caveat()]
     return out
 
 
