@@ -53,7 +53,8 @@ def test_tiny_spec_by_hand() -> None:
     # = 53,248 B an example, plus the weights once, 105,480 B: (1,048,576 - 105,480) // 53,248 = 17.
     assert found.inference.batch == 17
     assert found.inference.total == 17 * 53_248 + 105_480 == 1_010_696
-    assert found.inference.parts[0].formula.startswith("13,312 x 17 x 4 B at conv1")
+    assert found.inference.parts[0].formula == "13,312 x 17 x 4 B"
+    assert found.inference.parts[0].note.startswith("the most activations alive at once, at conv1,")
 
 
 def test_tiny_spec_checkpointed() -> None:
