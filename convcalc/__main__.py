@@ -932,6 +932,12 @@ class Amount(click.ParamType):  # type: ignore[type-arg]
 )
 @click.option("--batch", type=Count(), help="The batch of --find input's memory (default 1).")
 @click.option(
+    "--input",
+    "input_",
+    type=Dims(most=4),
+    help="Another input shape than the spec's (for --find input: the shape scaled), as run --input.",
+)
+@click.option(
     "--dtype",
     type=click.Choice([m.value for m in Dtype]),
     default="float32",
@@ -958,6 +964,7 @@ def fit(
     params: int | None,
     find: str | None,
     batch: int | None,
+    input_: tuple[int, ...] | None,
     dtype: str,
     optimizer: str,
     checkpointing: bool,
@@ -977,7 +984,10 @@ def fit(
     weights once. Workspace, fragmentation, framework overhead and the CUDA
     context are not estimated.
     """
+    import dataclasses
+
     from . import fit as core
+    from .inputs import Source, check_rank
     from .loader import read
     from .present import json_text
     from .resolver import resolve
@@ -998,10 +1008,13 @@ def fit(
     try:
         loaded = read(spec, max_size=max_spec_size, reader=reader)
         if grow == "batch":
-            net = resolve(loaded, sizing=sizing)
+            net = resolve(loaded, input=input_, sizing=sizing, source=Source(input_flag="--input"))
             found = core.batches(net, memory=memory or 0, checkpointing=checkpointing)
             data, lines = core.batch_json(found, net), core.batch_lines(found, net)
         else:
+            if input_ is not None:
+                check_rank(loaded, input_, loaded.layout, "--input")
+                loaded = dataclasses.replace(loaded, input=input_)
             budget = core.Budget(macs=macs, params=params, memory=memory)
             grown = core.sizes(loaded, budget=budget, sizing=sizing, checkpointing=checkpointing)
             data, lines = core.sizes_json(grown, loaded), core.sizes_lines(grown, loaded)

@@ -277,3 +277,49 @@ def test_one_example_that_does_not_fit() -> None:
     code, out = fit_cli("specs/vgg16.yaml", "--memory", "1GiB")
     assert code == 0
     assert "training: does not fit (batch 1 needs" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["specs/cs231n.yaml", "--memory", "1MiB"],
+        ["specs/vgg16.yaml", "--memory", "1GiB", "--dtype", "bfloat16", "--optimizer", "sgd"],
+        ["specs/torchvision/resnet50.yaml", "--memory", "24GiB", "--checkpointing"],
+        ["specs/torchvision/resnet50.yaml", "--macs", "1G"],
+        ["specs/vgg16.yaml", "--params", "140M", "--memory", "4GiB", "--batch", "2"],
+        ["specs/unet_padded.yaml", "--find", "input", "--memory", "64MiB"],
+    ],
+)
+def test_json_follows_the_schema(args: list[str]) -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "convcalc" / "fit.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    code, out = fit_cli(*args, "--format", "json")
+    assert code == 0, out
+    jsonschema.Draft202012Validator(schema).validate(json.loads(out))
+
+
+def test_schema_refuses_a_wrong_report() -> None:
+    import jsonschema
+
+    schema = json.loads((ROOT / "convcalc" / "fit.schema.json").read_text(encoding="utf-8"))
+    _, out = fit_cli("specs/cs231n.yaml", "--memory", "1MiB", "--format", "json")
+    data = json.loads(out)
+    data["training"]["batch"] = -1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(data)
+    del data["training"]
+    data["results"] = []
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft202012Validator(schema).validate(data)
+
+
+def test_another_input() -> None:
+    code, out = fit_cli("specs/torchvision/resnet50.yaml", "--memory", "24GiB", "--input", "512x512x3")
+    assert code == 0
+    assert out.startswith("resnet50 at 512x512x3, float32, adam: the largest batch in 24.0 GiB\n")
+    code, out = fit_cli("specs/torchvision/resnet50.yaml", "--macs", "1G", "--input", "320x160")
+    assert code == 2
+    assert out.count("\n") == 1
+    assert "did you mean 320x160x3?" in out
