@@ -160,6 +160,9 @@ class Batches:
     checkpointing: Checkpoints | None
     training: Batch
     inference: Batch
+    refused: tuple[str, ...] = ()
+    """The error findings' codes on this input, other than a floor (fractional-size): what PyTorch would
+    refuse, so the sizes are of a network that does not run."""
 
 
 def _kept(net: Network, ckpt: Checkpoints | None) -> int:
@@ -254,7 +257,15 @@ def batches(net: Network, *, memory: int, checkpointing: bool = False) -> Batche
         ckpt,
         _largest(Purpose.TRAINING, net, memory, ckpt),
         _largest(Purpose.INFERENCE, net, memory, ckpt),
+        _refused(net),
     )
+
+
+def _refused(net: Network) -> tuple[str, ...]:
+    """The codes of the error findings that mean PyTorch refuses the network, in order, once each."""
+    fine = (Code.FRACTIONAL_SIZE, Code.EXPECT_MISMATCH)
+    found = [f.code.value for f in net.findings if f.severity is Severity.ERROR and f.code not in fine]
+    return tuple(dict.fromkeys(found))
 
 
 @frozen
@@ -483,6 +494,14 @@ def batch_lines(answer: Batches, net: Network) -> list[str]:
     out = [
         f"{_title(net)}, {s.dtype.value}, {s.optimizer.value}: the largest batch in {fm.size(answer.memory)}"
     ]
+    if answer.refused:
+        out.extend(
+            _wrap(
+                f"warning: PyTorch would refuse this network on this input ({', '.join(answer.refused)}; "
+                "convcalc run shows where): the sizes below are of layers that would not run",
+                "  ",
+            )
+        )
     if answer.checkpointing is not None:
         out.extend(_wrap(_ckpt_line(answer.checkpointing, net), "  "))
     for b in (answer.training, answer.inference):
@@ -550,6 +569,7 @@ def batch_json(answer: Batches, net: Network) -> dict[str, Any]:
         "memory": answer.memory,
         "sizing": {"dtype": answer.sizing.dtype.value, "optimizer": answer.sizing.optimizer.value},
         "checkpointing": _ckpt_json(answer.checkpointing),
+        "refused": list(answer.refused),
         "training": _part_json(answer.training),
         "inference": _part_json(answer.inference),
         "not_estimated": NOT_ESTIMATED,

@@ -323,3 +323,12 @@ def test_another_input() -> None:
     assert code == 2
     assert out.count("\n") == 1
     assert "did you mean 320x160x3?" in out
+
+
+def test_a_network_pytorch_refuses_is_said() -> None:
+    # the padded U-Net at 250x250: its skips disagree after the second pooling
+    code, out = fit_cli("specs/unet_padded.yaml", "--memory", "24GiB", "--input", "250x250x3")
+    assert code == 0
+    assert "warning: PyTorch would refuse this network on this input (merge-shape-mismatch;" in out
+    _, out = fit_cli("specs/unet_padded.yaml", "--memory", "24GiB", "--format", "json")
+    assert json.loads(out)["refused"] == []
