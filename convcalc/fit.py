@@ -373,24 +373,43 @@ def _verdict(net: Network, complete: bool, layout: Layout) -> tuple[bool, bool]:
 
 
 class _Search:
-    """Input sizes resolved once each, by the first axis's size n."""
+    """Input sizes by the first axis's size n: each one's counts and verdict worked out once."""
 
     def __init__(self, spec: Spec, start: Shape, layout: Layout, sizing: Sizing, ckpt: bool) -> None:
         self.spec, self.start, self.layout, self.sizing, self.ckpt = spec, start, layout, sizing, ckpt
-        self.seen: dict[int, tuple[Network, bool] | None] = {}
+        self.points: dict[int, Point | None] = {}
+        self.verdicts: dict[int, tuple[bool, bool]] = {}
+        self.last: tuple[int, tuple[Network, bool] | None] | None = None
+        """The last network built (networks are not kept: a scan may build a thousand)."""
+
+    @property
+    def tried(self) -> int:
+        """Sizes looked at."""
+        return len(self.points.keys() | self.verdicts.keys())
 
     def net(self, n: int) -> tuple[Network, bool] | None:
         """The network at size n."""
-        if n not in self.seen:
-            self.seen[n] = _network(self.spec, _dims(self.start, n), self.layout, self.sizing)
-        return self.seen[n]
+        if self.last is None or self.last[0] != n:
+            self.last = (n, _network(self.spec, _dims(self.start, n), self.layout, self.sizing))
+        return self.last[1]
+
+    def verdict(self, n: int) -> tuple[bool, bool]:
+        """Whether size n runs, and whether it is exact."""
+        if n not in self.verdicts:
+            made = self.net(n)
+            self.verdicts[n] = (False, False) if made is None else _verdict(*made, self.layout)
+        return self.verdicts[n]
 
     def point(self, n: int) -> Point | None:
         """The counts at size n."""
+        if n in self.points:
+            return self.points[n]
         made = self.net(n)
-        if made is None:
-            return None
-        net = made[0]
+        self.points[n] = None if made is None else self._count(made[0])
+        return self.points[n]
+
+    def _count(self, net: Network) -> Point:
+        """A network's counts, with the training and inference bytes at the sizing."""
         ckpt = checkpoints(net) if self.ckpt else None
         return Point(
             input=net.input.written(self.layout),
@@ -443,11 +462,9 @@ def _grow(search: _Search, budget: Budget, purpose: Purpose | None) -> Grown:
     for top in (low, min(n0, low - SCAN - 1)):
         n = top
         while n >= max(1, top - SCAN) and exact is None:
-            made = search.net(n)
-            if made is not None:
-                runs, whole = _verdict(made[0], made[1], search.layout)
-                fits = search.point(n) if runs and fits is None else fits
-                exact = search.point(n) if whole else exact
+            runs, whole = search.verdict(n)
+            fits = search.point(n) if runs and fits is None else fits
+            exact = search.point(n) if whole else exact
             n -= 1
         if top >= 1:
             scanned.append((top, n + 1))
@@ -472,7 +489,7 @@ def sizes(
     search = _Search(spec, start, layout, sizing, checkpointing)
     purposes = (Purpose.TRAINING, Purpose.INFERENCE) if budget.memory is not None else (None,)
     grown = tuple(_grow(search, budget, p) for p in purposes)
-    return Sizes(budget, sizing, checkpointing, spec.input, grown, len(search.seen))
+    return Sizes(budget, sizing, checkpointing, spec.input, grown, search.tried)
 
 
 def _title(net: Network) -> str:
