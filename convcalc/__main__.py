@@ -989,7 +989,6 @@ def fit(
     from . import fit as core
     from .inputs import Source, check_rank
     from .loader import read
-    from .present import json_text
     from .resolver import resolve
 
     grow = find or ("input" if macs is not None or params is not None else "batch")
@@ -1010,18 +1009,18 @@ def fit(
         if grow == "batch":
             net = resolve(loaded, input=input_, sizing=sizing, source=Source(input_flag="--input"))
             found = core.batches(net, memory=memory or 0, checkpointing=checkpointing)
-            data, lines = core.batch_json(found, net), core.batch_lines(found, net)
+            text = core.render(found, net, Format(fmt))
         else:
             if input_ is not None:
                 check_rank(loaded, input_, loaded.layout, "--input")
                 loaded = dataclasses.replace(loaded, input=input_)
             budget = core.Budget(macs=macs, params=params, memory=memory)
             grown = core.sizes(loaded, budget=budget, sizing=sizing, checkpointing=checkpointing)
-            data, lines = core.sizes_json(grown, loaded), core.sizes_lines(grown, loaded)
+            text = core.render(grown, loaded, Format(fmt))
     except SpecError as e:
         raise Invalid(str(e)) from None
     with guarded():
-        click.echo(json_text(data) if Format(fmt) is Format.JSON else "\n".join(lines))
+        click.echo(text, nl=False)
 
 
 if __name__ == "__main__":

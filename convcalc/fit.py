@@ -12,6 +12,7 @@ from typing import Any
 from . import formulas as fm
 from . import kinds
 from .errors import SpecError
+from .formats import Format, unhandled
 from .model import (
     Code,
     Held,
@@ -686,3 +687,19 @@ def sizes_json(answer: Sizes, spec: Spec) -> dict[str, Any]:
             for g in answer.grown
         ],
     }
+
+
+def render(answer: Batches | Sizes, source: Network | Spec, fmt: Format) -> str:
+    """An answer as `fit --format` writes it: text or JSON; `source` is the network of a batch answer,
+    the spec of a sizes answer."""
+    from .present import json_text
+
+    if fmt is Format.TEXT or fmt is Format.JSON:
+        if isinstance(answer, Batches) and isinstance(source, Network):
+            lines, data = batch_lines(answer, source), batch_json(answer, source)
+        elif isinstance(answer, Sizes) and isinstance(source, Spec):
+            lines, data = sizes_lines(answer, source), sizes_json(answer, source)
+        else:
+            raise TypeError("a batch answer goes with its network, a sizes answer with its spec")
+        return (json_text(data) if fmt is Format.JSON else "\n".join(lines)) + "\n"
+    unhandled(fmt, "fit")
