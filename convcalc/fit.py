@@ -29,7 +29,7 @@ from .values import frozen
 
 JSON_VERSION = 1
 LIMIT = 1 << 16
-"""The largest size of the input's first axis the input search tries."""
+"""The largest size of the input's first axis the input search tries (or the spec's own, if larger)."""
 SCAN = 512
 """Sizes a scan looks at below the largest within budget, for one that runs, then for an exact one."""
 NOT_ESTIMATED = (
@@ -307,6 +307,8 @@ class Grown:
     scanned: tuple[tuple[int, int], ...] = ()
     """The sizes n of the first axis looked at for `fits` and `exact`, each range from its top down: below
     the largest within budget, then below the spec's own size when that found nothing."""
+    ceiling: int = LIMIT
+    """The largest n tried: LIMIT, or the spec's own size when larger."""
 
 
 @frozen
@@ -443,11 +445,12 @@ def _grow(search: _Search, budget: Budget, purpose: Purpose | None) -> Grown:
     def ok(n: int) -> bool:
         return _within(search.point(n), budget, purpose)
 
+    ceiling = max(LIMIT, n0)
     if ok(n0):
         low, high = n0, n0 * 2
-        while high <= LIMIT and ok(high):
+        while high <= ceiling and ok(high):
             low, high = high, high * 2
-        high = min(high, LIMIT + 1)
+        high = min(high, ceiling + 1)
     else:
         low, high = n0 // 2, n0
         while low >= 1 and not ok(low):
@@ -455,7 +458,7 @@ def _grow(search: _Search, budget: Budget, purpose: Purpose | None) -> Grown:
     while high - low > 1:
         mid = (low + high) // 2
         low, high = (mid, high) if ok(mid) else (low, mid)
-    over = search.point(high) if high <= LIMIT else None
+    over = search.point(high) if high <= ceiling else None
     fits: Point | None = None
     exact: Point | None = None
     scanned: list[tuple[int, int]] = []
@@ -471,7 +474,7 @@ def _grow(search: _Search, budget: Budget, purpose: Purpose | None) -> Grown:
             scanned.append((top, n + 1))
         if exact is not None:
             break
-    return Grown(purpose, fits, exact, over, tuple(scanned))
+    return Grown(purpose, fits, exact, over, tuple(scanned), ceiling)
 
 
 def sizes(
@@ -630,7 +633,9 @@ def sizes_lines(answer: Sizes, spec: Spec) -> list[str]:
         out.append(f"  largest that fits   {_point_text(g.fits, g.purpose)}")
         out.append(f"  largest exact       {_point_text(g.exact, g.purpose)}")
         over = (
-            _point_text(g.over, g.purpose) if g.over else f"none up to {fm.number(LIMIT)} on the first axis"
+            _point_text(g.over, g.purpose)
+            if g.over
+            else f"none up to {fm.number(g.ceiling)} on the first axis"
         )
         out.append(f"  next size, over     {over}")
         ranges = ", ".join(f"{a} to {b}" if a != b else f"{a}" for a, b in g.scanned)
