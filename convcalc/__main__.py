@@ -996,5 +996,128 @@ def _solve_spec(
     sys.exit(0 if any(a.sizes(sizes.Fit.WORKS) for a in solved.axes) else 1)
 
 
+class Amount(click.ParamType):  # type: ignore[type-arg]
+    """A count of MACs or parameters: 1G, 5M, 300k (powers of 1000)."""
+
+    name = "N"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        """Parse into a count, failing as a usage error."""
+        if isinstance(value, int):
+            return value
+        from .fit import parse_count
+
+        try:
+            return parse_count(value)
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(dir_okay=False, allow_dash=True))
+@click.option("--memory", type=Bytes(), help="Memory budget: 24GiB, 200M (K, M, G, T are powers of 1024).")
+@click.option(
+    "--macs", type=Amount(), help="MACs budget per example: 1G, 600M (powers of 1000); grows the input."
+)
+@click.option("--params", type=Amount(), help="Parameter budget: 5M (powers of 1000); grows the input.")
+@click.option(
+    "--find",
+    type=click.Choice(["batch", "input"]),
+    help="What to make as large as fits: the batch (default with --memory alone) or the input size "
+    "(default with --macs or --params).",
+)
+@click.option("--batch", type=Count(), help="The batch of --find input's memory (default 1).")
+@click.option(
+    "--input",
+    "input_",
+    type=Dims(most=4),
+    help="Another input shape than the spec's (for --find input: the shape scaled), as run --input.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice([m.value for m in Dtype]),
+    default="float32",
+    show_default=True,
+    help="Element type for bytes.",
+)
+@click.option(
+    "--optimizer",
+    type=click.Choice([m.value for m in Optimizer]),
+    default="adam",
+    show_default=True,
+    help="Optimizer of the training estimate: 0, 1 or 2 extra values per parameter.",
+)
+@click.option(
+    "--checkpointing", is_flag=True, help="Keep activations only at ceil(sqrt(L))-layer boundaries."
+)
+@max_spec_size_option
+@from_option
+@format_option("fit")
+def fit(
+    spec: str,
+    memory: int | None,
+    macs: int | None,
+    params: int | None,
+    find: str | None,
+    batch: int | None,
+    input_: tuple[int, ...] | None,
+    dtype: str,
+    optimizer: str,
+    checkpointing: bool,
+    max_spec_size: int,
+    reader: str | None,
+    fmt: str,
+) -> None:
+    """Will it fit? The largest batch in a memory budget, or the largest input in a budget.
+
+    \b
+    convcalc fit specs/torchvision/resnet50.yaml --memory 24GiB
+    convcalc fit specs/torchvision/resnet50.yaml --macs 1G
+    convcalc fit specs/unet_padded.yaml --find input --memory 2GiB
+
+    Training keeps every activation (x 2, with its gradient) plus weights,
+    gradients and optimizer states; inference the live-tensor peak and the
+    weights once. Workspace, fragmentation, framework overhead and the CUDA
+    context are not estimated.
+    """
+    import dataclasses
+
+    from . import fit as core
+    from .inputs import Source, check_rank
+    from .loader import read
+    from .resolver import resolve
+
+    grow = find or ("input" if macs is not None or params is not None else "batch")
+    if grow == "batch":
+        if macs is not None or params is not None:
+            raise click.UsageError(
+                "--macs and --params limit the input size (--find input); the batch is found under --memory"
+            )
+        if memory is None:
+            raise click.UsageError("give --memory for the largest batch (or --macs/--params for the input)")
+        if batch is not None:
+            raise click.UsageError("--batch is what --find batch finds: give it with --find input")
+    elif memory is None and macs is None and params is None:
+        raise click.UsageError("give a budget for --find input: --macs, --params or --memory")
+    sizing = Sizing(dtype=Dtype(dtype), batch=batch or 1, optimizer=Optimizer(optimizer))
+    try:
+        loaded = read(spec, max_size=max_spec_size, reader=reader)
+        if grow == "batch":
+            net = resolve(loaded, input=input_, sizing=sizing, source=Source(input_flag="--input"))
+            found = core.batches(net, memory=memory or 0, checkpointing=checkpointing)
+            text = core.render(found, net, Format(fmt))
+        else:
+            if input_ is not None:
+                check_rank(loaded, input_, loaded.layout, "--input")
+                loaded = dataclasses.replace(loaded, input=input_)
+            budget = core.Budget(macs=macs, params=params, memory=memory)
+            grown = core.sizes(loaded, budget=budget, sizing=sizing, checkpointing=checkpointing)
+            text = core.render(grown, loaded, Format(fmt))
+    except SpecError as e:
+        raise Invalid(str(e)) from None
+    with guarded():
+        click.echo(text, nl=False)
+
+
 if __name__ == "__main__":
     main(prog_name="convcalc")

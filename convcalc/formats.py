@@ -28,6 +28,7 @@ OFFERED: dict[str, tuple[Format, ...]] = {
     "layer": _DRAWN,
     "solve": _REPORT,
     "lint": (Format.TEXT, Format.JSON, Format.GITHUB, Format.SARIF),
+    "fit": (Format.TEXT, Format.JSON),
 }
 """Each command's --format choices, its default first."""
 

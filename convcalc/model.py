@@ -493,6 +493,41 @@ class Sizing:
     """Whether the inference peak lets act and dropout write over their input (PyTorch's inplace=True)."""
 
 
+@frozen
+class TrainingMemory:
+    """The training estimate in bytes, part by part: `run`'s training line and `fit` both read it."""
+
+    activations: int
+    """2 x the activations kept for the backward pass, the batch's (the values and their gradients)."""
+    weights: int
+    """The trainable parameters."""
+    gradients: int
+    """One gradient per trainable parameter."""
+    optimizer: int
+    """The optimizer's states: 0, 1 or 2 values per trainable parameter."""
+    running: int
+    """Values kept but not trained (batch norm's running statistics)."""
+
+    @property
+    def total(self) -> int:
+        """Every part."""
+        return self.activations + self.weights + self.gradients + self.optimizer + self.running
+
+
+def training_memory(*, kept: int, params: int, non_trainable: int, sizing: Sizing) -> TrainingMemory:
+    """convcalc's one training formula: 2 x kept x batch + (2 + optimizer states) x params + running
+    statistics, every value in the sizing's element type; `kept` is the activation elements per example
+    kept for the backward pass."""
+    size = sizing.dtype.bytes
+    return TrainingMemory(
+        activations=2 * kept * sizing.batch * size,
+        weights=params * size,
+        gradients=params * size,
+        optimizer=sizing.optimizer.states * params * size,
+        running=non_trainable * size,
+    )
+
+
 class CheckStatus(enum.Enum):
     """What running one layer with the numpy kernels showed (--check)."""
 
@@ -631,11 +666,10 @@ class Network:
 
     @property
     def training_bytes(self) -> int:
-        """A training estimate: activations twice (kept for the backward pass) + weights, gradients
-        and optimizer states of the trainable parameters + the running statistics."""
-        size = self.sizing.dtype.bytes
-        per_param = 2 + self.sizing.optimizer.states
-        return 2 * self.activation_bytes + (self.params * per_param + self.non_trainable) * size
+        """A training estimate (`training_memory`) with every activation of the batch kept."""
+        return training_memory(
+            kept=self.activations, params=self.params, non_trainable=self.non_trainable, sizing=self.sizing
+        ).total
 
     @property
     def worst(self) -> Severity | None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import pytest
 
-from convcalc import lint, solve
+from convcalc import fit, lint, solve
 from convcalc.__main__ import main
 from convcalc.formats import OFFERED, Format
 from convcalc.loader import read
@@ -34,11 +34,17 @@ def _lint(fmt: Format) -> str:
     return lint.write(lint.lint([str(SPEC)]), fmt)
 
 
+def _fit(fmt: Format) -> str:
+    net = resolve(read(SPEC))
+    return fit.render(fit.batches(net, memory=2**30), net, fmt)
+
+
 WRITERS: dict[str, Callable[[Format], str]] = {
     "run": _report,
     "layer": _report,
     "solve": _solve,
     "lint": _lint,
+    "fit": _fit,
 }
 """The writer behind each command's --format."""
 
