@@ -5,7 +5,7 @@ user string escaped; no request leaves the page (a Content-Security-Policy forbi
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from . import formulas as fm
 from .model import Finding, Group, Network
@@ -32,18 +32,34 @@ def _key(entry: Group | int, net: Network) -> str:
     return ident("layer", net.layers[entry - 1].layer.name)
 
 
-def _line(entry: Group | int, net: Network, prefix: str, source: str | None) -> str:
-    """A link to the layer's line in the spec's source, when the source is shown and the line in it."""
-    if source is None or isinstance(entry, Group):
+def _anchor(prefix: str, files: Mapping[str, str], file: str | None, line: int | None) -> str | None:
+    """The id of a line in a shown source: `L12` in the spec's own, `F1-L12` in the first included file;
+    None when that file is not shown."""
+    if line is None or file is None or file not in files:
+        return None
+    return f"{prefix}{files[file]}L{line}"
+
+
+def _line(entry: Group | int, net: Network, prefix: str, files: Mapping[str, str]) -> str:
+    """A link to the layer's line in its file's source (the spec's, or a block's included file), when
+    that source is shown."""
+    if isinstance(entry, Group):
         return ""
     where = net.layers[entry - 1].layer.where
-    if where.line is None or where.file is not None:
+    at = _anchor(prefix, files, where.file or net.spec.file, where.line)
+    if at is None:
         return ""
-    return f'<a href="#{prefix}L{where.line}">{where.line}</a>'
+    shown = f"{_short(where.file)}:{where.line}" if where.file else str(where.line)
+    return f'<a href="#{at}">{xml(shown)}</a>'
+
+
+def _short(file: str) -> str:
+    """A file as a link shows it: its name."""
+    return file.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def _table(
-    net: Network, prefix: str, source: str | None, depth: int | None, chosen: Sequence[str] | None
+    net: Network, prefix: str, files: Mapping[str, str], depth: int | None, chosen: Sequence[str] | None
 ) -> str:
     """The layer table: a row per layer and block instance, blocks foldable, every column sortable; the
     chosen columns (the name always, for the fold buttons), else `KEYS`."""
@@ -90,7 +106,7 @@ def _table(
         kind = " block" if isinstance(entry, Group) else ""
         out.append(
             f'<tr id="{prefix}row-{key}" class="l{level}{kind}" data-in="{" ".join(chain)}"{hidden}>'
-            f"{''.join(tds)}<td>{_line(entry, net, prefix, source)}</td></tr>"
+            f"{''.join(tds)}<td>{_line(entry, net, prefix, files)}</td></tr>"
         )
         if isinstance(entry, Group):
             chain.append(key)
@@ -165,11 +181,13 @@ def _bars(net: Network, prefix: str) -> str:
     return f'<div class="charts">{"".join(charts)}</div>'
 
 
-def _finding(f: Finding, net: Network, prefix: str, source: str | None) -> str:
-    """One finding with its fixes, linked to its line and its layer's row."""
+def _finding(f: Finding, net: Network, prefix: str, files: Mapping[str, str]) -> str:
+    """One finding with its fixes, linked to its line (in the spec or an included file) and its row."""
     links = []
-    if source is not None and f.line is not None and f.file == net.spec.file:
-        links.append(f'<a href="#{prefix}L{f.line}">line {f.line}</a>')
+    at = _anchor(prefix, files, f.file, f.line)
+    if at is not None:
+        shown = f"line {f.line}" if f.file == net.spec.file else f"{_short(f.file or '')}:{f.line}"
+        links.append(f'<a href="#{at}">{xml(shown)}</a>')
     if f.layer:
         links.append(f'<a href="#{prefix}row-{ident("layer", net.layers[f.layer - 1].layer.name)}">row</a>')
     fixes = "".join(f"<li>fix: {xml(x)}</li>" for x in f.fixes)
@@ -179,13 +197,14 @@ def _finding(f: Finding, net: Network, prefix: str, source: str | None) -> str:
     )
 
 
-def _source(text: str, prefix: str, net: Network) -> str:
-    """The spec's text, a line per element with its anchor (id="L12"), the lines findings point to
-    marked with the worst one's severity."""
-    here = sorted((f for f in net.findings if f.file == net.spec.file), key=lambda f: f.severity.rank)
+def _source(text: str, prefix: str, key: str, file: str | None, net: Network) -> str:
+    """A file's text, a line per element with its anchor (id="L12" in the spec's own, "F1-L12" in an
+    included one), the lines findings point to marked with the worst one's severity."""
+    here = sorted((f for f in net.findings if f.file == file), key=lambda f: f.severity.rank)
     marks = {f.line: f' class="{f.severity.value}"' for f in here if f.line is not None}  # the worst last
+    at = f"{prefix}{key}L"
     body = "".join(
-        f'<span id="{prefix}L{i}"{marks.get(i, "")}><a href="#{prefix}L{i}">{i}</a>{xml(line)}\n</span>'
+        f'<span id="{at}{i}"{marks.get(i, "")}><a href="#{at}{i}">{i}</a>{xml(line)}\n</span>'
         for i, line in enumerate(text.splitlines(), 1)
     )
     return f'<pre class="source">{body}</pre>'
@@ -198,8 +217,12 @@ def section(
     source: str | None,
     depth: int | None,
     columns: Sequence[str] | None = None,
+    included: Mapping[str, str] | None = None,
 ) -> str:
-    """One network's part of the page."""
+    """One network's part of the page; `included` holds the text of each other file its layers come from
+    (a block library), shown after the spec's own source and linked as it is."""
+    files = {} if source is None or net.spec.file is None else {net.spec.file: ""}
+    files.update({file: f"F{k}-" for k, file in enumerate(included or {}, start=1)})
     title = net.spec.name or net.spec.file or "network"
     parts = [
         f'<section class="spec" id="{prefix}spec" data-prefix="{prefix}">',
@@ -211,16 +234,19 @@ def section(
         f'<h3>Diagram</h3><div class="diagram">{diagram(net, depth=depth, prefix=prefix)}</div>',
         "</div><div>",
         "<h3>Layers</h3>",
-        f'<div class="tablebox">{_table(net, prefix, source, depth, columns)}</div>',
+        f'<div class="tablebox">{_table(net, prefix, files, depth, columns)}</div>',
         "</div></div>",
         "<h3>Where the weights, compute and memory are</h3>",
         _bars(net, prefix),
     ]
     if net.findings:
-        items = "".join(_finding(f, net, prefix, source) for f in net.findings)
+        items = "".join(_finding(f, net, prefix, files) for f in net.findings)
         parts.append(f'<h3>Findings</h3><ul class="findings">{items}</ul>')
     if source is not None:
-        parts.append(f"<h3>Source</h3>{_source(source, prefix, net)}")
+        parts.append(f"<h3>Source</h3>{_source(source, prefix, '', net.spec.file, net)}")
+    for file, text in (included or {}).items():
+        shown = _source(text, prefix, files[file], file, net)
+        parts.append(f"<h3>Source: {xml(file)}</h3>{shown}")
     parts.append("</section>")
     return "\n".join(p for p in parts if p)
 
@@ -257,6 +283,7 @@ def report(
     sources: Sequence[str | None],
     depth: int | None = None,
     columns: Sequence[str] | None = None,
+    included: Sequence[Mapping[str, str]] | None = None,
 ) -> str:
     """The whole page; `sources` holds each spec's text (None: not shown), `depth` folds the diagram's
     and the table's blocks below it (the table's unfold with a click), `columns` chooses the table's."""
@@ -284,8 +311,9 @@ def report(
     if several:
         parts.append(comparison(nets))
     parts.append('<div class="specs">' if several else "<div>")
-    for net, prefix, source in zip(nets, prefixes, sources, strict=True):
-        parts.append(section(net, prefix=prefix, source=source, depth=depth, columns=columns))
+    others = included or [{} for _ in nets]
+    for net, prefix, source, extra in zip(nets, prefixes, sources, others, strict=True):
+        parts.append(section(net, prefix=prefix, source=source, depth=depth, columns=columns, included=extra))
     parts.append("</div></main>")
     parts.append(f'<script type="application/json" id="convcalc-data">{_json(data)}</script>')
     parts.append(f"<script>{SCRIPT}</script></body></html>")

@@ -473,11 +473,25 @@ def render(
         from .html import report
 
         sources = [source_text(n.spec.file) for n in nets]
-        out.write(report(nets, sources=sources, depth=view.depth, columns=view.columns))
+        included = [_included(n) for n in nets]
+        out.write(report(nets, sources=sources, included=included, depth=view.depth, columns=view.columns))
     else:
         unhandled(fmt, "render")
     if err is not None and fmt in (Format.CSV, Format.MARKDOWN, Format.SVG, Format.HTML):
         err.write("".join(safe.visible(finding_line(f, fixes=True)) + "\n" for n in nets for f in n.findings))
+
+
+def _included(net: Network) -> dict[str, str]:
+    """The text of each other file the network's layers come from (a block library), for the HTML
+    report: in the order first used, those that can be read."""
+    found: dict[str, str] = {}
+    for r in net.layers:
+        file = r.layer.where.file
+        if file is not None and file != net.spec.file and file not in found:
+            text = source_text(file)
+            if text is not None:
+                found[file] = text
+    return found
 
 
 def source_text(file: str | None, limit: int = 1 << 20) -> str | None:

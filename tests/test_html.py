@@ -277,3 +277,20 @@ def test_columns_choose_the_tables_and_name_stays(runner: CliRunner) -> None:
         "56x56x256",
         "215,808",
     ]
+
+
+def test_layers_and_findings_in_an_included_block_file_link_to_its_source(tmp_path: Path) -> None:
+    """ResNet-50's bottlenecks live in blocks/resnet.yaml: that file's text follows the spec's, its lines
+    anchored F1-L<n>; a row and a finding from it link there; every link on the page has its target."""
+    out = tmp_path / "r.html"
+    result = CliRunner().invoke(main, ["run", str(RESNET), "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    page = out.read_text()
+    blocks = (SPECS / "torchvision" / "blocks" / "resnet.yaml").read_text().splitlines()
+    line = next(i for i, text in enumerate(blocks, 1) if "name: conv2" in text and "stride" in text)
+    assert f'<span id="F1-L{line}" class="info"><a href="#F1-L{line}">{line}</a>' in page
+    assert f'<a href="#F1-L{line}">resnet.yaml:{line}</a>' in page  # a finding (layer2.0.conv2) and its row
+    assert "<h3>Source: " in page
+    targets = set(re.findall(r'href="#([^"]+)"', page))
+    ids = set(re.findall(r'id="([^"]+)"', page))
+    assert targets <= ids, sorted(targets - ids)[:5]
