@@ -864,6 +864,111 @@ def example() -> None:
         click.echo(files("convcalc").joinpath("example.yaml").read_text(encoding="utf-8"), nl=False)
 
 
+def _thresholds(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[Any, ...]:
+    """Each --fail-on parsed, failing as a usage error."""
+    from .diff import threshold
+
+    try:
+        return tuple(threshold(v) for v in value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+def _report(path: str, *, max_size: int, reader: str | None) -> dict[str, Any] | None:
+    """A saved `run --format json` report, or None when the file is a spec (any format)."""
+    import json
+
+    from .source import read_text
+
+    if reader is not None or not path.lower().endswith(".json"):
+        return None
+    _, text = read_text(path, limit=max_size)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None  # a Keras model's JSON is read by its content; leave it to the readers
+    if isinstance(data, list) and data and all(isinstance(d, dict) and "totals" in d for d in data):
+        raise SpecError(f"holds {len(data)} networks (a report of several specs): diff takes one", file=path)
+    if isinstance(data, dict) and "totals" in data and "layers" in data:
+        return data
+    return None
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    metavar="METRIC>CHANGE",
+    callback=_thresholds,
+    help="Exit 1 when a total changes past this (repeatable): params>+5%, macs>+1G, peak_memory>+16MiB, "
+    "params>0, macs<-10%. Metrics: params, macs, activations, activation_memory, peak_memory, "
+    "training_memory.",
+)
+@max_spec_size_option
+@from_option
+@format_option("diff", help="table for people, json for tools, markdown for a pull-request comment.")
+def diff(
+    old: str, new: str, fail_on: tuple[Any, ...], max_spec_size: int, reader: str | None, fmt: str
+) -> None:
+    """Compare two networks: each a spec or a saved 'run --format json' report.
+
+    Layers are matched by name (added, removed, changed: output shape,
+    params, MACs, receptive field), and the totals compared. A spec is
+    resolved with a report's element type, batch and optimizer when the
+    other side is one.
+
+    Exit status: 0, or 1 when a --fail-on threshold is crossed (each one
+    crossed is a line on stderr), 2 an invalid spec, report or usage.
+
+    \b
+    convcalc diff specs/torchvision/resnet18.yaml specs/torchvision/resnet34.yaml
+    convcalc diff base.json specs/net.yaml --format markdown --fail-on 'params>+5%'
+    """
+    from . import diff as d
+    from .loader import read
+    from .present import to_json
+    from .resolver import resolve
+
+    try:
+        reports = [_report(p, max_size=max_spec_size, reader=reader) for p in (old, new)]
+        sizing = Sizing()
+        for report in reports:
+            if report is not None and isinstance(report.get("sizing"), dict):
+                try:
+                    s = report["sizing"]
+                    sizing = _sizing(s["dtype"], s["batch"], s["optimizer"])
+                except (KeyError, TypeError, ValueError):
+                    pass  # side() says what is wrong with the report
+                break
+        sides = []
+        for path, report in zip((old, new), reports, strict=True):
+            if report is None:
+                report = to_json(resolve(read(path, max_size=max_spec_size, reader=reader), sizing=sizing))
+            try:
+                sides.append(d.side(report))
+            except ValueError as e:
+                raise SpecError(str(e), file=path) from None
+    except SpecError as e:
+        raise Invalid(str(e)) from None
+    result = d.diff(sides[0], sides[1])
+    failed = d.crossed(result, fail_on)
+    chosen = Format(fmt)
+    if chosen is Format.JSON:
+        text = d.as_json(result, failed)
+    elif chosen is Format.MARKDOWN:
+        text = d.as_markdown(result, failed)
+    else:
+        text = d.table(result)
+    with guarded():
+        click.echo(text, nl=False)
+        for line in failed:
+            click.echo(f"convcalc diff: {line}", err=True)
+    sys.exit(1 if failed else 0)
+
+
 @main.command()
 @click.option("--in", "in_", type=Count(), required=True, help="Input size N on one axis.")
 @click.option("--out", metavar="N|same", required=True, help="Wanted output size, or same: ceil(N/S).")

@@ -26,6 +26,7 @@ OFFERED: dict[str, tuple[Format, ...]] = {
     "run": _DRAWN,
     "layer": _DRAWN,
     "solve": _REPORT,
+    "diff": (Format.TABLE, Format.JSON, Format.MARKDOWN),
     "lint": (Format.TEXT, Format.JSON, Format.GITHUB, Format.SARIF),
 }
 """Each command's --format choices, its default first."""
