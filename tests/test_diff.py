@@ -387,3 +387,32 @@ def test_totals_change_is_the_difference(a: dict[str, Any], b: dict[str, Any]) -
     assert {c.name for c in d.layers if c.status is Status.REMOVED} == names_a - names_b
     assert d.unchanged + d.count(Status.CHANGED) == len(names_a & names_b)
     assert from_json(json.loads(as_json(d))) == d
+
+
+# --- the README's workflow ---------------------------------------------------------------------
+
+
+def test_readme_workflow_runs_a_diff_that_parses() -> None:
+    """The pull-request job: valid YAML, allowed to comment, and its diff command is one convcalc takes."""
+    import re
+    import shlex
+
+    import yaml
+
+    readme = (ROOT / "README.md").read_text()
+    [block] = [b for b in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "convcalc diff" in b]
+    workflow = yaml.safe_load(block)
+    assert workflow["permissions"]["pull-requests"] == "write"
+    [job] = workflow["jobs"].values()
+    [step] = [s for s in job["steps"] if "convcalc diff" in s.get("run", "")]
+    assert set(step["env"]) == {"GH_TOKEN", "PR"}
+    script = step["run"].replace("\\\n", " ")
+    [command] = [line for line in script.splitlines() if "convcalc diff" in line]
+    argv = shlex.split(
+        command.split(" > diff.md")[0].replace('"$RUNNER_TEMP/base/$SPEC"', R18).replace('"$SPEC"', R34)
+    )
+    assert argv[:2] == ["convcalc", "diff"]
+    result = invoke(*argv[2:])
+    assert result.exit_code == 1  # ResNet-34 is far more than 5% larger
+    assert result.stdout.startswith("**convcalc diff** resnet18 → resnet34: ")
+    assert "gh pr comment" in script
