@@ -955,13 +955,7 @@ def diff(
         raise Invalid(str(e)) from None
     result = d.diff(sides[0], sides[1])
     failed = d.crossed(result, fail_on)
-    chosen = Format(fmt)
-    if chosen is Format.JSON:
-        text = d.as_json(result, failed)
-    elif chosen is Format.MARKDOWN:
-        text = d.as_markdown(result, failed)
-    else:
-        text = d.table(result)
+    text = d.render(result, Format(fmt), failed)
     with guarded():
         click.echo(text, nl=False)
         for line in failed:

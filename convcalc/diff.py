@@ -16,6 +16,7 @@ from typing import Any
 
 from . import formulas as fm
 from .budget import METRICS, amount, is_bytes
+from .formats import Format, unhandled
 from .safe import markdown, visible
 from .values import frozen
 
@@ -432,3 +433,14 @@ def from_json(data: Mapping[str, Any]) -> Diff:
 def as_json(d: Diff, failed: tuple[str, ...] = ()) -> str:
     """The JSON text of `to_json`."""
     return json.dumps(to_json(d, failed), indent=2) + "\n"
+
+
+def render(d: Diff, fmt: Format, failed: tuple[str, ...] = ()) -> str:
+    """The diff in one of the formats `diff` offers; the thresholds crossed go into JSON and Markdown."""
+    if fmt is Format.TABLE:
+        return table(d)
+    if fmt is Format.JSON:
+        return as_json(d, failed)
+    if fmt is Format.MARKDOWN:
+        return as_markdown(d, failed)
+    unhandled(fmt, "diff")

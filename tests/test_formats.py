@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 import pytest
 
-from convcalc import lint, solve
+import convcalc
+from convcalc import diff, lint, solve
 from convcalc.__main__ import main
 from convcalc.formats import OFFERED, Format
 from convcalc.loader import read
@@ -34,7 +35,13 @@ def _lint(fmt: Format) -> str:
     return lint.write(lint.lint([str(SPEC)]), fmt)
 
 
+def _diff(fmt: Format) -> str:
+    side = diff.side(convcalc.analyze(SPEC))
+    return diff.render(diff.diff(side, side), fmt)
+
+
 WRITERS: dict[str, Callable[[Format], str]] = {
+    "diff": _diff,
     "run": _report,
     "layer": _report,
     "solve": _solve,

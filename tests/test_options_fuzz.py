@@ -69,6 +69,7 @@ def bases(command: str, option: str, spec: str) -> list[list[str]]:
         "lint": [["lint", spec]],
         "solve": [["solve", "--in", "7", "--out", "3"]],
         "convert": [["convert", spec]],
+        "diff": [["diff", spec, spec]],
     }[command]
 
 
@@ -97,7 +98,7 @@ def invoke(args: list[str]) -> Result:
 
 def test_every_command_is_fuzzed() -> None:
     """Each command with options is in the fuzz, so a new option is fuzzed the day it is added."""
-    assert {c for c, _ in CASES} == {"layer", "run", "lint", "solve", "convert"}
+    assert {c for c, _ in CASES} == {"layer", "run", "lint", "solve", "convert", "diff"}
     assert len(CASES) >= 30
 
 
