@@ -874,26 +874,6 @@ def _thresholds(ctx: click.Context, param: click.Parameter, value: tuple[str, ..
         raise click.BadParameter(str(e)) from None
 
 
-def _report(path: str, *, max_size: int, reader: str | None) -> dict[str, Any] | None:
-    """A saved `run --format json` report, or None when the file is a spec (any format)."""
-    import json
-
-    from .source import read_text
-
-    if reader is not None or not path.lower().endswith(".json"):
-        return None
-    _, text = read_text(path, limit=max_size)
-    try:
-        data = json.loads(text)
-    except ValueError:
-        return None  # a Keras model's JSON is read by its content; leave it to the readers
-    if isinstance(data, list) and data and all(isinstance(d, dict) and "totals" in d for d in data):
-        raise SpecError(f"holds {len(data)} networks (a report of several specs): diff takes one", file=path)
-    if isinstance(data, dict) and "totals" in data and "layers" in data:
-        return data
-    return None
-
-
 @main.command()
 @click.argument("old", type=click.Path(dir_okay=False))
 @click.argument("new", type=click.Path(dir_okay=False))
@@ -928,29 +908,9 @@ def diff(
     convcalc diff base.json specs/net.yaml --format markdown --fail-on 'params>+5%'
     """
     from . import diff as d
-    from .loader import read
-    from .present import to_json
-    from .resolver import resolve
 
     try:
-        reports = [_report(p, max_size=max_spec_size, reader=reader) for p in (old, new)]
-        sizing = Sizing()
-        for report in reports:
-            if report is not None and isinstance(report.get("sizing"), dict):
-                try:
-                    s = report["sizing"]
-                    sizing = _sizing(s["dtype"], s["batch"], s["optimizer"])
-                except (KeyError, TypeError, ValueError):
-                    pass  # side() says what is wrong with the report
-                break
-        sides = []
-        for path, report in zip((old, new), reports, strict=True):
-            if report is None:
-                report = to_json(resolve(read(path, max_size=max_spec_size, reader=reader), sizing=sizing))
-            try:
-                sides.append(d.side(report))
-            except ValueError as e:
-                raise SpecError(str(e), file=path) from None
+        sides = d.load((old, new), max_size=max_spec_size, reader=reader)
     except SpecError as e:
         raise Invalid(str(e)) from None
     result = d.diff(sides[0], sides[1])

@@ -17,6 +17,7 @@ from typing import Any
 from . import formulas as fm
 from .budget import METRICS, amount, is_bytes
 from .formats import Format, unhandled
+from .model import Dtype, Optimizer, Sizing
 from .safe import markdown, visible
 from .values import frozen
 
@@ -147,6 +148,61 @@ def side(report: Mapping[str, Any]) -> Side:
     except (KeyError, TypeError, ValueError) as e:
         raise ValueError(f"the report lacks {e} or has it malformed") from None
     return Side(About(report.get("name"), report.get("file"), text), totals, layers)
+
+
+def _report(path: str, *, max_size: int, reader: str | None) -> dict[str, Any] | None:
+    """A saved `run --format json` report, or None when the file is a spec (in any format)."""
+    from .errors import SpecError
+    from .source import read_text
+
+    if reader is not None or not path.lower().endswith(".json"):
+        return None
+    _, text = read_text(path, limit=max_size)
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None  # a Keras model's JSON: the readers know it by its content
+    if isinstance(data, list) and data and all(isinstance(d, dict) and "version" in d for d in data):
+        raise SpecError(f"holds {len(data)} networks (a report of several specs): diff takes one", file=path)
+    if isinstance(data, dict) and "totals" in data and "layers" in data:
+        return data
+    return None
+
+
+def _sizing(report: Mapping[str, Any]) -> Sizing:
+    """The element type, batch, optimizer and in-place peak a report was made with (defaults where it
+    does not say: `side` refuses a report without them)."""
+    try:
+        s, totals = report["sizing"], report["totals"]
+        return Sizing(
+            dtype=Dtype(s["dtype"]),
+            batch=int(s["batch"]),
+            optimizer=Optimizer(s["optimizer"]),
+            in_place=bool(totals.get("peak_in_place", True)),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return Sizing()
+
+
+def load(paths: tuple[str, str], *, max_size: int, reader: str | None = None) -> tuple[Side, Side]:
+    """The two sides from files: each a saved report, or a spec resolved with the sizing of the report on
+    the other side (so a spec and its own report compare like with like); SpecError naming the file."""
+    from .errors import SpecError
+    from .loader import read
+    from .present import to_json
+    from .resolver import resolve
+
+    reports = [_report(p, max_size=max_size, reader=reader) for p in paths]
+    sizing = next((_sizing(r) for r in reports if r is not None), Sizing())
+    sides = []
+    for path, report in zip(paths, reports, strict=True):
+        if report is None:
+            report = to_json(resolve(read(path, max_size=max_size, reader=reader), sizing=sizing))
+        try:
+            sides.append(side(report))
+        except ValueError as e:
+            raise SpecError(str(e), file=path) from None
+    return sides[0], sides[1]
 
 
 def _facts(r: Mapping[str, Any]) -> Facts:

@@ -94,7 +94,7 @@ def test_vgg16_with_one_conv_changed() -> None:
 
 
 def test_a_spec_and_its_own_report_diff_to_nothing(tmp_path: Path) -> None:
-    for args in ((), ("--batch", "8", "--dtype", "float16", "--optimizer", "sgd")):
+    for args in ((), ("--batch", "8", "--dtype", "float16", "--optimizer", "sgd"), ("--no-in-place",)):
         report = tmp_path / "resnet50.json"
         spec = "specs/torchvision/resnet50.yaml"
         saved = CliRunner().invoke(main, ["run", spec, "--format", "json", *args])
