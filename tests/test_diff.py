@@ -416,3 +416,23 @@ def test_readme_workflow_runs_a_diff_that_parses() -> None:
     assert result.exit_code == 1  # ResNet-34 is far more than 5% larger
     assert result.stdout.startswith("**convcalc diff** resnet18 → resnet34: ")
     assert "gh pr comment" in script
+
+
+def test_a_spec_takes_the_reports_sizing(tmp_path: Path) -> None:
+    """AlexNet's peak is 1,376,512 bytes with act in place, 1,548,800 without: the spec side follows the
+    report, so only the sides' own differences show."""
+    spec = "specs/torchvision/alexnet.yaml"
+    report = tmp_path / "alexnet.json"
+    report.write_text(CliRunner().invoke(main, ["run", spec, "--format", "json", "--no-in-place"]).stdout)
+    assert json.loads(report.read_text())["totals"]["peak_activation_bytes"] == 1_548_800
+    assert (
+        invoke(spec, str(report), "--fail-on", "peak_memory>0", "--fail-on", "peak_memory<0").exit_code == 0
+    )
+    own = tmp_path / "own.json"
+    own.write_text(CliRunner().invoke(main, ["run", spec, "--format", "json"]).stdout)
+    result = invoke(str(own), str(report), "--fail-on", "peak_memory>0")
+    assert result.exit_code == 1
+    assert (
+        result.stderr
+        == "convcalc diff: peak_memory changed by +168.2 KiB (+12.5%), above --fail-on peak_memory>0\n"
+    )
