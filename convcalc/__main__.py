@@ -883,6 +883,65 @@ class Range(click.ParamType):  # type: ignore[type-arg]
         return pair
 
 
+def _thresholds(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[Any, ...]:
+    """Each --fail-on parsed, failing as a usage error."""
+    from .diff import threshold
+
+    try:
+        return tuple(threshold(v) for v in value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+
+
+@main.command()
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option(
+    "--fail-on",
+    "fail_on",
+    multiple=True,
+    metavar="METRIC>CHANGE",
+    callback=_thresholds,
+    help="Exit 1 when a total changes past this (repeatable): params>+5%, macs>+1G, peak_memory>+16MiB, "
+    "params>0, macs<-10%. Metrics: params, macs, activations, activation_memory, peak_memory, "
+    "training_memory.",
+)
+@max_spec_size_option
+@from_option
+@format_option("diff", help="table for people, json for tools, markdown for a pull-request comment.")
+def diff(
+    old: str, new: str, fail_on: tuple[Any, ...], max_spec_size: int, reader: str | None, fmt: str
+) -> None:
+    """Compare two networks: each a spec or a saved 'run --format json' report.
+
+    Layers are matched by name (added, removed, changed: output shape,
+    params, MACs, receptive field), and the totals compared. A spec is
+    resolved with a report's element type, batch and optimizer when the
+    other side is one.
+
+    Exit status: 0, or 1 when a --fail-on threshold is crossed (each one
+    crossed is a line on stderr), 2 an invalid spec, report or usage.
+
+    \b
+    convcalc diff specs/torchvision/resnet18.yaml specs/torchvision/resnet34.yaml
+    convcalc diff base.json specs/net.yaml --format markdown --fail-on 'params>+5%'
+    """
+    from . import diff as d
+
+    try:
+        sides = d.load((old, new), max_size=max_spec_size, reader=reader)
+    except SpecError as e:
+        raise Invalid(str(e)) from None
+    result = d.diff(sides[0], sides[1])
+    failed = d.crossed(result, fail_on)
+    text = d.render(result, Format(fmt), failed)
+    with guarded():
+        click.echo(text, nl=False)
+        for line in failed:
+            click.echo(f"convcalc diff: {line}", err=True)
+    sys.exit(1 if failed else 0)
+
+
 @main.command()
 @click.argument("spec", required=False, type=click.Path(dir_okay=False, allow_dash=True))
 @click.option("--in", "in_", type=Count(), help="Input size N on one axis (one layer).")

@@ -16,6 +16,7 @@ from .model import (
     Kind,
     Layer,
     Layout,
+    Limit,
     PadMode,
     PerAxis,
     PoolMode,
@@ -29,7 +30,7 @@ E = TypeVar("E", PoolMode, Fn, Resample, Fill)
 MAX_SIZE = 2**63 - 1
 """The largest size a 64-bit PyTorch tensor dimension can hold."""
 
-TOP_KEYS = ("name", "input", "layout", "layers", "expect", "blocks", "include")
+TOP_KEYS = ("name", "input", "layout", "layers", "expect", "budget", "blocks", "include")
 
 
 def layer_keys(kind: Kind) -> tuple[str, ...]:
@@ -432,6 +433,38 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
     return Expect(output=output, params=counts["params"], macs=counts["macs"], where=where)
 
 
+def _budget(data: Mapping[str, Any], file: str | None) -> tuple[Limit, ...]:
+    """The spec's `budget:` mapping: a limit per total, each a count (30M) or bytes (200MiB)."""
+    from .budget import METRICS, amount, is_bytes
+
+    if "budget" not in data:
+        return ()
+    value = data["budget"]
+    if not isinstance(value, Mapping) or not value:
+        raise _fail(
+            f"'budget' must be a mapping like {{params: 30M, peak_memory: 200MiB}}, got {show(value)}",
+            _at(data, "budget"),
+            file,
+        )
+    limits = []
+    for key, v in value.items():
+        if key not in METRICS:
+            raise _fail(
+                f"unknown key {show(key)} in 'budget'{_suggest(str(key), tuple(METRICS))} "
+                f"(expected one of: {', '.join(METRICS)})",
+                _at(value, key),
+                file,
+            )
+        try:
+            limit = amount(v, metric=key)
+        except ValueError as e:
+            raise _fail(f"budget: {e}", _at(value, key), file) from None
+        line, column = _at(value, key)
+        text = v if isinstance(v, str) else f"{limit:,}" + (" bytes" if is_bytes(key) else "")
+        limits.append(Limit(key, limit, text, line, column))
+    return tuple(limits)
+
+
 def _without(data: Mapping[str, Any], keys: tuple[str, ...]) -> Mapping[str, Any]:
     """A layer's mapping without the keys that say where it reads from, its positions kept."""
     kept = {k: v for k, v in data.items() if k not in keys}
@@ -608,6 +641,7 @@ def build(data: object, *, file: str | None = None, include: Include | None = No
             file=file,
             input_where=_at(data, "input"),
             expect=_expect(data, "", file),
+            budget=_budget(data, file),
             program=graph.program(data, file, blocks),
         )
     counts: dict[Kind, int] = {}
@@ -632,4 +666,5 @@ def build(data: object, *, file: str | None = None, include: Include | None = No
         file=file,
         input_where=_at(data, "input"),
         expect=_expect(data, "", file),
+        budget=_budget(data, file),
     )

@@ -264,7 +264,7 @@ def batches(net: Network, *, memory: int, checkpointing: bool = False) -> Batche
 
 def _refused(net: Network) -> tuple[str, ...]:
     """The codes of the error findings that mean PyTorch refuses the network, in order, once each."""
-    fine = (Code.FRACTIONAL_SIZE, Code.EXPECT_MISMATCH)
+    fine = (Code.FRACTIONAL_SIZE, Code.EXPECT_MISMATCH, Code.OVER_BUDGET)  # a budget is fit's own question
     found = [f.code.value for f in net.findings if f.severity is Severity.ERROR and f.code not in fine]
     return tuple(dict.fromkeys(found))
 
@@ -370,7 +370,10 @@ def _verdict(net: Network, complete: bool, layout: Layout) -> tuple[bool, bool]:
         return False, False
     dims = net.input.written(layout)
     found = diagnose(net.spec, dims, net.input, net.layers, layout=layout)
-    errors = {f.code for f in found if f.severity is Severity.ERROR} - {Code.EXPECT_MISMATCH}
+    errors = {f.code for f in found if f.severity is Severity.ERROR} - {
+        Code.EXPECT_MISMATCH,
+        Code.OVER_BUDGET,
+    }
     runs = not errors - {Code.FRACTIONAL_SIZE}
     return runs, runs and Code.FRACTIONAL_SIZE not in errors
 

@@ -27,6 +27,7 @@ OFFERED: dict[str, tuple[Format, ...]] = {
     "run": _DRAWN,
     "layer": _DRAWN,
     "solve": _REPORT,
+    "diff": (Format.TABLE, Format.JSON, Format.MARKDOWN),
     "lint": (Format.TEXT, Format.JSON, Format.GITHUB, Format.SARIF),
     "fit": (Format.TEXT, Format.JSON),
 }

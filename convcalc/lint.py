@@ -47,6 +47,7 @@ RULES: dict[str, str] = {
     Code.CAFFE_ROUNDING.value: (
         "A pool with Caffe's rounding (ceil: caffe) whose size PyTorch's ceil_mode computes differently."
     ),
+    Code.OVER_BUDGET.value: "A total (params, MACs, activations, memory) exceeds the spec's budget:.",
     Code.CHECK_MISMATCH.value: "Running the layer gave another shape than the resolver (--check).",
     Code.SPEC_UNREADABLE.value: "A file or directory the walk found could not be read (it vanished, say).",
     SPEC_INVALID: "The file is not a valid spec: bad YAML, an unknown key or type, a bad value.",

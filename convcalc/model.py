@@ -163,6 +163,7 @@ class Code(enum.Enum):
     UNUSED_OUTPUT = "unused-output"
     KEPT_OUT = "kept-out"
     CAFFE_ROUNDING = "caffe-rounding"
+    OVER_BUDGET = "over-budget"
 
 
 @frozen
@@ -196,6 +197,22 @@ class Expect:
     macs: int | None = None
     where: Mapping[str, tuple[int, int]] = field(default_factory=dict, compare=False)
     """Line and column of each expected value."""
+
+
+@frozen
+class Limit:
+    """One line of a spec's `budget:`: a total that must not exceed a value."""
+
+    metric: str
+    """The total it bounds: params, macs, activations, activation_memory, peak_memory, training_memory."""
+    value: int
+    """The most allowed: a count, or bytes for a memory."""
+    text: str
+    """The value as written (30M, 200MiB), for messages."""
+    line: int | None = None
+    """1-based line of the value in the spec."""
+    column: int | None = None
+    """1-based column of the value."""
 
 
 PerAxis = tuple[int, ...]
@@ -266,6 +283,8 @@ class Spec:
     """Line and column of the `input` value."""
     expect: Expect | None = None
     """What the author believes the whole network gives."""
+    budget: tuple[Limit, ...] = ()
+    """The spec's `budget:`: totals the network must stay within (an over-budget error otherwise)."""
     inputs: tuple[tuple[int, ...], ...] = ()
     """Per layer, the layers it reads (0: the network input); empty for a plain chain."""
     groups: tuple[Group, ...] = ()

@@ -302,8 +302,10 @@ def resolve(
         findings = diagnose(spec, dims, first, tuple(layers), layout=layout, source=source)
         if input_fixes:
             findings = _with_input_fixes(findings, program, first, layout, source)
-        return Network(
-            spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing()
+        return _budgeted(
+            Network(
+                spec=spec, input=first, layers=tuple(layers), findings=findings, sizing=sizing or Sizing()
+            )
         )
     chain: list[Resolved] = []
     for index, layer in enumerate(spec.layers, start=1):
@@ -317,7 +319,19 @@ def resolve(
         shape = resolved.output
     layers = tuple(exact_fields(chain))
     findings = diagnose(spec, dims, first, layers, layout=layout, source=source)
-    return Network(spec=spec, input=first, layers=layers, findings=findings, sizing=sizing or Sizing())
+    return _budgeted(
+        Network(spec=spec, input=first, layers=layers, findings=findings, sizing=sizing or Sizing())
+    )
+
+
+def _budgeted(net: Network) -> Network:
+    """The network with an over-budget finding for each total of the spec's budget it exceeds (when every
+    layer has an output: a partial network's totals mean nothing)."""
+    if not net.spec.budget or len(net.layers) != len(net.spec.layers) or not net.output.positive:
+        return net
+    from .budget import over
+
+    return replace(net, findings=(*net.findings, *over(net)))
 
 
 def _expand(spec: Spec, first: Shape, layout: Layout) -> tuple[Spec, tuple[Resolved, ...]]:

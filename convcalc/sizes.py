@@ -25,9 +25,9 @@ from .model import Code, Layout, Severity, Shape, Spec
 JSON_VERSION = 1
 WIDEST = 4096
 """The most sizes one search resolves (a range wider than this is refused: each is a whole resolve)."""
-IGNORED = frozenset((Code.EXPECT_MISMATCH, Code.SUSPICIOUS_LAYOUT))
-"""Findings that say nothing of a size: `expect:` holds for the spec's own input only, and a layout
-warning is about how the numbers are read."""
+IGNORED = frozenset((Code.EXPECT_MISMATCH, Code.SUSPICIOUS_LAYOUT, Code.OVER_BUDGET))
+"""Findings that say nothing of whether a size runs: `expect:` holds for the spec's own input only, a
+layout warning is about how the numbers are read, and a budget is `fit`'s question."""
 
 
 class Fit(enum.Enum):

@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 import pytest
 
-from convcalc import fit, lint, solve
+import convcalc
+from convcalc import diff, fit, lint, solve
 from convcalc.__main__ import main
 from convcalc.formats import OFFERED, Format
 from convcalc.loader import read
@@ -39,7 +40,13 @@ def _fit(fmt: Format) -> str:
     return fit.render(fit.batches(net, memory=2**30), net, fmt)
 
 
+def _diff(fmt: Format) -> str:
+    side = diff.side(convcalc.analyze(SPEC))
+    return diff.render(diff.diff(side, side), fmt)
+
+
 WRITERS: dict[str, Callable[[Format], str]] = {
+    "diff": _diff,
     "run": _report,
     "layer": _report,
     "solve": _solve,

@@ -70,6 +70,7 @@ def bases(command: str, option: str, spec: str) -> list[list[str]]:
         "solve": [["solve", "--in", "7", "--out", "3"]],
         "convert": [["convert", spec]],
         "fit": [["fit", spec, "--memory", "1G"], ["fit", spec, "--macs", "1M"]],
+        "diff": [["diff", spec, spec]],
     }[command]
 
 
@@ -98,7 +99,7 @@ def invoke(args: list[str]) -> Result:
 
 def test_every_command_is_fuzzed() -> None:
     """Each command with options is in the fuzz, so a new option is fuzzed the day it is added."""
-    assert {c for c, _ in CASES} == {"layer", "run", "lint", "solve", "convert", "fit"}
+    assert {c for c, _ in CASES} == {"layer", "run", "lint", "solve", "convert", "fit", "diff"}
     assert len(CASES) >= 30
 
 
