@@ -193,3 +193,23 @@ def test_budget_of_a_graph_spec(tmp_path: Path) -> None:
     [f] = run_lint([str(spec)], select={"over-budget"}).findings
     assert (f.line, f.column) == (5, 18)
     assert f.message == "params 11,689,512 is 689,512 (6.3%) over the budget of 11M"
+
+
+def test_the_unet_over_a_macs_budget(tmp_path: Path) -> None:
+    """The original U-Net's 150,428,424,448 MACs against a 100G budget: 50,428,424,448 (50.4%) over, at
+    the budget's line; the padded U-Net's 48,171,581,440 fit."""
+    root = Path(__file__).resolve().parent.parent
+    for name, over in (("unet", True), ("unet_padded", False)):
+        text = (
+            (root / "specs" / f"{name}.yaml")
+            .read_text()
+            .replace("include: blocks/", f"include: {root}/specs/blocks/")
+        )
+        spec = tmp_path / f"{name}.yaml"
+        spec.write_text(text + "budget: {macs: 100G}\n")
+        line = len(text.splitlines()) + 1
+        got = CliRunner().invoke(main, ["lint", str(spec)])
+        assert got.exit_code == (1 if over else 0), got.output
+        if over:
+            assert f"{spec}:{line}:" in got.stdout
+            assert "macs 150,428,424,448 is 50,428,424,448 (50.4%) over the budget of 100G" in got.stdout

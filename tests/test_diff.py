@@ -436,3 +436,16 @@ def test_a_spec_takes_the_reports_sizing(tmp_path: Path) -> None:
         result.stderr
         == "convcalc diff: peak_memory changed by +168.2 KiB (+12.5%), above --fail-on peak_memory>0\n"
     )
+
+
+def test_the_two_unets_differ_by_their_recorded_totals() -> None:
+    """The original U-Net (valid convs with bias, cropped skips, 572) against the padded one (padded convs
+    without bias and with batch norm, 256): the params and MACs changes are the differences of the totals
+    tools/gen_unet.py recorded from PyTorch."""
+    truth = json.loads((ROOT / "tests/data/unet_truth.json").read_text())["models"]
+    d = sides(ROOT / "specs/unet.yaml", ROOT / "specs/unet_padded.yaml")
+    totals = {t.metric: t for t in d.totals}
+    assert totals["params"].change == truth["unet_padded"]["params"] - truth["unet"]["params"] == 7_040
+    assert totals["macs"].change == truth["unet_padded"]["macs"] - truth["unet"]["macs"]
+    gate = invoke("specs/unet.yaml", "specs/unet_padded.yaml", "--fail-on", "params>0")
+    assert gate.exit_code == 1
