@@ -6,11 +6,13 @@ under a convention at batch 1, so the sum over a network is exactly the tool's h
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import fnmatch
 import math
 from collections.abc import Callable
 
+from .formulas import number
 from .kinds import Kind
 from .model import Fn, Network, PoolMode, Resample, Resolved
 from .values import frozen
@@ -289,3 +291,43 @@ def counts(network: Network, convention: Convention) -> tuple[int, ...]:
 def total(network: Network, convention: Convention) -> int:
     """The network's total under a convention: the tool's headline number."""
     return sum(counts(network, convention))
+
+
+def applied(network: Network, convention: Convention) -> Network:
+    """The network with each layer's MACs replaced by its count under a convention (so the table's MACs
+    column, its totals and the JSON's follow it); convcalc's convention is the network itself."""
+    if convention is Convention.CONVCALC:
+        return network
+    name = network.spec.name
+    layers = tuple(
+        dataclasses.replace(r, macs=count(r, convention, call_of(name, r.layer.name))) for r in network.layers
+    )
+    return dataclasses.replace(network, layers=layers)
+
+
+def _sum_text(convention: Convention, terms: Parts, total: int) -> str:
+    shown = " + ".join(f"{p.what} {number(p.count)}" for p in terms)
+    return f"{convention.value} {number(total)}" + (f" = {shown}" if len(terms) > 1 else f" ({shown})" if terms else "")
+
+
+def explain_lines(r: Resolved, network_name: str | None) -> list[str]:
+    """What every convention counts of one layer, term by term; one line if none counts anything."""
+    call = call_of(network_name, r.layer.name)
+    lines = []
+    for convention in Convention:
+        terms = parts(r, convention, call)
+        if terms:
+            lines.append(_sum_text(convention, terms, sum(p.count for p in terms)))
+    where = "" if call is Call.MODULE else f" (torchvision calls it as a {call.value})"
+    return [line + where for line in lines] or [f"0 under every convention{where}"]
+
+
+def reconcile(network: Network, convention: Convention) -> str:
+    """The convention's total as the sum of its terms over every layer, beside convcalc's MACs."""
+    name = network.spec.name
+    sums: dict[str, int] = {}
+    for r in network.layers:
+        for p in parts(r, convention, call_of(name, r.layer.name)):
+            sums[p.what] = sums.get(p.what, 0) + p.count
+    terms = tuple(Part(what, n) for what, n in sums.items())
+    return f"{_sum_text(convention, terms, sum(sums.values()))}; convcalc {number(network.macs)} MACs"
