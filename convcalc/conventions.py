@@ -30,7 +30,10 @@ class Convention(enum.Enum):
     PYTORCH = "pytorch"
 
 
-UNIT = {c: "MACs" for c in Convention} | {Convention.FVCORE: "flops (fvcore: 1 per MAC)", Convention.PYTORCH: "FLOPs"}
+UNIT = {c: "MACs" for c in Convention} | {
+    Convention.FVCORE: "flops (fvcore: 1 per MAC)",
+    Convention.PYTORCH: "FLOPs",
+}
 """What each convention calls its number."""
 
 
@@ -103,7 +106,10 @@ def _macs_bias(r: Resolved, call: Call) -> Parts:
 def _params_times_positions(r: Resolved, call: Call) -> Parts:
     """torchinfo's conv: (weight + bias) x output positions; a deconv's weight at its output positions."""
     bias = r.output.channels if _bias(r) else 0
-    return (Part("weights x output positions", (r.params - bias) * _spatial(r)), Part("bias adds", bias * _spatial(r)))
+    return (
+        Part("weights x output positions", (r.params - bias) * _spatial(r)),
+        Part("bias adds", bias * _spatial(r)),
+    )
 
 
 def _params(r: Resolved, call: Call) -> Parts:
@@ -190,7 +196,11 @@ def _th_deconv(r: Resolved, call: Call) -> Parts:
     layer = r.layer
     groups = int(getattr(layer, "groups", 1))
     kernel = math.prod(a.size for a in r.axes)
-    return (Part("output values x C_in/groups x kernel", r.output.elements * (r.input.channels // groups) * kernel),)
+    return (
+        Part(
+            "output values x C_in/groups x kernel", r.output.elements * (r.input.channels // groups) * kernel
+        ),
+    )
 
 
 def _th_pool(r: Resolved, call: Call) -> Parts:
@@ -231,7 +241,10 @@ RULES: dict[Convention, dict[Kind, Rule]] = {
     Convention.TORCHINFO: {
         Kind.CONV: _params_times_positions,
         Kind.DECONV: _params_times_positions,
-        **{k: _params for k in (Kind.FC, Kind.BN, Kind.LAYER_NORM, Kind.GROUP_NORM, Kind.INSTANCE_NORM, Kind.PRELU)},
+        **{
+            k: _params
+            for k in (Kind.FC, Kind.BN, Kind.LAYER_NORM, Kind.GROUP_NORM, Kind.INSTANCE_NORM, Kind.PRELU)
+        },
     },
     Convention.PTFLOPS: {
         Kind.CONV: _module(_macs_bias),
@@ -307,7 +320,9 @@ def applied(network: Network, convention: Convention) -> Network:
 
 def _sum_text(convention: Convention, terms: Parts, total: int) -> str:
     shown = " + ".join(f"{p.what} {number(p.count)}" for p in terms)
-    return f"{convention.value} {number(total)}" + (f" = {shown}" if len(terms) > 1 else f" ({shown})" if terms else "")
+    return f"{convention.value} {number(total)}" + (
+        f" = {shown}" if len(terms) > 1 else f" ({shown})" if terms else ""
+    )
 
 
 def explain_lines(r: Resolved, network_name: str | None) -> list[str]:

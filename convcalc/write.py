@@ -64,7 +64,9 @@ def _convention_lines(r: Resolved, net: Network, view: View) -> list[str]:
     """Under --explain with --convention: what each convention counts of the layer."""
     if view.convention is None:
         return []
-    return [f"  {'counted as' if i == 0 else '':<17}{t}" for i, t in enumerate(cv.explain_lines(r, net.spec.name))]
+    return [
+        f"  {'counted as' if i == 0 else '':<17}{t}" for i, t in enumerate(cv.explain_lines(r, net.spec.name))
+    ]
 
 
 def _summary(net: Network, view: View) -> list[str]:
@@ -96,7 +98,11 @@ def _json(net: Network, view: View) -> dict[str, Any]:
         data["totals"]["flops"] = data["totals"]["macs"]
     keys = list(data)
     at = keys.index("totals")
-    return {**{k: data[k] for k in keys[:at]}, "convention": view.convention.value, **{k: data[k] for k in keys[at:]}}
+    return {
+        **{k: data[k] for k in keys[:at]},
+        "convention": view.convention.value,
+        **{k: data[k] for k in keys[at:]},
+    }
 
 
 def write_json(

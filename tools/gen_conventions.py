@@ -92,7 +92,9 @@ def measure(name: str, hwc: list[int]) -> dict[str, Any]:
     x = torch.randn(1, c, h, w)
     out: dict[str, Any] = {"input": hwc}
     with torch.no_grad(), quiet():
-        out["torchinfo"] = int(torchinfo.summary(copy.deepcopy(base), input_size=(1, c, h, w), verbose=0).total_mult_adds)
+        out["torchinfo"] = int(
+            torchinfo.summary(copy.deepcopy(base), input_size=(1, c, h, w), verbose=0).total_mult_adds
+        )
         for key, backend in (("ptflops", "pytorch"), ("ptflops_aten", "aten")):
             macs, _ = ptflops.get_model_complexity_info(
                 copy.deepcopy(base), (c, h, w), as_strings=False, print_per_layer_stat=False, backend=backend
@@ -119,18 +121,28 @@ def measure(name: str, hwc: list[int]) -> dict[str, Any]:
             copy.deepcopy(base)(x)
         out["pytorch"] = int(counter.get_total_flops())
         pt_ops = {str(k): int(v) for k, v in sorted(counter.get_flop_counts()["Global"].items(), key=str)}
-    out["breakdown"] = {"ptflops_modules_only": int(modules_only), "fvcore_by_operator": by_op, "pytorch_by_operator": pt_ops}
+    out["breakdown"] = {
+        "ptflops_modules_only": int(modules_only),
+        "fvcore_by_operator": by_op,
+        "pytorch_by_operator": pt_ops,
+    }
     return out
 
 
 def main() -> None:
     """Measure the models asked for (default: the six of the issue) and merge them into the file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=",".join(SIX), help="comma-separated names, or 'all' (every shipped spec)")
+    parser.add_argument(
+        "--models", default=",".join(SIX), help="comma-separated names, or 'all' (every shipped spec)"
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     totals = json.loads(TOTALS.read_text())["totals"]
-    names = sorted(p.stem for p in (ROOT / "specs" / "torchvision").glob("*.yaml")) if args.models == "all" else args.models.split(",")
+    names = (
+        sorted(p.stem for p in (ROOT / "specs" / "torchvision").glob("*.yaml"))
+        if args.models == "all"
+        else args.models.split(",")
+    )
     data: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
     data["versions"] = {t: version(t) for t in TOOLS}
     data["command"] = COMMAND
@@ -138,7 +150,11 @@ def main() -> None:
     for name in names:
         start = time.time()
         models[name] = measure(name, totals[name]["input"])
-        print(f"{name}: {time.time() - start:.1f} s {json.dumps({k: v for k, v in models[name].items() if k != 'breakdown'})}", flush=True)
+        print(
+            f"{name}: {time.time() - start:.1f} s",
+            json.dumps({k: v for k, v in models[name].items() if k != "breakdown"}),
+            flush=True,
+        )
         data["models"] = dict(sorted(models.items()))
         args.out.write_text(json.dumps(data, indent=1) + "\n")
 
