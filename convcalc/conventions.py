@@ -104,17 +104,23 @@ def _macs_bias(r: Resolved, call: Call) -> Parts:
 
 
 def _params_times_positions(r: Resolved, call: Call) -> Parts:
-    """torchinfo's conv: (weight + bias) x output positions; a deconv's weight at its output positions."""
+    """torchinfo's conv: (weight + bias) x output positions: a conv's MACs and bias adds; a deconv's weight
+    at its output positions, not its input's."""
     bias = r.output.channels if _bias(r) else 0
-    return (
-        Part("weights x output positions", (r.params - bias) * _spatial(r)),
-        Part("bias adds", bias * _spatial(r)),
-    )
+    weights = (r.params - bias) * _spatial(r)
+    what = "weights x output positions" if r.layer.kind is Kind.DECONV else "MACs"
+    return (Part(what, weights), Part("bias adds", bias * _spatial(r)))
+
+
+def _ti_fc(r: Resolved, call: Call) -> Parts:
+    """torchinfo's linear: its parameters x the batch (the MACs of a classifier, and one add per bias)."""
+    bias = r.output.channels if _bias(r) else 0
+    return (Part("MACs", r.params - bias), Part("bias adds", bias))
 
 
 def _params(r: Resolved, call: Call) -> Parts:
     """torchinfo's every other layer: its weight and bias parameters, once per example."""
-    return (Part("parameters x batch", r.params),)
+    return (Part("norm/PReLU parameters x batch", r.params),)
 
 
 def _module(rule: Rule) -> Rule:
@@ -241,10 +247,8 @@ RULES: dict[Convention, dict[Kind, Rule]] = {
     Convention.TORCHINFO: {
         Kind.CONV: _params_times_positions,
         Kind.DECONV: _params_times_positions,
-        **{
-            k: _params
-            for k in (Kind.FC, Kind.BN, Kind.LAYER_NORM, Kind.GROUP_NORM, Kind.INSTANCE_NORM, Kind.PRELU)
-        },
+        Kind.FC: _ti_fc,
+        **{k: _params for k in (Kind.BN, Kind.LAYER_NORM, Kind.GROUP_NORM, Kind.INSTANCE_NORM, Kind.PRELU)},
     },
     Convention.PTFLOPS: {
         Kind.CONV: _module(_macs_bias),
@@ -345,4 +349,5 @@ def reconcile(network: Network, convention: Convention) -> str:
         for p in parts(r, convention, call_of(name, r.layer.name)):
             sums[p.what] = sums.get(p.what, 0) + p.count
     terms = tuple(Part(what, n) for what, n in sums.items())
-    return f"{_sum_text(convention, terms, sum(sums.values()))}; convcalc {number(network.macs)} MACs"
+    text = _sum_text(convention, terms, sum(sums.values()))
+    return text if convention is Convention.CONVCALC else f"{text}; convcalc {number(network.macs)} MACs"
