@@ -45,6 +45,10 @@ class Call(enum.Enum):
     """torch.nn.functional (F.relu): ptflops counts the patched functions, thop nothing."""
     METHOD = "method"
     """A tensor method (x.mean([2, 3])): neither."""
+    LINEAR = "linear module"
+    """An nn.Linear over channels-last values, which a spec writes as a 1x1 conv (ConvNeXt's MLP)."""
+    SUBCLASS = "subclass"
+    """A subclass of a hooked module (ConvNeXt's LayerNorm2d): hooks found by exact type miss it."""
 
 
 CALLS: dict[str, dict[str, Call]] = {
@@ -54,10 +58,16 @@ CALLS: dict[str, dict[str, Call]] = {
     "mobilenet_v2": {"avgpool": Call.FUNCTION},
     "mnasnet*": {"mean": Call.METHOD},
     "shufflenet*": {"mean": Call.METHOD},
+    "convnext*": {
+        "*.block.[35]": Call.LINEAR,
+        "features.0.1": Call.SUBCLASS,
+        "features.[246].0": Call.SUBCLASS,
+        "classifier.0": Call.SUBCLASS,
+    },
 }
 """A spec says nothing of how torchvision's forward calls a layer: these layers of the shipped torchvision
-specs (by spec name, then layer name, as fnmatch patterns) are functional calls; every other layer is a
-module call."""
+specs (by spec name, then layer name, as fnmatch patterns) are called otherwise than as the module of
+their kind; every other layer is a module call."""
 
 
 @frozen
@@ -105,7 +115,9 @@ def _macs_bias(r: Resolved, call: Call) -> Parts:
 
 def _params_times_positions(r: Resolved, call: Call) -> Parts:
     """torchinfo's conv: (weight + bias) x output positions: a conv's MACs and bias adds; a deconv's weight
-    at its output positions, not its input's."""
+    at its output positions, not its input's; an nn.Linear at every position: its parameters, once."""
+    if call is Call.LINEAR:
+        return (Part("nn.Linear parameters x batch (not x positions)", r.params),)
     bias = r.output.channels if _bias(r) else 0
     weights = (r.params - bias) * _spatial(r)
     what = "weights x output positions" if r.layer.kind is Kind.DECONV else "MACs"
@@ -124,8 +136,8 @@ def _params(r: Resolved, call: Call) -> Parts:
 
 
 def _module(rule: Rule) -> Rule:
-    """A rule that only a module hook applies."""
-    return lambda r, call: rule(r, call) if call is Call.MODULE else ()
+    """A rule that only a module hook applies (found by exact type: a subclass is missed)."""
+    return lambda r, call: rule(r, call) if call in (Call.MODULE, Call.LINEAR) else ()
 
 
 def _pt_norm(r: Resolved, call: Call) -> Parts:
@@ -329,6 +341,14 @@ def _sum_text(convention: Convention, terms: Parts, total: int) -> str:
     )
 
 
+_SAID = {
+    Call.FUNCTION: "torchvision calls it as a function",
+    Call.METHOD: "torchvision calls it as a tensor method",
+    Call.LINEAR: "an nn.Linear in torchvision",
+    Call.SUBCLASS: "a subclass in torchvision, which type-keyed hooks miss",
+}
+
+
 def explain_lines(r: Resolved, network_name: str | None) -> list[str]:
     """What every convention counts of one layer, term by term; one line if none counts anything."""
     call = call_of(network_name, r.layer.name)
@@ -337,7 +357,7 @@ def explain_lines(r: Resolved, network_name: str | None) -> list[str]:
         terms = parts(r, convention, call)
         if terms:
             lines.append(_sum_text(convention, terms, sum(p.count for p in terms)))
-    where = "" if call is Call.MODULE else f" (torchvision calls it as a {call.value})"
+    where = "" if call is Call.MODULE else f" ({_SAID[call]})"
     return [line + where for line in lines] or [f"0 under every convention{where}"]
 
 
