@@ -54,7 +54,7 @@ class Call(enum.Enum):
 CALLS: dict[str, dict[str, Call]] = {
     "densenet*": {"relu": Call.FUNCTION, "avgpool": Call.FUNCTION},
     "googlenet": {"*.relu": Call.FUNCTION},
-    "inception_v3": {"*.relu": Call.FUNCTION},
+    "inception_v3": {"*.relu": Call.FUNCTION, "*.pool": Call.FUNCTION},
     "mobilenet_v2": {"avgpool": Call.FUNCTION},
     "mnasnet*": {"mean": Call.METHOD},
     "shufflenet*": {"mean": Call.METHOD},
