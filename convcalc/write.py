@@ -86,7 +86,7 @@ def _summary(net: Network, view: View) -> list[str]:
     return lines
 
 
-def _json(net: Network, view: View) -> dict[str, Any]:
+def network_json(net: Network, view: View = View()) -> dict[str, Any]:
     """One network's JSON; with a convention, `totals.macs` is that tool's number and `convention` says so."""
     data = to_json(_counted(net, view))
     if view.explain:
@@ -110,7 +110,7 @@ def write_json(
 ) -> None:
     """One network as an object, several as a list (always, when several files were asked for: an
     invalid one is an entry with its diagnostic); with explain, each layer's formulas as lines."""
-    texts = [json_text(invalid_json(n) if isinstance(n, SpecError) else _json(n, view)) for n in nets]
+    texts = [json_text(invalid_json(n) if isinstance(n, SpecError) else network_json(n, view)) for n in nets]
     listed = len(texts) != 1 if several is None else several
     out.write(("[\n" + ",\n".join(texts) + "\n]" if listed else texts[0]) + "\n")
 
