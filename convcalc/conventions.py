@@ -179,6 +179,17 @@ def _pt_twice(what: str, of_input: bool) -> Rule:
     return rule
 
 
+def _pt_lrn(r: Resolved, call: Call) -> Parts:
+    """ptflops: no hook for LocalResponseNorm, but F.local_response_norm calls patched ops: two
+    Tensor.mul and a Tensor.add over the input, and an average pool over the squared input padded
+    across the channels, (C + size - 1) x positions."""
+    if call is Call.METHOD:
+        return ()
+    size = int(getattr(r.layer, "size", 1))
+    padded = (r.input.channels + size - 1) * math.prod(r.input.spatial)
+    return (Part("Tensor.mul, .mul, .add", 3 * r.input.elements), Part("pooling (patched F.)", padded))
+
+
 def _fv_bn(r: Resolved, call: Call) -> Parts:
     """fvcore's batch norm at inference: 1 per value, 2 with the affine transform."""
     return (Part("batch norm", r.input.elements * (2 if _affine(r) else 1)),)
@@ -272,6 +283,7 @@ RULES: dict[Convention, dict[Kind, Rule]] = {
         Kind.POOL: _pt_twice("pooling", of_input=True),
         Kind.GLOBAL_POOL: _pt_twice("pooling", of_input=True),
         Kind.UPSAMPLE: _pt_twice("upsample", of_input=False),
+        Kind.LRN: _pt_lrn,
     },
     Convention.PTFLOPS_ATEN: {Kind.CONV: _macs_bias, Kind.DECONV: _macs_bias, Kind.FC: _macs_bias},
     Convention.FVCORE: {

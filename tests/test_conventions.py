@@ -34,13 +34,43 @@ SIX = ("resnet18", "resnet50", "mobilenet_v2", "densenet121", "googlenet", "effi
 SCHEMA = json.loads((ROOT / "convcalc" / "run.schema.json").read_text(encoding="utf-8"))
 
 
+KINDS = """
+name: kinds
+input: 16x16x3
+layers:
+  - {type: conv, name: "0", filters: 8, size: 3, pad: 1}
+  - {type: group_norm, name: "1", groups: 2}
+  - {type: prelu, name: "2"}
+  - {type: deconv, name: "3", filters: 4, size: 2, stride: 2}
+  - {type: instance_norm, name: "4", affine: true}
+  - {type: act, name: "5", fn: leaky_relu}
+  - {type: pool, name: "6", mode: avg, size: 2}
+  - {type: upsample, name: "7", scale: 2}
+  - {type: act, name: "8", fn: hardswish}
+  - {type: pool, name: "9", size: 2}
+  - {type: upsample, name: "10", size: 24x24, mode: bilinear}
+  - {type: lrn, name: "11", size: 3}
+  - {type: act, name: "12", fn: softmax}
+  - {type: pool, name: "13", mode: avg, output: 5x5}
+  - {type: flatten, name: "14"}
+  - {type: fc, name: "15", units: 10}
+  - {type: act, name: "16", fn: gelu}
+  - {type: act, name: "17", fn: elu}
+  - {type: layer_norm, name: "18"}
+  - {type: act, name: "19", fn: relu6}
+  - {type: act, name: "20", fn: silu}
+"""
+"""tools/gen_conventions.py's `kinds` network, whose layers no torchvision model has."""
+
+
 @cache
 def network(name: str) -> Network:
-    return resolve(load(str(ROOT / "specs" / "torchvision" / f"{name}.yaml")))
+    return resolve(load(KINDS if name == "kinds" else str(ROOT / "specs" / "torchvision" / f"{name}.yaml")))
 
 
 def test_the_record_has_the_six_models_and_the_issue_figures() -> None:
     assert set(SIX) <= set(MODELS)
+    assert len(MODELS) == 69  # every shipped torchvision spec, and kinds
     assert {k: MODELS["resnet50"][k] for k in KEYS.values()} == {
         "torchinfo": 4_089_238_376,
         "ptflops": 4_132_436_968,

@@ -65,9 +65,43 @@ TOOLS = ("torch", "torchvision", "torchinfo", "ptflops", "fvcore", "thop")
 COMMAND = "/tmp/tvenv/bin/python tools/gen_conventions.py"
 
 
+def kinds_model() -> nn.Module:
+    """Layers no torchvision model has, to check the rules read for them (tests/test_conventions.py holds
+    the same network as a spec, KINDS): input 16 x 16 x 3."""
+    return nn.Sequential(
+        nn.Conv2d(3, 8, 3, padding=1),
+        nn.GroupNorm(2, 8),
+        nn.PReLU(),
+        nn.ConvTranspose2d(8, 4, 2, stride=2),
+        nn.InstanceNorm2d(4, affine=True),
+        nn.LeakyReLU(),
+        nn.AvgPool2d(2),
+        nn.Upsample(scale_factor=2, mode="nearest"),
+        nn.Hardswish(),
+        nn.MaxPool2d(2),
+        nn.Upsample(size=(24, 24), mode="bilinear"),
+        nn.LocalResponseNorm(3),
+        nn.Softmax(dim=1),
+        nn.AdaptiveAvgPool2d((5, 5)),
+        nn.Flatten(),
+        nn.Linear(100, 10),
+        nn.GELU(),
+        nn.ELU(),
+        nn.LayerNorm(10),
+        nn.ReLU6(),
+        nn.SiLU(),
+    )
+
+
+BUILT_IN = {"kinds": (kinds_model, [16, 16, 3])}
+"""Networks built here rather than by torchvision: name -> (builder, input H, W, C)."""
+
+
 def build(name: str) -> nn.Module:
     """The model in eval mode, untrained."""
     torch.manual_seed(0)
+    if name in BUILT_IN:
+        return BUILT_IN[name][0]().eval()
     return torchvision.models.get_model(name, weights=None, **EXTRA_ARGS.get(name, {})).eval()
 
 
@@ -135,13 +169,15 @@ def main() -> None:
     """Measure the models asked for (default: the six of the issue) and merge them into the file."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--models", default=",".join(SIX), help="comma-separated names, or 'all' (every shipped spec)"
+        "--models",
+        default=",".join(SIX),
+        help="comma-separated names, or 'all' (every shipped spec, and kinds)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
     totals = json.loads(TOTALS.read_text())["totals"]
     names = (
-        sorted(p.stem for p in (ROOT / "specs" / "torchvision").glob("*.yaml"))
+        [*sorted(p.stem for p in (ROOT / "specs" / "torchvision").glob("*.yaml")), *BUILT_IN]
         if args.models == "all"
         else args.models.split(",")
     )
@@ -151,7 +187,7 @@ def main() -> None:
     models = data.setdefault("models", {})
     for name in names:
         start = time.time()
-        models[name] = measure(name, totals[name]["input"])
+        models[name] = measure(name, BUILT_IN[name][1] if name in BUILT_IN else totals[name]["input"])
         print(
             f"{name}: {time.time() - start:.1f} s",
             json.dumps({k: v for k, v in models[name].items() if k != "breakdown"}),
