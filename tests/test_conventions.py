@@ -225,3 +225,14 @@ def test_a_bad_convention_is_one_line_exit_2() -> None:
         "convcalc run: error: Invalid value for '--convention': 'flops' is not one of 'convcalc',"
         " 'torchinfo', 'ptflops', 'ptflops-aten', 'fvcore', 'thop', 'pytorch' (see 'convcalc run --help')"
     ]
+
+
+def test_csv_and_markdown_follow_the_convention() -> None:
+    spec = str(ROOT / "specs" / "torchvision" / "resnet18.yaml")
+    csv = _run(spec, "--convention", "fvcore", "--format", "csv", "--columns", "name,macs").output
+    rows = [line.split(",") for line in csv.splitlines() if line.startswith(f"{spec},")]
+    assert len(rows) == len(network("resnet18").layers)
+    assert sum(int(macs) for _, _, macs in rows) == MODELS["resnet18"]["fvcore"] == 1_819_065_856
+    markdown = _run(spec, "--convention", "fvcore", "--format", "markdown", "--depth", "0").output
+    assert "| **1,819,065,856** |" in markdown
+    assert "- compute      1,819,065,856 flops (fvcore: 1 per MAC) as fvcore counts them" in markdown
