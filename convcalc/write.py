@@ -77,12 +77,13 @@ def _summary(net: Network, view: View) -> list[str]:
         return lines
     c = view.convention
     shown = cv.total(net, c)
-    lines[1] = (
+    at = next(i for i, line in enumerate(lines) if line.startswith("compute "))
+    lines[at] = (
         f"compute      {fm.number(shown)} {cv.UNIT[c]} as {c.value} counts them"
         f" (convcalc: {fm.number(net.macs)} MACs = {fm.number(net.flops)} FLOPs)"
     )
     if view.explain:
-        lines.insert(2, f"reconciled   {cv.reconcile(net, c)}")
+        lines.insert(at + 1, f"reconciled   {cv.reconcile(net, c)}")
     return lines
 
 
@@ -147,7 +148,7 @@ def write_csv(nets: list[Network], out: TextIO, view: View = View()) -> None:
     titles = columns(nets[0], view.columns)
     head = (t for k, title in zip(keys, titles, strict=True) for t in _CSV_TITLES.get(k, (title,)))
     writer.writerow(("spec", *head))
-    for net in map(lambda n: _counted(n, view), nets):
+    for net in (_counted(n, view) for n in nets):
         spec = safe.visible(net.spec.file or net.spec.name or "")
         checks = net.checks if net.checks is not None else [None] * len(net.layers)
         for r, c in zip(net.layers, checks, strict=True):
