@@ -11,6 +11,7 @@ import click
 
 from . import __version__, kinds
 from .build import MAX_SIZE, parse_dims
+from .conventions import Convention
 from .errors import ConvcalcError, SpecError
 from .formats import OFFERED, Format
 from .model import (
@@ -589,6 +590,11 @@ def fail(errors: list[SpecError]) -> NoReturn:
 )
 @click.option("--notes", is_flag=True, help="Show every note in full, not summed up in one line.")
 @click.option(
+    "--convention",
+    type=click.Choice([c.value for c in Convention]),
+    help="Count MACs as this tool does (torchinfo, ptflops, fvcore, thop; pytorch: FlopCounterMode's FLOPs).",
+)
+@click.option(
     "--no-in-place",
     "no_in_place",
     is_flag=True,
@@ -618,6 +624,7 @@ def run(
     layout: str | None,
     shapes: str | None,
     notes: bool,
+    convention: str | None,
     depth: int | None,
     no_in_place: bool,
     select: set[str] | None,
@@ -691,7 +698,8 @@ def run(
             results.append(SpecError(str(e), file=path))
     nets = [r for r in results if isinstance(r, Network)]
     errors = [r for r in results if isinstance(r, SpecError)]
-    view = View(columns=columns, explain=explain, notes=notes, depth=depth)
+    counted = None if convention is None else Convention(convention)
+    view = View(columns=columns, explain=explain, notes=notes, depth=depth, convention=counted)
     stream = sys.stdout if out == "-" else io.StringIO()
     with guarded():
         if Format(fmt) is Format.JSON:  # one object per file asked for, invalid ones included

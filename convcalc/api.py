@@ -15,6 +15,7 @@ from .source import MAX_SPEC_SIZE
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from .conventions import Convention as Convention
     from .model import Spec
 
 MAX_DEPTH = 100
@@ -109,7 +110,9 @@ def _integer(name: str, value: object, *, minimum: int) -> int:
     return number
 
 
-def _choice(name: str, value: object, kind: type[Dtype] | type[Optimizer] | type[Layout]) -> Any:
+def _choice(
+    name: str, value: object, kind: type[Dtype] | type[Optimizer] | type[Layout] | type[Convention]
+) -> Any:
     """A member of `kind`, given as itself or by its name."""
     if isinstance(value, kind):
         return value
@@ -176,6 +179,7 @@ def analyze(
     max_spec_size: int = MAX_SPEC_SIZE,
     no_in_place: bool = False,
     reader: str | None = None,
+    convention: str | None = None,
 ) -> dict[str, Any]:
     """Resolve a spec into the structure `convcalc run --format json` prints.
 
@@ -187,15 +191,16 @@ def analyze(
     order shapes are written in (default: the input's); `select` and `ignore` rule codes (comma-separated
     or a list) keep or drop findings; `max_spec_size` caps a spec file's bytes; `no_in_place` gives act and
     dropout tensors of their own in the inference peak; `reader` ('yaml' or 'caffe', `--from`) reads `spec` as
-    that format whatever its extension. `--columns`, `--format` and
+    that format whatever its extension; `convention` ('torchinfo', 'ptflops', 'ptflops-aten', 'fvcore',
+    'thop', 'pytorch' or 'convcalc') counts MACs as that tool does. `--columns`, `--format` and
     `--notes` only shape text output and `--strict` only the exit status, so they have no argument here:
     each finding carries its severity.
 
     Raises SpecError for an invalid spec or input, OptionError (a ValueError) for another bad argument and
     convcalc.check.MemoryLimit when a check would need more than `max_memory`.
     """
+    from .conventions import Convention
     from .inputs import Source
-    from .present import to_json
     from .readers import READERS
     from .resolver import resolve
     from .rules import selected
@@ -209,6 +214,7 @@ def analyze(
     )
     checking, seed, limit = _flag("check", check), _integer("seed", seed, minimum=0), _bytes(max_memory)
     explaining = _flag("explain", explain)
+    counted = None if convention is None else _choice("convention", convention, Convention)
     order = None if layout is None else _choice("layout", layout, Layout)
     shown = order if shapes is None else _choice("shapes", shapes, Layout)
     kept = {"select": _codes("select", select), "ignore": _codes("ignore", ignore)}
@@ -224,10 +230,6 @@ def analyze(
 
         net = checked(net, seed=seed, max_memory=limit)
     net = dataclasses.replace(net, findings=selected(net.findings, **kept), shapes=shown)
-    data = to_json(net)
-    if explaining:
-        from .write import explain_lines
+    from .write import View, network_json
 
-        for item, r in zip(data["layers"], net.layers, strict=True):
-            item["explain"] = explain_lines(r, net)
-    return data
+    return network_json(net, View(explain=explaining, convention=counted))

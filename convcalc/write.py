@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
+from . import conventions as cv
 from . import formulas as fm
 from . import grid, safe, streams
 from .errors import SpecError
@@ -50,13 +51,59 @@ class View:
     """Every info finding in full; else one line sums them up (run's table, without --notes)."""
     depth: int | None = None
     """A network of blocks shows its block instances to this depth, deeper levels folded; None: all."""
+    convention: cv.Convention | None = None
+    """Whose count the MACs column and totals hold (--convention); None: convcalc's, unsaid."""
 
 
-def _explained(net: Network) -> dict[str, object]:
-    data = to_json(net)
-    for item, r in zip(data["layers"], net.layers, strict=True):
-        item["explain"] = explain_lines(r, net)
-    return data
+def _counted(net: Network, view: View) -> Network:
+    """The network as the table and totals show it: each layer's MACs under the chosen convention."""
+    return net if view.convention is None else cv.applied(net, view.convention)
+
+
+def _convention_lines(r: Resolved, net: Network, view: View) -> list[str]:
+    """Under --explain with --convention: what each convention counts of the layer."""
+    if view.convention is None:
+        return []
+    return [
+        f"  {'counted as' if i == 0 else '':<17}{t}" for i, t in enumerate(cv.explain_lines(r, net.spec.name))
+    ]
+
+
+def _summary(net: Network, view: View) -> list[str]:
+    """The totals under a table; with a convention, the compute line says whose count it is (and, with
+    --explain, reconciles it term by term)."""
+    lines = summary(net)
+    if view.convention is None:
+        return lines
+    c = view.convention
+    shown = cv.total(net, c)
+    at = next(i for i, line in enumerate(lines) if line.startswith("compute "))
+    lines[at] = (
+        f"compute      {fm.number(shown)} {cv.UNIT[c]} as {c.value} counts them"
+        f" (convcalc: {fm.number(net.macs)} MACs = {fm.number(net.flops)} FLOPs)"
+    )
+    if view.explain:
+        lines.insert(at + 1, f"reconciled   {cv.reconcile(net, c)}")
+    return lines
+
+
+def network_json(net: Network, view: View = View()) -> dict[str, Any]:
+    """One network's JSON; with a convention, `totals.macs` is that tool's number and `convention` says so."""
+    data = to_json(_counted(net, view))
+    if view.explain:
+        for item, r in zip(data["layers"], net.layers, strict=True):
+            item["explain"] = explain_lines(r, net) + _convention_lines(r, net, view)
+    if view.convention is None:
+        return data
+    if view.convention is cv.Convention.PYTORCH:  # FlopCounterMode's number is FLOPs already
+        data["totals"]["flops"] = data["totals"]["macs"]
+    keys = list(data)
+    at = keys.index("totals")
+    return {
+        **{k: data[k] for k in keys[:at]},
+        "convention": view.convention.value,
+        **{k: data[k] for k in keys[at:]},
+    }
 
 
 def write_json(
@@ -64,12 +111,7 @@ def write_json(
 ) -> None:
     """One network as an object, several as a list (always, when several files were asked for: an
     invalid one is an entry with its diagnostic); with explain, each layer's formulas as lines."""
-    texts = [
-        json_text(
-            invalid_json(n) if isinstance(n, SpecError) else _explained(n) if view.explain else to_json(n)
-        )
-        for n in nets
-    ]
+    texts = [json_text(invalid_json(n) if isinstance(n, SpecError) else network_json(n, view)) for n in nets]
     listed = len(texts) != 1 if several is None else several
     out.write(("[\n" + ",\n".join(texts) + "\n]" if listed else texts[0]) + "\n")
 
@@ -106,7 +148,7 @@ def write_csv(nets: list[Network], out: TextIO, view: View = View()) -> None:
     titles = columns(nets[0], view.columns)
     head = (t for k, title in zip(keys, titles, strict=True) for t in _CSV_TITLES.get(k, (title,)))
     writer.writerow(("spec", *head))
-    for net in nets:
+    for net in (_counted(n, view) for n in nets):
         spec = safe.visible(net.spec.file or net.spec.name or "")
         checks = net.checks if net.checks is not None else [None] * len(net.layers)
         for r, c in zip(net.layers, checks, strict=True):
@@ -118,6 +160,7 @@ def markdown(net: Network, view: View = View()) -> str:
     never Markdown or HTML."""
     md = safe.markdown
     title = net.spec.name or net.spec.file or "network"
+    net, plain = _counted(net, view), net
     keys = column_keys(net, view.columns)
     titles = columns(net, view.columns)
     lines = [f"### {md(title)}", "", "| " + " | ".join(titles) + " |"]
@@ -126,12 +169,13 @@ def markdown(net: Network, view: View = View()) -> str:
     total = tuple(f"**{md(c)}**" if c else "" for c in totals_row(net, view.columns))
     lines.extend("| " + " | ".join(row) + " |" for row in [*body, total])
     lines.append("")
-    lines.extend(f"- {md(line)}" for line in summary(net))
+    lines.extend(f"- {md(line)}" for line in _summary(plain, view))
     if view.explain:
-        for r in net.layers:
+        for r in plain.layers:
             shapes = f"{r.input.show(net.order)} -> {r.output.show(net.order)}"
             lines.extend(["", f"**{md(r.layer.name)}**: {shapes}", "", "```"])
-            lines.extend(safe.visible(line) for line in explain_lines(r, net))
+            explained = explain_lines(r, plain) + _convention_lines(r, plain, view)
+            lines.extend(safe.visible(line) for line in explained)
             lines.append("```")
     if net.findings:
         lines.append("")
@@ -207,6 +251,7 @@ Line = tuple[str, str | None]
 def _table_lines(net: Network, width: int | None, view: View, glyph: streams.Glyphs) -> list[Line]:
     """One network's table, totals, explanations and findings, as lines no wider than `width`."""
     out: list[Line] = []
+    net, plain = _counted(net, view), net
     title = safe.visible(net.spec.name or net.spec.file or "")
     out.extend((t, None) for t in grid.wrap(title, width) if title)
     early = [f for f in net.findings if about_input(f)]  # how the input was read comes first
@@ -230,15 +275,15 @@ def _table_lines(net: Network, width: int | None, view: View, glyph: streams.Gly
         hidden = ", ".join(COLUMN_SET[k].title for k in dropped)
         note = f"(not shown to fit {width} columns: {hidden}; choose with --columns)"
         out.extend((t, "dim") for t in grid.wrap(note, width, 1))
-    for total_line in summary(net):
+    for total_line in _summary(plain, view):
         out.extend((t, None) for t in grid.wrap(safe.visible(total_line), width, 13))
     if view.explain:
-        for r in net.layers:
+        for r in plain.layers:
             shapes = f"{r.input.show(net.order)} -> {r.output.show(net.order)}"
             head = f"{r.index}. {safe.visible(r.layer.name)}: {shapes}"
             out.append(("", None))
             out.extend((t, "bold") for t in grid.wrap(head, width))
-            for explained in explain_lines(r, net):
+            for explained in explain_lines(r, plain) + _convention_lines(r, plain, view):
                 out.extend((t, None) for t in grid.wrap(explained, width, 19))
     shown = [
         f for f in net.findings if not about_input(f) and (view.notes or f.severity is not Severity.INFO)

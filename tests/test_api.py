@@ -111,6 +111,8 @@ OPTIONS: list[tuple[dict[str, Any], list[str]]] = [
         ["--ignore", "non-positive-size,suspicious-layout"],
     ),
     ({"max_spec_size": 4096}, ["--max-spec-size", "4096"]),
+    ({"convention": "thop"}, ["--convention", "thop"]),
+    ({"convention": "ptflops", "explain": True}, ["--convention", "ptflops", "--explain"]),
 ]
 
 
@@ -151,6 +153,7 @@ def test_analyze_takes_every_run_option() -> None:
         "max_spec_size",
         "no_in_place",
         "reader",
+        "convention",
     }
 
 

@@ -48,6 +48,12 @@ KNOWN_ELSEWHERE = {
 }
 
 
+CONVENTIONS = {"conventions.py"}
+"""Issue 16: other tools' counting rules, one table keyed by kind per tool (torchinfo, ptflops, fvcore,
+thop, FlopCounterMode). They are those tools' rules, not convcalc's: they belong together, to be read
+beside the tools' sources, rather than as a part of every kind module."""
+
+
 def _kind_names(kind: Kind) -> set[str]:
     module = kinds.get(kind)
     classes = {n for n, v in vars(module).items() if isinstance(v, type) and getattr(v, "kind", None) is kind}
@@ -60,6 +66,7 @@ def test_a_kind_is_named_only_in_its_module(kind: Kind) -> None:
     """Adding a kind is its module, its registry line, schema, README and tests: no stage names it."""
     names = _kind_names(kind)
     own = {f"kinds/{kind.value}.py", "kinds/__init__.py"}  # the module, and the registry's enum member
+    own |= CONVENTIONS
     naming = {
         path.relative_to(PACKAGE).as_posix()
         for path in PACKAGE.rglob("*.py")
