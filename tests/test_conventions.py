@@ -65,12 +65,16 @@ layers:
 
 @cache
 def network(name: str) -> Network:
-    return resolve(load(KINDS if name == "kinds" else str(ROOT / "specs" / "torchvision" / f"{name}.yaml")))
+    if name == "kinds":
+        return resolve(load(KINDS))
+    folder = ROOT / "specs" if name.startswith("unet") else ROOT / "specs" / "torchvision"
+    return resolve(load(str(folder / f"{name}.yaml")))
 
 
 def test_the_record_has_the_six_models_and_the_issue_figures() -> None:
     assert set(SIX) <= set(MODELS)
-    assert len(MODELS) == 69  # every shipped torchvision spec, and kinds
+    assert len(MODELS) == 71  # every shipped torchvision spec, the two U-Nets, and kinds
+    assert {"unet", "unet_padded"} <= set(MODELS)
     assert {k: MODELS["resnet50"][k] for k in KEYS.values()} == {
         "torchinfo": 4_089_238_376,
         "ptflops": 4_132_436_968,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Record what five counting tools report for the shipped torchvision models (issue 16, part 1).
+"""Record what five counting tools report for the shipped torchvision models and U-Nets (issue 16, part 1).
 
 Each tool's headline total for one forward pass at batch 1, in eval mode, at the input of the
 model's spec (tests/data/torchvision/totals.json: 224 x 224, inception_v3 299 x 299), built as
@@ -93,7 +93,21 @@ def kinds_model() -> nn.Module:
     )
 
 
-BUILT_IN = {"kinds": (kinds_model, [16, 16, 3])}
+def unet_model(name: str) -> nn.Module:
+    """The two U-Nets as tools/gen_unet.py builds them (the original at 572 x 572 x 1, the padded one,
+    milesial's, at 256 x 256 x 3)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from gen_unet import MODELS, UNet
+
+    _, channels, classes, padded = MODELS[name]
+    return UNet(channels, classes, padded=padded, crops=[])
+
+
+BUILT_IN = {
+    "kinds": (kinds_model, [16, 16, 3]),
+    "unet": (lambda: unet_model("unet"), [572, 572, 1]),
+    "unet_padded": (lambda: unet_model("unet_padded"), [256, 256, 3]),
+}
 """Networks built here rather than by torchvision: name -> (builder, input H, W, C)."""
 
 
