@@ -115,10 +115,11 @@ def _table(
     return "\n".join(out)
 
 
-def _totals(net: Network) -> str:
-    """The totals as the text report words them: params, compute, activations, peak, training."""
+def _totals(net: Network, lines: Sequence[str] | None = None) -> str:
+    """The totals as the text report words them: params, compute, activations, peak, training (`lines`:
+    as the caller worded them, e.g. the compute line under a counting convention)."""
     items = []
-    for text in summary(net):
+    for text in lines if lines is not None else summary(net):
         head, _, rest = text.partition(" ")
         items.append(f"<dt>{xml(head)}</dt><dd>{xml(rest.strip())}</dd>")
     shapes = f"{net.input.show(net.order)} → {net.output.show(net.order)}"
@@ -218,6 +219,7 @@ def section(
     depth: int | None,
     columns: Sequence[str] | None = None,
     included: Mapping[str, str] | None = None,
+    totals: Sequence[str] | None = None,
 ) -> str:
     """One network's part of the page; `included` holds the text of each other file its layers come from
     (a block library), shown after the spec's own source and linked as it is."""
@@ -229,7 +231,7 @@ def section(
         f"<h2>{xml(title)}</h2>",
         f'<p class="file">{xml(net.spec.file)}</p>' if net.spec.file and net.spec.name else "",
         "<h3>Totals</h3>",
-        _totals(net),
+        _totals(net, totals),
         '<div class="pair"><div>',
         f'<h3>Diagram</h3><div class="diagram">{diagram(net, depth=depth, prefix=prefix)}</div>',
         "</div><div>",
@@ -284,6 +286,8 @@ def report(
     depth: int | None = None,
     columns: Sequence[str] | None = None,
     included: Sequence[Mapping[str, str]] | None = None,
+    totals: Sequence[Sequence[str]] | None = None,
+    counted_as: str | None = None,
 ) -> str:
     """The whole page; `sources` holds each spec's text (None: not shown), `depth` folds the diagram's
     and the table's blocks below it (the table's unfold with a click), `columns` chooses the table's."""
@@ -291,6 +295,7 @@ def report(
     prefixes = [f"s{i}-" if several else "" for i in range(1, len(nets) + 1)]
     title = " vs ".join(n.spec.name or n.spec.file or "network" for n in nets)
     sizing = nets[0].sizing
+    counted = f" · MACs as {xml(counted_as)} counts them" if counted_as else ""
     data = {
         "specs": [
             {"prefix": p, "name": n.spec.name, "file": n.spec.file}
@@ -306,14 +311,19 @@ def report(
         f"<title>{xml(title)} · convcalc</title>",
         f"<style>{STYLE}</style></head><body>",
         f'<header><h1>{xml(title)}</h1><p class="sizing">{xml(sizing.dtype.value)}, batch {sizing.batch}, '
-        f"{xml(sizing.optimizer.value)} · convcalc</p></header><main>",
+        f"{xml(sizing.optimizer.value)}{counted} · convcalc</p></header><main>",
     ]
     if several:
         parts.append(comparison(nets))
     parts.append('<div class="specs">' if several else "<div>")
     others = included or [{} for _ in nets]
-    for net, prefix, source, extra in zip(nets, prefixes, sources, others, strict=True):
-        parts.append(section(net, prefix=prefix, source=source, depth=depth, columns=columns, included=extra))
+    worded: Sequence[Sequence[str] | None] = totals or [None for _ in nets]
+    for net, prefix, source, extra, lines in zip(nets, prefixes, sources, others, worded, strict=True):
+        parts.append(
+            section(
+                net, prefix=prefix, source=source, depth=depth, columns=columns, included=extra, totals=lines
+            )
+        )
     parts.append("</div></main>")
     parts.append(f'<script type="application/json" id="convcalc-data">{_json(data)}</script>')
     parts.append(f"<script>{SCRIPT}</script></body></html>")

@@ -513,13 +513,23 @@ def render(
     elif fmt is Format.SVG:
         from .svg import diagrams
 
-        out.write(diagrams(nets, depth=view.depth))
+        out.write(diagrams([_counted(n, view) for n in nets], depth=view.depth))
     elif fmt is Format.HTML:
         from .html import report
 
         sources = [source_text(n.spec.file) for n in nets]
         included = [_included(n) for n in nets]
-        out.write(report(nets, sources=sources, included=included, depth=view.depth, columns=view.columns))
+        out.write(
+            report(
+                [_counted(n, view) for n in nets],
+                sources=sources,
+                included=included,
+                depth=view.depth,
+                columns=view.columns,
+                totals=[_summary(n, view) for n in nets],
+                counted_as=view.convention.value if view.convention else None,
+            )
+        )
     else:
         unhandled(fmt, "render")
     if err is not None and fmt in (Format.CSV, Format.MARKDOWN, Format.SVG, Format.HTML):

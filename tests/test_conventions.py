@@ -240,3 +240,25 @@ def test_csv_and_markdown_follow_the_convention() -> None:
     markdown = _run(spec, "--convention", "fvcore", "--format", "markdown", "--depth", "0").output
     assert "| **1,819,065,856** |" in markdown
     assert "- compute      1,819,065,856 flops (fvcore: 1 per MAC) as fvcore counts them" in markdown
+
+
+def test_the_diagram_and_the_report_count_as_the_convention_says(tmp_path: Path) -> None:
+    """--convention reaches the SVG boxes and the HTML totals, bars and header, not only the table."""
+    from click.testing import CliRunner
+
+    from convcalc.__main__ import main
+
+    spec = str(ROOT / "specs" / "torchvision" / "resnet50.yaml")
+    page = tmp_path / "r.html"
+    got = CliRunner().invoke(
+        main, ["run", spec, "--convention", "ptflops", "--format", "html", "-o", str(page)]
+    )
+    assert got.exit_code == 0, got.output
+    text = page.read_text()
+    assert "4,132,436,968 MACs as ptflops counts them (convcalc: 4,089,184,256 MACs" in text
+    assert "· MACs as ptflops counts them ·" in text
+    svg = CliRunner().invoke(main, ["run", spec, "--convention", "ptflops", "--format", "svg"]).stdout
+    plain = CliRunner().invoke(main, ["run", spec, "--format", "svg"]).stdout
+    assert svg != plain  # bn1's box: ptflops counts batch norm, convcalc does not
+    assert "128 params · 0 MACs" in plain
+    assert "128 params · 0 MACs" not in svg.split('data-layer="bn1"', 1)[1].split("</g>", 1)[0]
