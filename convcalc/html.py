@@ -211,6 +211,21 @@ def _source(text: str, prefix: str, key: str, file: str | None, net: Network) ->
     return f'<pre class="source">{body}</pre>'
 
 
+def _formulas(net: Network, prefix: str, explained: Sequence[Sequence[str]]) -> str:
+    """Each layer's formulas with their numbers (`--explain`), folded under the layer's name and shapes,
+    linked from its row by its key."""
+    items = []
+    for r, lines in zip(net.layers, explained, strict=True):
+        shapes = f"{r.input.show(net.order)} → {r.output.show(net.order)}"
+        key = f"{prefix}explain-{_key(r.index, net)}"
+        body = "\n".join(xml(line) for line in lines)
+        items.append(
+            f'<details id="{key}"><summary><b>{xml(r.layer.name)}</b> {xml(shapes)}</summary>'
+            f"<pre>{body}</pre></details>"
+        )
+    return f'<div class="formulas">{"".join(items)}</div>'
+
+
 def section(
     net: Network,
     *,
@@ -220,6 +235,7 @@ def section(
     columns: Sequence[str] | None = None,
     included: Mapping[str, str] | None = None,
     totals: Sequence[str] | None = None,
+    explained: Sequence[Sequence[str]] | None = None,
 ) -> str:
     """One network's part of the page; `included` holds the text of each other file its layers come from
     (a block library), shown after the spec's own source and linked as it is."""
@@ -241,6 +257,8 @@ def section(
         "<h3>Where the weights, compute and memory are</h3>",
         _bars(net, prefix),
     ]
+    if explained is not None:
+        parts.append(f"<h3>Formulas</h3>{_formulas(net, prefix, explained)}")
     if net.findings:
         items = "".join(_finding(f, net, prefix, files) for f in net.findings)
         parts.append(f'<h3>Findings</h3><ul class="findings">{items}</ul>')
@@ -288,6 +306,7 @@ def report(
     included: Sequence[Mapping[str, str]] | None = None,
     totals: Sequence[Sequence[str]] | None = None,
     counted_as: str | None = None,
+    explained: Sequence[Sequence[Sequence[str]]] | None = None,
 ) -> str:
     """The whole page; `sources` holds each spec's text (None: not shown), `depth` folds the diagram's
     and the table's blocks below it (the table's unfold with a click), `columns` chooses the table's."""
@@ -318,10 +337,20 @@ def report(
     parts.append('<div class="specs">' if several else "<div>")
     others = included or [{} for _ in nets]
     worded: Sequence[Sequence[str] | None] = totals or [None for _ in nets]
-    for net, prefix, source, extra, lines in zip(nets, prefixes, sources, others, worded, strict=True):
+    formulas: Sequence[Sequence[Sequence[str]] | None] = explained or [None for _ in nets]
+    for net, prefix, source, extra, lines, why in zip(
+        nets, prefixes, sources, others, worded, formulas, strict=True
+    ):
         parts.append(
             section(
-                net, prefix=prefix, source=source, depth=depth, columns=columns, included=extra, totals=lines
+                net,
+                prefix=prefix,
+                source=source,
+                depth=depth,
+                columns=columns,
+                included=extra,
+                totals=lines,
+                explained=why,
             )
         )
     parts.append("</div></main>")
@@ -390,6 +419,9 @@ ul.findings li { margin: 4px 0; }
 li.error .sev { color: var(--error); }
 li.warning .sev { color: var(--warning); }
 li.info .sev { color: var(--info); }
+.formulas details { margin: 2px 0; }
+.formulas pre { font: 12px/1.4 ui-monospace, monospace; background: var(--panel); padding: 6px 8px;
+  margin: 4px 0; overflow-x: auto; }
 pre.source { font: 12px/1.4 ui-monospace, monospace; background: var(--panel); padding: 8px 0;
   border: 1px solid var(--line); border-radius: 6px; overflow: auto; max-height: 80vh; }
 pre.source span { display: block; padding-right: 8px; border-left: 3px solid transparent; }

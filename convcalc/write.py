@@ -528,6 +528,11 @@ def render(
                 columns=view.columns,
                 totals=[_summary(n, view) for n in nets],
                 counted_as=view.convention.value if view.convention else None,
+                explained=[
+                    [explain_lines(r, n) + _convention_lines(r, n, view) for r in n.layers] for n in nets
+                ]
+                if view.explain
+                else None,
             )
         )
     else:

@@ -294,3 +294,20 @@ def test_layers_and_findings_in_an_included_block_file_link_to_its_source(tmp_pa
     targets = set(re.findall(r'href="#([^"]+)"', page))
     ids = set(re.findall(r'id="([^"]+)"', page))
     assert targets <= ids, sorted(targets - ids)[:5]
+
+
+def test_explain_adds_each_layers_formulas(tmp_path: Path) -> None:
+    """--explain puts each layer's formulas with their numbers under a fold of its name and shapes, as
+    the text report prints them; without it there is no Formulas part."""
+    spec = str(SPECS / "cs231n.yaml")
+    out = tmp_path / "e.html"
+    assert (
+        CliRunner().invoke(main, ["run", spec, "--explain", "--format", "html", "-o", str(out)]).exit_code
+        == 0
+    )
+    page = out.read_text()
+    assert '<details id="explain-layer-conv1"><summary><b>conv1</b> 32x32x3 → 32x32x10</summary><pre>' in page
+    assert "  output size      (32 - 5 + 2x2)/1 + 1 = 32\n  parameters       10 x (5x5x3 + 1) = 760\n" in page
+    plain = tmp_path / "p.html"
+    assert CliRunner().invoke(main, ["run", spec, "--format", "html", "-o", str(plain)]).exit_code == 0
+    assert "<h3>Formulas</h3>" not in plain.read_text()
