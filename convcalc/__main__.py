@@ -11,10 +11,10 @@ import click
 
 from . import __version__, kinds
 from .build import MAX_SIZE, parse_dims
-from .conventions import Convention
 from .errors import ConvcalcError, SpecError
 from .formats import OFFERED, Format
 from .model import (
+    Convention,
     Dtype,
     Fill,
     Fn,

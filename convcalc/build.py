@@ -435,10 +435,10 @@ def _expect(data: Mapping[str, Any], label: str, file: str | None) -> Expect | N
 
 def _budget(data: Mapping[str, Any], file: str | None) -> tuple[Limit, ...]:
     """The spec's `budget:` mapping: a limit per total, each a count (30M) or bytes (200MiB)."""
-    from .budget import METRICS, amount, is_bytes
-
     if "budget" not in data:
         return ()
+    from .budget import METRICS, amount, is_bytes  # only for a spec that has one
+
     value = data["budget"]
     if not isinstance(value, Mapping) or not value:
         raise _fail(

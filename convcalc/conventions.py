@@ -14,21 +14,9 @@ from collections.abc import Callable
 
 from .formulas import number
 from .kinds import Kind
+from .model import Convention as Convention  # the enum lives where start-up already loads it
 from .model import Fn, Network, PoolMode, Resample, Resolved
 from .values import frozen
-
-
-class Convention(enum.Enum):
-    """Whose count `totals.macs` holds."""
-
-    CONVCALC = "convcalc"
-    TORCHINFO = "torchinfo"
-    PTFLOPS = "ptflops"
-    PTFLOPS_ATEN = "ptflops-aten"
-    FVCORE = "fvcore"
-    THOP = "thop"
-    PYTORCH = "pytorch"
-
 
 UNIT = {c: "MACs" for c in Convention} | {
     Convention.FVCORE: "flops (fvcore: 1 per MAC)",

@@ -129,6 +129,18 @@ class Layout(enum.Enum):
     CHW = "chw"
 
 
+class Convention(enum.Enum):
+    """Whose count `totals.macs` holds (`--convention`; the rules are in `conventions`)."""
+
+    CONVCALC = "convcalc"
+    TORCHINFO = "torchinfo"
+    PTFLOPS = "ptflops"
+    PTFLOPS_ATEN = "ptflops-aten"
+    FVCORE = "fvcore"
+    THOP = "thop"
+    PYTORCH = "pytorch"
+
+
 class Severity(enum.Enum):
     """How much a finding matters; `rank` orders them."""
 

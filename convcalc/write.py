@@ -7,12 +7,11 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from . import conventions as cv
 from . import formulas as fm
 from . import grid, safe, streams
 from .errors import SpecError
 from .formats import Format, unhandled
-from .model import Field, Finding, LayerCheck, Network, Resolved, Severity
+from .model import Convention, Field, Finding, LayerCheck, Network, Resolved, Severity
 from .present import (
     COLUMN_SET,
     NARROW_ORDER,
@@ -51,19 +50,25 @@ class View:
     """Every info finding in full; else one line sums them up (run's table, without --notes)."""
     depth: int | None = None
     """A network of blocks shows its block instances to this depth, deeper levels folded; None: all."""
-    convention: cv.Convention | None = None
+    convention: Convention | None = None
     """Whose count the MACs column and totals hold (--convention); None: convcalc's, unsaid."""
 
 
 def _counted(net: Network, view: View) -> Network:
     """The network as the table and totals show it: each layer's MACs under the chosen convention."""
-    return net if view.convention is None else cv.applied(net, view.convention)
+    if view.convention is None:
+        return net
+    from . import conventions as cv
+
+    return cv.applied(net, view.convention)
 
 
 def _convention_lines(r: Resolved, net: Network, view: View) -> list[str]:
     """Under --explain with --convention: what each convention counts of the layer."""
     if view.convention is None:
         return []
+    from . import conventions as cv
+
     return [
         f"  {'counted as' if i == 0 else '':<17}{t}" for i, t in enumerate(cv.explain_lines(r, net.spec.name))
     ]
@@ -75,6 +80,8 @@ def _summary(net: Network, view: View) -> list[str]:
     lines = summary(net)
     if view.convention is None:
         return lines
+    from . import conventions as cv
+
     c = view.convention
     shown = cv.total(net, c)
     at = next(i for i, line in enumerate(lines) if line.startswith("compute "))
@@ -95,7 +102,7 @@ def network_json(net: Network, view: View = View()) -> dict[str, Any]:
             item["explain"] = explain_lines(r, net) + _convention_lines(r, net, view)
     if view.convention is None:
         return data
-    if view.convention is cv.Convention.PYTORCH:  # FlopCounterMode's number is FLOPs already
+    if view.convention is Convention.PYTORCH:  # FlopCounterMode's number is FLOPs already
         data["totals"]["flops"] = data["totals"]["macs"]
     keys = list(data)
     at = keys.index("totals")
