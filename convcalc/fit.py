@@ -49,7 +49,9 @@ def parse_count(text: str) -> int:
     number, unit = match.groups()
     from fractions import Fraction
 
-    count = int(Fraction(number) * 1000 ** ("kmgt".index(unit.lower()) + 1 if unit else 0))
+    from .budget import COUNTS  # the suffixes a budget's counts take, so both read 5M alike
+
+    count = int(Fraction(number) * COUNTS[unit.lower()])
     if count < 1:
         raise ValueError(f"invalid count {text!r}; it must be at least 1")
     return count
